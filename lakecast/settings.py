@@ -1,0 +1,160 @@
+"""One typed Settings object: conf/base.yaml, deep-merged with conf/<profile>.yaml, overridden by env vars."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONF_DIR_DEFAULT = PROJECT_ROOT / "conf"
+
+
+class SparkSettings(BaseModel):
+    master: str = "local[*]"
+    app_name: str = "lakecast"
+    driver_memory: str = "4g"
+    shuffle_partitions: int = 8
+    extra_conf: dict[str, str] = Field(default_factory=dict)
+
+
+class CatalogSettings(BaseModel):
+    name: str = "lakecast"
+    type: Literal["hadoop", "rest"] = "hadoop"
+    warehouse: str = ""
+    uri: str = ""
+    s3_endpoint: str = ""
+
+
+class EngineSettings(BaseModel):
+    kind: Literal["duckdb", "trino"] = "duckdb"
+    duckdb_threads: int = 2
+    duckdb_memory_limit: str = "2GB"
+    trino_host: str = "localhost"
+    trino_port: int = 8080
+    trino_user: str = "lakecast"
+    trino_catalog: str = "iceberg"
+
+
+class PostgresSettings(BaseModel):
+    mode: Literal["embedded", "external"] = "embedded"
+    url: str = ""
+
+
+class MlflowSettings(BaseModel):
+    tracking_uri: str = ""
+    artifact_location: str = ""
+
+
+class GenerateSettings(BaseModel):
+    messy_fraction: float = Field(0.01, ge=0.0, le=0.5)
+
+
+class QualitySettings(BaseModel):
+    max_row_count_drift: float = Field(0.5, ge=0.0)
+
+
+class ApiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a mapping at top level")
+    return data
+
+
+class _ProfileYamlSource(PydanticBaseSettingsSource):
+    """Reads conf/base.yaml and the active profile's file; lower priority than env vars."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - not used by pydantic here
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        conf_dir = Path(os.environ.get("LAKECAST_CONF_DIR", str(CONF_DIR_DEFAULT)))
+        profile = os.environ.get("LAKECAST_PROFILE", "local")
+        profile_file = conf_dir / f"{profile}.yaml"
+        if profile != "base" and not profile_file.exists():
+            known = sorted(p.stem for p in conf_dir.glob("*.yaml") if p.stem != "base")
+            raise ValueError(f"unknown profile {profile!r}: no {profile_file}; known profiles: {known}")
+        data = _deep_merge(_read_yaml(conf_dir / "base.yaml"), _read_yaml(profile_file))
+        data["profile"] = profile
+        return data
+
+
+class Settings(BaseSettings):
+    """Resolved configuration for every Lakecast component."""
+
+    model_config = SettingsConfigDict(env_prefix="LAKECAST_", env_nested_delimiter="__", extra="forbid")
+
+    profile: str = "local"
+    data_dir: Path = Path("./data")
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+    postgres: PostgresSettings = Field(default_factory=PostgresSettings)
+    mlflow: MlflowSettings = Field(default_factory=MlflowSettings)
+    generate: GenerateSettings = Field(default_factory=GenerateSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
+        return (init_settings, env_settings, _ProfileYamlSource(settings_cls))
+
+    # ---- derived locations (one place for every path) ----
+    @property
+    def data_path(self) -> Path:
+        path = self.data_dir if self.data_dir.is_absolute() else (Path.cwd() / self.data_dir)
+        return path.resolve()
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_path / "landing"
+
+    @property
+    def warehouse(self) -> str:
+        return self.catalog.warehouse or str(self.data_path / "warehouse")
+
+    @property
+    def postgres_dir(self) -> Path:
+        return self.data_path / "postgres"
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        return self.mlflow.tracking_uri or f"sqlite:///{self.data_path / 'mlflow' / 'mlflow.db'}"
+
+    @property
+    def mlflow_artifact_location(self) -> str:
+        return self.mlflow.artifact_location or str(self.data_path / "mlflow" / "artifacts")
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_path / "runs"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide Settings (cached; call `get_settings.cache_clear()` after changing env)."""
+    return Settings()
