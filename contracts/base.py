@@ -34,9 +34,8 @@ class TableSpec:
     sort_by: tuple[str, ...] = ()
     served: bool = False
     description: str = ""
-    # foreign keys: column -> "namespace.table.column"
+    # foreign keys checked by the quality gates: column -> "namespace.table.column"
     references: dict[str, str] = field(default_factory=dict)
-    # columns that must never be null beyond the non-Optional ones (kept for gates)
 
     @property
     def fqn(self) -> str:
@@ -48,11 +47,11 @@ class TableSpec:
         hints = typing.get_type_hints(self.model)
         for name, info in self.model.model_fields.items():
             py_type, nullable = unwrap_optional(hints[name])
-            out.append((name, py_type, nullable, info.description or ""))
+            out.append((info.alias or name, py_type, nullable, info.description or ""))
         return out
 
     def column_names(self) -> list[str]:
-        return list(self.model.model_fields)
+        return [info.alias or name for name, info in self.model.model_fields.items()]
 
     def required_columns(self) -> list[str]:
         return [name for name, _, nullable, _ in self.columns() if not nullable]

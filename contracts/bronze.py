@@ -1,0 +1,81 @@
+"""Bronze contracts: every landing source's rows exactly as delivered (strings) plus batch metadata.
+
+Grain: one row per delivered data row of one landing file. Append-only and idempotent per batch: a batch
+whose files were already landed with the same content hashes is skipped, so re-landing adds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import Field, create_model
+
+
+from contracts.base import LakecastModel, TableSpec
+from contracts.landing import SOURCES, LandingSource
+
+
+class BronzeMeta(LakecastModel):
+    """Metadata columns every bronze row carries."""
+
+    batch_id: str = Field(alias="_batch_id", description="Delivery id = the landing batch directory name")
+    source_file: str = Field(alias="_source_file", description="File name within the batch directory")
+    row_number: int = Field(alias="_row_number", description="1-based data row number within the file")
+    ingested_at: dt.datetime = Field(alias="_ingested_at", description="UTC time the batch was first landed")
+    corrupt_record: str | None = Field(
+        None, alias="_corrupt_record", description="Raw text of a row the CSV parser could not split cleanly"
+    )
+
+
+BRONZE_META_COLUMNS = ("_batch_id", "_source_file", "_row_number", "_ingested_at", "_corrupt_record")
+
+
+def _bronze_model(source: LandingSource) -> type[LakecastModel]:
+    fields: dict = {
+        col: (str | None, Field(None, description=f"`{col}` as delivered (untyped text)"))
+        for col in source.columns
+    }
+    for meta_name, info in BronzeMeta.model_fields.items():
+        fields[meta_name] = (BronzeMeta.__annotations__[meta_name], info)
+    name = "Bronze" + "".join(part.title() for part in source.name.split("_"))
+    return create_model(name, __base__=LakecastModel, **fields)
+
+
+BRONZE_TABLES: dict[str, TableSpec] = {
+    name: TableSpec(
+        namespace="bronze",
+        name=name,
+        model=_bronze_model(source),
+        grain=f"one row per delivered row of a `{name}` landing file ({source.grain})",
+        primary_key=("_batch_id", "_source_file", "_row_number"),
+        partition_by=("_batch_id",),
+        description=source.description,
+    )
+    for name, source in SOURCES.items()
+}
+
+
+class IngestFile(LakecastModel):
+    """One landing file seen by the bronze job, accepted or rejected as a whole."""
+
+    source: str = Field(description="Landing source name (e.g. sales_lines)")
+    batch_id: str = Field(description="Landing batch directory name")
+    source_file: str = Field(description="File name within the batch")
+    sha256: str = Field(description="Content hash of the file; a batch is re-landed only if a hash changes")
+    file_format: str = Field(description="csv or parquet")
+    encoding: str | None = Field(None, description="Text encoding detected for CSV files")
+    delimiter: str | None = Field(None, description="Field delimiter detected for CSV files")
+    status: str = Field(description="accepted or rejected")
+    reason: str | None = Field(None, description="Why a rejected file was rejected, in plain words")
+    rows: int = Field(description="Data rows landed from this file (0 when rejected)")
+    ingested_at: dt.datetime = Field(description="UTC time the file was processed")
+
+
+INGEST_FILES = TableSpec(
+    namespace="ops",
+    name="ingest_files",
+    model=IngestFile,
+    grain="one row per landing file per batch",
+    primary_key=("source", "batch_id", "source_file"),
+    description="File-level ingest log: every landing file with its hash, detected format and outcome.",
+)

@@ -1,0 +1,22 @@
+"""Every table Lakecast writes, by fully qualified name (namespace.table)."""
+
+from __future__ import annotations
+
+from contracts.base import TableSpec
+from contracts.bronze import BRONZE_TABLES, INGEST_FILES
+from contracts.gold import GATE_RESULTS, GOLD_TABLES
+from contracts.silver import BATCH_RECONCILIATION, SILVER_TABLES
+
+TABLES: dict[str, TableSpec] = {
+    spec.fqn: spec
+    for group in (BRONZE_TABLES, SILVER_TABLES, GOLD_TABLES, {"x": INGEST_FILES, "y": GATE_RESULTS, "z": BATCH_RECONCILIATION})
+    for spec in group.values()
+}
+
+
+def table(fqn: str) -> TableSpec:
+    """Return the spec of ``namespace.table``; raises KeyError listing known names."""
+    try:
+        return TABLES[fqn]
+    except KeyError:
+        raise KeyError(f"unknown table {fqn!r}; known: {sorted(TABLES)}") from None

@@ -1,0 +1,154 @@
+"""Silver contracts: typed, validated, deduplicated rows; SCD type 2 master history; the quarantine."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import Field
+
+from contracts.base import LakecastModel, TableSpec
+
+OPEN_END = dt.date(9999, 12, 31)  # valid_to of a current SCD2 row (half-open interval [valid_from, valid_to))
+
+
+class Lineage(LakecastModel):
+    batch_id: str = Field(alias="_batch_id", description="Landing batch the row came from")
+    source_file: str = Field(alias="_source_file", description="Landing file the row came from")
+    row_number: int = Field(alias="_row_number", description="1-based data row number in that file")
+
+
+class SilverSalesLine(LakecastModel):
+    line_id: str = Field(description="Sales order line id, unique across all batches")
+    sale_date: dt.date = Field(description="Day the units were sold")
+    item_id: str = Field(description="Item key (exists in silver.item)")
+    location_id: str = Field(description="Location key (exists in silver.location)")
+    customer_id: str | None = Field(None, description="Customer key; null for anonymous store sales")
+    qty: float = Field(description="Units sold (>= 0)")
+    unit_price: float | None = Field(None, description="Currency per unit")
+    promo_flag: bool = Field(description="Sold on promotion")
+    batch_id: str = Field(alias="_batch_id", description="Landing batch")
+    source_file: str = Field(alias="_source_file", description="Landing file")
+    row_number: int = Field(alias="_row_number", description="Data row number in the landing file")
+
+
+class ScdColumns(LakecastModel):
+    valid_from: dt.date = Field(description="First day these attributes hold (inclusive)")
+    valid_to: dt.date = Field(description="Day these attributes stop holding (exclusive); 9999-12-31 if current")
+    is_current: bool = Field(description="True for the row valid today")
+
+
+class SilverItem(LakecastModel):
+    item_id: str = Field(description="Item key")
+    item_name: str = Field(description="Item description")
+    brand: str | None = Field(None, description="Brand")
+    category: str = Field(description="Category (drives seasonality)")
+    subcategory: str | None = Field(None, description="Subcategory")
+    supplier: str | None = Field(None, description="Supplier")
+    uom: str | None = Field(None, description="Unit of measure")
+    unit_cost: float | None = Field(None, description="Currency per unit")
+    lead_time_days: int | None = Field(None, description="Replenishment lead time in days")
+    launch_date: dt.date | None = Field(None, description="First day the item is sold")
+    discontinue_date: dt.date | None = Field(None, description="Last day the item is sold, if discontinued")
+    valid_from: dt.date = Field(description="First day these attributes hold (inclusive)")
+    valid_to: dt.date = Field(description="Day these attributes stop holding (exclusive); 9999-12-31 if current")
+    is_current: bool = Field(description="True for the row valid today")
+
+
+class SilverLocation(LakecastModel):
+    location_id: str = Field(description="Location key")
+    location_name: str = Field(description="Location name")
+    location_type: str | None = Field(None, description="store or dc")
+    region: str = Field(description="Sales region")
+    country: str | None = Field(None, description="Country")
+    valid_from: dt.date = Field(description="First day these attributes hold (inclusive)")
+    valid_to: dt.date = Field(description="Day these attributes stop holding (exclusive); 9999-12-31 if current")
+    is_current: bool = Field(description="True for the row valid today")
+
+
+class SilverCustomer(LakecastModel):
+    customer_id: str = Field(description="Customer key")
+    customer_name: str = Field(description="Customer name")
+    segment: str | None = Field(None, description="Customer segment")
+    region: str | None = Field(None, description="Customer region")
+    valid_from: dt.date = Field(description="First day these attributes hold (inclusive)")
+    valid_to: dt.date = Field(description="Day these attributes stop holding (exclusive); 9999-12-31 if current")
+    is_current: bool = Field(description="True for the row valid today")
+
+
+class SilverExternalForecast(LakecastModel):
+    item_id: str = Field(description="Item key")
+    location_id: str = Field(description="Location key")
+    fcst_origin: dt.date = Field(description="Last month of actuals visible to the forecast (month start)")
+    target_month: dt.date = Field(description="Month forecast (month start) = fcst_origin + lag + 1")
+    lag: int = Field(description="Forecast lag 0..4 (see lakecast/lag.py)")
+    fcst_qty: float = Field(description="Forecast units")
+    batch_id: str = Field(alias="_batch_id", description="Landing batch")
+
+
+class Quarantine(LakecastModel):
+    source_table: str = Field(description="Bronze table the row came from (e.g. bronze.sales_lines)")
+    batch_id: str = Field(description="Landing batch")
+    source_file: str = Field(description="Landing file")
+    row_number: int = Field(description="Data row number in the landing file")
+    rule: str = Field(description="First validation rule the row failed (e.g. bad_date, duplicate_line)")
+    detail: str | None = Field(None, description="Human-readable explanation with the offending value")
+    raw_payload: str = Field(description="The row as landed, as a JSON object of strings")
+
+
+SILVER_TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        TableSpec(
+            "silver", "sales_lines", SilverSalesLine,
+            grain="one row per valid, first-seen sales order line",
+            primary_key=("line_id",),
+            partition_by=("years(sale_date)",),
+            sort_by=("item_id", "location_id", "sale_date"),
+            references={"item_id": "silver.item.item_id", "location_id": "silver.location.location_id"},
+        ),
+        TableSpec(
+            "silver", "item", SilverItem,
+            grain="one row per item per period of unchanged attributes (SCD type 2)",
+            primary_key=("item_id", "valid_from"),
+        ),
+        TableSpec(
+            "silver", "location", SilverLocation,
+            grain="one row per location per period of unchanged attributes (SCD type 2)",
+            primary_key=("location_id", "valid_from"),
+        ),
+        TableSpec(
+            "silver", "customer", SilverCustomer,
+            grain="one row per customer per period of unchanged attributes (SCD type 2)",
+            primary_key=("customer_id", "valid_from"),
+        ),
+        TableSpec(
+            "silver", "external_forecast", SilverExternalForecast,
+            grain="one row per item x location x target_month x lag (latest delivery wins)",
+            primary_key=("item_id", "location_id", "target_month", "lag"),
+            partition_by=("years(target_month)",),
+        ),
+        TableSpec(
+            "silver", "quarantine", Quarantine,
+            grain="one row per rejected landing row",
+            primary_key=("source_table", "batch_id", "source_file", "row_number"),
+            partition_by=("source_table",),
+            description="Every row silver refused, with the rule it failed and its raw payload.",
+        ),
+    )
+}
+
+
+class BatchReconciliation(LakecastModel):
+    source_table: str = Field(description="Bronze table (e.g. bronze.sales_lines)")
+    batch_id: str = Field(description="Landing batch")
+    rows_landed: int = Field(description="Rows in bronze for the batch")
+    rows_accepted: int = Field(description="Rows that passed validation (for masters: before SCD2 collapsing)")
+    rows_quarantined: int = Field(description="Rows written to silver.quarantine; landed = accepted + quarantined")
+
+
+BATCH_RECONCILIATION = TableSpec(
+    "ops", "batch_reconciliation", BatchReconciliation,
+    grain="one row per bronze table per landing batch",
+    primary_key=("source_table", "batch_id"),
+    description="Row accounting per batch, written by the silver job: landed = accepted + quarantined.",
+)

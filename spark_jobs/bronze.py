@@ -1,0 +1,185 @@
+"""landing/ -> bronze.<source>: rows as delivered (all text) plus batch metadata; idempotent per batch.
+
+A batch whose files all carry the content hashes already recorded in ops.ingest_files is skipped, so
+re-running the job (or re-landing the same batch) adds nothing. A batch whose content changed replaces its
+previous rows in one atomic Iceberg commit. Rejected files are recorded with a reason, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import reduce
+
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from contracts.bronze import BRONZE_TABLES, INGEST_FILES
+from contracts.landing import SOURCES, LandingSource
+from lakecast.settings import Settings
+from spark_jobs import io
+from spark_jobs.landing import FilePlan, list_batches, plan_file
+
+CORRUPT = "_corrupt_record"
+
+
+@dataclass
+class BronzeResult:
+    landed_batches: dict[str, list[str]] = field(default_factory=dict)
+    skipped_batches: dict[str, list[str]] = field(default_factory=dict)
+    rejected_files: list[tuple[str, str, str, str]] = field(default_factory=list)  # source, batch, file, why
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def _recorded_hashes(spark: SparkSession, settings: Settings, source: str) -> dict[str, set[tuple[str, str]]]:
+    if not io.exists(spark, settings, INGEST_FILES):
+        return {}
+    rows = (
+        io.read(spark, settings, INGEST_FILES)
+        .where(F.col("source") == source)
+        .select("batch_id", "source_file", "sha256")
+        .collect()
+    )
+    out: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for r in rows:
+        out[r.batch_id].add((r.source_file, r.sha256))
+    return out
+
+
+def _read_csv_group(spark: SparkSession, source: LandingSource, plans: list[FilePlan]) -> DataFrame:
+    """Read CSV files sharing delimiter and header in one pass; rows numbered within their file."""
+    first = plans[0]
+    schema = T.StructType(
+        [T.StructField(c, T.StringType(), True) for c in first.header]
+        + [T.StructField(CORRUPT, T.StringType(), True)]
+    )
+    paths = [str(p.read_path or p.path) for p in plans]
+    df = (
+        spark.read.format("csv")
+        .schema(schema)
+        .options(
+            header="true", sep=first.delimiter or ",", quote='"', escape='"', multiLine="true",
+            mode="PERMISSIVE", columnNameOfCorruptRecord=CORRUPT, encoding="UTF-8",
+            ignoreLeadingWhiteSpace="false", ignoreTrailingWhiteSpace="false", enforceSchema="true",
+        )
+        .load(paths)
+        .withColumn("_path", F.col("_metadata.file_path"))
+        .withColumn("_ord", F.monotonically_increasing_id())
+    )
+    # multiLine=true keeps each file in one partition, so the id order is the file's row order.
+    window = Window.partitionBy("_path").orderBy("_ord")
+    df = df.withColumn("_row_number", F.row_number().over(window).cast("long"))
+    return df.select(
+        *[F.col(c) if c in first.header else F.lit(None).cast("string").alias(c) for c in source.columns],
+        CORRUPT, "_path", "_row_number",
+    )
+
+
+def _read_parquet_file(spark: SparkSession, source: LandingSource, plan: FilePlan) -> DataFrame:
+    df = spark.read.parquet(str(plan.path))
+    by_norm = dict(zip(plan.header, plan.raw_header, strict=True))
+
+    def as_text(col_name: str):
+        raw = by_norm.get(col_name)
+        if raw is None:
+            return F.lit(None).cast("string").alias(col_name)
+        field_type = df.schema[raw].dataType
+        col = F.col(f"`{raw}`")
+        if isinstance(field_type, T.DateType):
+            col = F.date_format(col, "yyyy-MM-dd")
+        return col.cast("string").alias(col_name)
+
+    return df.select(
+        *[as_text(c) for c in source.columns],
+        F.lit(None).cast("string").alias(CORRUPT),
+        F.col("_metadata.file_path").alias("_path"),
+        (F.col("_metadata.row_index") + 1).cast("long").alias("_row_number"),
+    )
+
+
+def land_source(spark: SparkSession, settings: Settings, source: LandingSource, result: BronzeResult,
+                ingested_at: dt.datetime, progress=None) -> None:
+    """Land every new or changed batch of one source into bronze.<source>."""
+    recorded = _recorded_hashes(spark, settings, source.name)
+    staging = settings.data_path / "staging"
+    todo: list[FilePlan] = []
+    batches_todo: list[str] = []
+    for batch_id, files in list_batches(settings.landing_dir / source.name).items():
+        plans = [plan_file(source, batch_id, f, staging) for f in files]
+        if {(p.path.name, p.sha256) for p in plans} == recorded.get(batch_id, set()):
+            result.skipped_batches.setdefault(source.name, []).append(batch_id)
+            continue
+        batches_todo.append(batch_id)
+        todo.extend(plans)
+        if progress:
+            progress(f"plan {source.name}", len(batches_todo), 0)
+    if not batches_todo:
+        return
+    for p in todo:
+        if not p.accepted:
+            result.rejected_files.append((source.name, p.batch_id, p.path.name, p.rejected or ""))
+
+    accepted = [p for p in todo if p.accepted]
+    frames: list[DataFrame] = []
+    groups: dict[tuple, list[FilePlan]] = defaultdict(list)
+    for p in accepted:
+        if p.file_format == "csv":
+            groups[(p.delimiter, p.header)].append(p)
+        else:
+            frames.append(_read_parquet_file(spark, source, p))
+    for plans in groups.values():
+        frames.append(_read_csv_group(spark, source, plans))
+
+    # Map Spark's file URI back to (batch, file) through a small lookup, not by parsing the path.
+    uri_rows = [
+        (p.batch_id, p.path.name, (p.read_path or p.path).resolve().as_uri()) for p in accepted
+    ]
+    spec = BRONZE_TABLES[source.name]
+    where = F.col("_batch_id").isin(batches_todo)
+    if frames:
+        lookup = spark.createDataFrame(uri_rows, "_batch_id string, _source_file string, _uri string")
+        data = reduce(DataFrame.unionByName, frames)
+        data = (
+            data.withColumn("_uri", F.regexp_replace("_path", "^file:/+", "file:///"))
+            .join(F.broadcast(lookup), "_uri")
+            .withColumn("_ingested_at", F.lit(ingested_at).cast("timestamp"))
+        )
+        data = data.persist()
+        counts = {(r["_batch_id"], r["_source_file"]): r["count"]
+                  for r in data.groupBy("_batch_id", "_source_file").count().collect()}
+        io.overwrite(spark, settings, spec, data, where=where)
+        data.unpersist()
+    else:
+        counts = {}
+        io.overwrite(spark, settings, spec, spark.createDataFrame([], io.spark_schema(spec)), where=where)
+
+    log_rows = [
+        (source.name, p.batch_id, p.path.name, p.sha256, p.file_format, p.encoding, p.delimiter,
+         "accepted" if p.accepted else "rejected",
+         p.rejected or ("; ".join(p.notes) or None),
+         int(counts.get((p.batch_id, p.path.name), 0)), ingested_at)
+        for p in todo
+    ]
+    log_df = spark.createDataFrame(log_rows, io.spark_schema(INGEST_FILES))
+    io.overwrite(spark, settings, INGEST_FILES, log_df,
+                 where=(F.col("source") == source.name) & F.col("batch_id").isin(batches_todo))
+    result.landed_batches[source.name] = batches_todo
+    result.rows[source.name] = int(sum(counts.values()))
+
+
+def run(spark: SparkSession, settings: Settings, sources: list[str] | None = None, progress=None) -> BronzeResult:
+    """Land all sources (or the named ones); return what was landed, skipped and rejected."""
+    if not settings.landing_dir.is_dir():
+        raise FileNotFoundError(
+            f"no landing directory at {settings.landing_dir}; run `lakecast generate` or copy files there"
+        )
+    unknown = sorted(set(sources or []) - set(SOURCES))
+    if unknown:
+        raise ValueError(f"unknown landing sources {unknown}; known: {sorted(SOURCES)}")
+    result = BronzeResult()
+    ingested_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    for name in sources or list(SOURCES):
+        land_source(spark, settings, SOURCES[name], result, ingested_at, progress)
+    return result

@@ -1,0 +1,158 @@
+"""Inspect landing files before Spark reads them: hash, encoding, delimiter, header, readability.
+
+Pure Python on the driver, reading only a file's first bytes (and, for non-UTF-8 text, transcoding it once
+to a UTF-8 staging copy), so that every file gets a clear accept/reject decision with a reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from contracts.landing import LandingSource
+
+SNIFF_BYTES = 64 * 1024
+DELIMITERS = (",", ";", "|", "\t")
+FALLBACK_ENCODINGS = ("utf-16", "cp1252")
+DATA_SUFFIXES = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet"}
+
+
+@dataclass
+class FilePlan:
+    """What the bronze job will do with one landing file."""
+
+    source: str
+    batch_id: str
+    path: Path
+    sha256: str
+    file_format: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    header: tuple[str, ...] = ()
+    raw_header: tuple[str, ...] = ()  # column names exactly as in the file
+    read_path: Path | None = None  # UTF-8 copy for transcoded files
+    rejected: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return self.rejected is None
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def list_batches(source_dir: Path) -> dict[str, list[Path]]:
+    """Return {batch_id: sorted data files} for one source directory (hidden files ignored)."""
+    batches: dict[str, list[Path]] = {}
+    if not source_dir.is_dir():
+        return batches
+    for batch_dir in sorted(p for p in source_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        files = sorted(
+            p for p in batch_dir.iterdir()
+            if p.is_file() and not p.name.startswith((".", "_"))
+        )
+        batches[batch_dir.name] = files
+    return batches
+
+
+def _normalise(name: str) -> str:
+    return name.strip().strip('"').strip().lstrip("\ufeff").lower()
+
+
+def _detect_encoding(path: Path) -> str:
+    """Return a Python codec that decodes the whole file without error (utf-8 preferred)."""
+    head = path.open("rb").read(4)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+    except UnicodeDecodeError:
+        return "cp1252"
+
+
+def _header_and_delimiter(text: str, source: LandingSource) -> tuple[str | None, tuple[str, ...]]:
+    """Pick the delimiter whose header split matches the most expected columns."""
+    first = text.splitlines()[0] if text.splitlines() else ""
+    best: tuple[int, str | None, tuple[str, ...]] = (-1, None, ())
+    for delim in DELIMITERS:
+        cols = tuple(_normalise(c) for c in next(csv.reader(io.StringIO(first), delimiter=delim), []))
+        score = sum(1 for c in cols if c in source.columns)
+        if score > best[0]:
+            best = (score, delim, cols)
+    return best[1], best[2]
+
+
+def plan_file(source: LandingSource, batch_id: str, path: Path, staging_dir: Path) -> FilePlan:
+    """Inspect one file and decide accept/reject, encoding, delimiter and header."""
+    fmt = DATA_SUFFIXES.get(path.suffix.lower())
+    plan = FilePlan(source.name, batch_id, path, sha256_of(path), fmt or "unknown")
+    if fmt is None:
+        plan.rejected = f"unsupported file type {path.suffix!r} (expected .csv, .tsv, .txt or .parquet)"
+        return plan
+    if path.stat().st_size == 0:
+        plan.rejected = "empty file (0 bytes): nothing to land"
+        return plan
+    if fmt == "parquet":
+        return _plan_parquet(source, plan)
+    encoding = _detect_encoding(path)
+    plan.encoding = encoding
+    with path.open("r", encoding=encoding, newline="") as fh:
+        sample = fh.read(SNIFF_BYTES)
+    if not sample.strip():
+        plan.rejected = "file holds only whitespace: no header row"
+        return plan
+    delim, header = _header_and_delimiter(sample, source)
+    plan.delimiter, plan.header = delim, header
+    missing = [c for c in source.required if c not in header]
+    if missing:
+        plan.rejected = (
+            f"header lacks required columns {missing}; found {list(header)} "
+            f"(expected {list(source.columns)})"
+        )
+        return plan
+    if len(set(header)) != len(header):
+        plan.rejected = f"header repeats a column name: {list(header)}"
+        return plan
+    extra = [c for c in header if c not in source.columns]
+    if extra:
+        plan.notes.append(f"ignored unknown columns {extra}")
+    if encoding not in ("utf-8", "utf-8-sig"):
+        plan.notes.append(f"transcoded from {encoding} to utf-8")
+        staged = staging_dir / source.name / batch_id / (path.name + ".utf8.csv")
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("r", encoding=encoding, newline="") as src, staged.open("w", encoding="utf-8", newline="") as dst:
+            for chunk in iter(lambda: src.read(1 << 20), ""):
+                dst.write(chunk)
+        plan.read_path = staged
+    return plan
+
+
+def _plan_parquet(source: LandingSource, plan: FilePlan) -> FilePlan:
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(plan.path).names
+    except Exception as exc:  # pyarrow raises several types for corrupt footers
+        plan.rejected = f"unreadable parquet file: {exc}"
+        return plan
+    header = tuple(_normalise(n) for n in names)
+    plan.header, plan.raw_header = header, tuple(names)
+    missing = [c for c in source.required if c not in header]
+    if missing:
+        plan.rejected = f"parquet schema lacks required columns {missing}; found {list(header)}"
+    return plan

@@ -1,0 +1,242 @@
+"""bronze.* -> silver.*: typed, validated, deduplicated; SCD2 masters; every rejected row quarantined.
+
+Silver is recomputed from all of bronze on every run and written with one atomic overwrite per table, so a
+re-run on the same bronze gives identical content and a killed run leaves the previous snapshot serving.
+Row accounting per batch (landed = accepted + quarantined) is written to ops.batch_reconciliation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import reduce
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from contracts.bronze import BRONZE_TABLES
+from contracts.landing import SOURCES
+from contracts.silver import BATCH_RECONCILIATION, SILVER_TABLES
+from lakecast.settings import Settings
+from spark_jobs import io
+from spark_jobs.scd2 import scd2_from_snapshots
+from spark_jobs.silver_rules import (
+    Rule,
+    apply_rules,
+    flag_duplicates,
+    malformed_rule,
+    missing_rule,
+    parse_date,
+    parse_double,
+    parse_int,
+    parse_month,
+    quarantine_rows,
+    unknown_key_rule,
+    value_rule,
+)
+
+LINEAGE_ORDER = ("_batch_id", "_source_file", "_row_number")
+
+
+@dataclass(frozen=True)
+class MasterConfig:
+    source: str
+    silver: str
+    key: str
+    text_attrs: tuple[str, ...]
+    date_attrs: tuple[str, ...] = ()
+    double_attrs: tuple[str, ...] = ()
+    int_attrs: tuple[str, ...] = ()
+
+
+MASTERS = (
+    MasterConfig("item_master", "item", "item_id",
+                 ("item_name", "brand", "category", "subcategory", "supplier", "uom"),
+                 date_attrs=("launch_date", "discontinue_date"), double_attrs=("unit_cost",),
+                 int_attrs=("lead_time_days",)),
+    MasterConfig("location_master", "location", "location_id",
+                 ("location_name", "location_type", "region", "country")),
+    MasterConfig("customer_master", "customer", "customer_id", ("customer_name", "segment", "region")),
+)
+
+
+@dataclass
+class SilverResult:
+    rows: dict[str, int] = field(default_factory=dict)
+    quarantined_by_rule: dict[str, int] = field(default_factory=dict)
+
+
+def _bronze(spark: SparkSession, settings: Settings, source: str) -> DataFrame:
+    return io.read(spark, settings, BRONZE_TABLES[source])
+
+
+def validate_master(bronze: DataFrame, cfg: MasterConfig) -> DataFrame:
+    """Flag invalid master rows; return bronze columns + typed attributes + `_rule`/`_detail`."""
+    source = SOURCES[cfg.source]
+    rules: list[Rule] = [malformed_rule(), missing_rule(source.required)]
+    typed = bronze.withColumn("_effective", parse_date("effective_date"))
+    rules.append(value_rule("bad_date", "effective_date", F.col("_effective"), "a yyyy-MM-dd date"))
+    for c in cfg.date_attrs:
+        typed = typed.withColumn(f"_t_{c}", parse_date(c))
+        rules.append(value_rule("bad_date", c, F.col(f"_t_{c}"), "a yyyy-MM-dd date", optional=True))
+    for c in cfg.double_attrs:
+        typed = typed.withColumn(f"_t_{c}", parse_double(c))
+        rules.append(value_rule("non_numeric", c, F.col(f"_t_{c}"), "a number", optional=True))
+    for c in cfg.int_attrs:
+        typed = typed.withColumn(f"_t_{c}", parse_int(c))
+        rules.append(value_rule("non_numeric", c, F.col(f"_t_{c}"), "a whole number", optional=True))
+    flagged = apply_rules(typed, rules)
+    return flag_duplicates(flagged, [cfg.key, "_effective"], "duplicate_key", LINEAGE_ORDER,
+                           f"{cfg.key} with the same effective_date")
+
+
+def build_master(valid: DataFrame, cfg: MasterConfig) -> DataFrame:
+    """SCD2 history from the valid snapshot rows of one master."""
+    cols = [F.trim(F.col(cfg.key)).alias(cfg.key)]
+    cols += [F.when(~F.trim(F.col(c)).eqNullSafe(""), F.trim(F.col(c))).alias(c) for c in cfg.text_attrs]
+    cols += [F.col(f"_t_{c}").alias(c) for c in (*cfg.date_attrs, *cfg.double_attrs, *cfg.int_attrs)]
+    cols.append(F.col("_effective").alias("effective_date"))
+    attrs = [*cfg.text_attrs, *cfg.date_attrs, *cfg.double_attrs, *cfg.int_attrs]
+    return scd2_from_snapshots(valid.select(*cols), cfg.key, attrs)
+
+
+def validate_sales(bronze: DataFrame, items: DataFrame, locations: DataFrame, customers: DataFrame) -> DataFrame:
+    """Flag invalid sales lines; return bronze columns + typed columns + `_rule`/`_detail`."""
+    src = SOURCES["sales_lines"]
+    df = (
+        bronze.withColumn("_t_sale_date", parse_date("sale_date"))
+        .withColumn("_t_qty", parse_double("qty"))
+        .withColumn("_t_unit_price", parse_double("unit_price"))
+        .withColumn("_t_promo", F.lower(F.trim(F.col("promo_flag"))))
+    )
+    item_rule, item_keys = unknown_key_rule("unknown_item", "item_id", items, "item_id")
+    loc_rule, loc_keys = unknown_key_rule("unknown_location", "location_id", locations, "location_id")
+    cust_rule, cust_keys = unknown_key_rule("unknown_customer", "customer_id", customers, "customer_id", optional=True)
+    for keys, col in ((item_keys, "item_id"), (loc_keys, "location_id"), (cust_keys, "customer_id")):
+        df = df.join(F.broadcast(keys), F.trim(F.col(col)) == F.col(f"_k_{col}"), "left").drop(f"_k_{col}")
+    promo_ok = F.col("_t_promo").isNull() | F.col("_t_promo").isin("", "0", "1", "true", "false", "0.0", "1.0")
+    rules = [
+        malformed_rule(),
+        missing_rule(src.required),
+        value_rule("bad_date", "sale_date", F.col("_t_sale_date"), "a yyyy-MM-dd date"),
+        value_rule("non_numeric_qty", "qty", F.col("_t_qty"), "a number"),
+        Rule("negative_qty", F.col("_t_qty") < 0, F.concat(F.lit("`qty` is negative: "), F.col("qty"))),
+        value_rule("non_numeric_price", "unit_price", F.col("_t_unit_price"), "a number", optional=True),
+        Rule("bad_promo_flag", ~promo_ok, F.concat(F.lit("`promo_flag` is not 0/1: "), F.col("promo_flag"))),
+        item_rule,
+        loc_rule,
+        cust_rule,
+    ]
+    flagged = apply_rules(df, rules)
+    return flag_duplicates(flagged, ["line_id"], "duplicate_line", LINEAGE_ORDER, "line_id")
+
+
+def sales_rows(flagged: DataFrame) -> DataFrame:
+    valid = flagged.where(F.col("_rule").isNull())
+    return valid.select(
+        F.trim("line_id").alias("line_id"),
+        F.col("_t_sale_date").alias("sale_date"),
+        F.trim("item_id").alias("item_id"),
+        F.trim("location_id").alias("location_id"),
+        F.when(~F.trim(F.col("customer_id")).eqNullSafe(""), F.trim("customer_id")).alias("customer_id"),
+        F.col("_t_qty").alias("qty"),
+        F.col("_t_unit_price").alias("unit_price"),
+        F.coalesce(F.col("_t_promo").isin("1", "true", "1.0"), F.lit(False)).alias("promo_flag"),
+        "_batch_id", "_source_file", "_row_number",
+    )
+
+
+def validate_external(bronze: DataFrame, items: DataFrame, locations: DataFrame) -> DataFrame:
+    src = SOURCES["external_forecast"]
+    df = (
+        bronze.withColumn("_t_origin", parse_month("fcst_origin"))
+        .withColumn("_t_target", parse_month("target_month"))
+        .withColumn("_t_lag", parse_int("lag"))
+        .withColumn("_t_qty", parse_double("fcst_qty"))
+    )
+    item_rule, item_keys = unknown_key_rule("unknown_item", "item_id", items, "item_id")
+    loc_rule, loc_keys = unknown_key_rule("unknown_location", "location_id", locations, "location_id")
+    for keys, col in ((item_keys, "item_id"), (loc_keys, "location_id")):
+        df = df.join(F.broadcast(keys), F.trim(F.col(col)) == F.col(f"_k_{col}"), "left").drop(f"_k_{col}")
+    lag_ok = F.col("_t_lag").between(0, 4) & (
+        F.col("_t_target") == F.add_months(F.col("_t_origin"), (F.col("_t_lag") + 1).cast("int"))
+    )
+    rules = [
+        malformed_rule(),
+        missing_rule(src.required),
+        value_rule("bad_month", "fcst_origin", F.col("_t_origin"), "a yyyy-MM month"),
+        value_rule("bad_month", "target_month", F.col("_t_target"), "a yyyy-MM month"),
+        value_rule("non_numeric", "lag", F.col("_t_lag"), "a whole number"),
+        value_rule("non_numeric_qty", "fcst_qty", F.col("_t_qty"), "a number"),
+        Rule("bad_lag", ~lag_ok, F.concat(F.lit("lag must be 0..4 with target_month = fcst_origin + lag + 1; got "),
+                                          F.concat_ws(" / ", "fcst_origin", "target_month", "lag"))),
+        Rule("negative_qty", F.col("_t_qty") < 0, F.concat(F.lit("`fcst_qty` is negative: "), F.col("fcst_qty"))),
+        item_rule,
+        loc_rule,
+    ]
+    flagged = apply_rules(df, rules)
+    # The latest delivery of a forecast wins; earlier copies are quarantined as superseded.
+    return flag_duplicates(
+        flagged.withColumn("_k_item", F.trim("item_id")).withColumn("_k_loc", F.trim("location_id")),
+        ["_k_item", "_k_loc", "_t_target", "_t_lag"], "duplicate_key",
+        [F.desc(c) for c in LINEAGE_ORDER],
+        "forecast (item|location|target|lag) superseded by a later delivery of",
+    )
+
+
+def external_rows(flagged: DataFrame) -> DataFrame:
+    return flagged.where(F.col("_rule").isNull()).select(
+        F.trim("item_id").alias("item_id"), F.trim("location_id").alias("location_id"),
+        F.col("_t_origin").alias("fcst_origin"), F.col("_t_target").alias("target_month"),
+        F.col("_t_lag").alias("lag"), F.col("_t_qty").alias("fcst_qty"), "_batch_id",
+    )
+
+
+def reconciliation(flagged: DataFrame, source_table: str) -> DataFrame:
+    return flagged.groupBy(F.col("_batch_id").alias("batch_id")).agg(
+        F.count(F.lit(1)).alias("rows_landed"),
+        F.sum(F.when(F.col("_rule").isNull(), 1).otherwise(0)).alias("rows_accepted"),
+        F.sum(F.when(F.col("_rule").isNotNull(), 1).otherwise(0)).alias("rows_quarantined"),
+    ).withColumn("source_table", F.lit(source_table))
+
+
+def run(spark: SparkSession, settings: Settings, progress=None) -> SilverResult:
+    """Rebuild every silver table from bronze; return row counts and quarantine counts by rule."""
+    result = SilverResult()
+    quarantines: list[DataFrame] = []
+    recon: list[DataFrame] = []
+    masters: dict[str, DataFrame] = {}
+    for cfg in MASTERS:
+        flagged = validate_master(_bronze(spark, settings, cfg.source), cfg).persist()
+        masters[cfg.silver] = build_master(flagged.where(F.col("_rule").isNull()), cfg)
+        quarantines.append(quarantine_rows(flagged, f"bronze.{cfg.source}", SOURCES[cfg.source].columns))
+        recon.append(reconciliation(flagged, f"bronze.{cfg.source}"))
+        io.overwrite(spark, settings, SILVER_TABLES[cfg.silver], masters[cfg.silver])
+        masters[cfg.silver] = io.read(spark, settings, SILVER_TABLES[cfg.silver])
+        if progress:
+            progress("silver", cfg.silver)
+
+    sales = validate_sales(_bronze(spark, settings, "sales_lines"), masters["item"], masters["location"],
+                           masters["customer"]).persist()
+    io.overwrite(spark, settings, SILVER_TABLES["sales_lines"], sales_rows(sales))
+    quarantines.append(quarantine_rows(sales, "bronze.sales_lines", SOURCES["sales_lines"].columns))
+    recon.append(reconciliation(sales, "bronze.sales_lines"))
+    if progress:
+        progress("silver", "sales_lines")
+
+    ext = validate_external(_bronze(spark, settings, "external_forecast"), masters["item"], masters["location"]).persist()
+    io.overwrite(spark, settings, SILVER_TABLES["external_forecast"], external_rows(ext))
+    quarantines.append(quarantine_rows(ext, "bronze.external_forecast", SOURCES["external_forecast"].columns))
+    recon.append(reconciliation(ext, "bronze.external_forecast"))
+
+    io.overwrite(spark, settings, SILVER_TABLES["quarantine"], reduce(DataFrame.unionByName, quarantines))
+    io.overwrite(spark, settings, BATCH_RECONCILIATION, reduce(DataFrame.unionByName, recon))
+    for df in (sales, ext):
+        df.unpersist()
+    if progress:
+        progress("silver", "quarantine")
+
+    for name, spec in SILVER_TABLES.items():
+        result.rows[name] = io.row_count(spark, settings, spec)
+    for row in io.read(spark, settings, SILVER_TABLES["quarantine"]).groupBy("rule").count().collect():
+        result.quarantined_by_rule[row["rule"]] = row["count"]
+    return result
