@@ -1,0 +1,172 @@
+"""Per-DFU descriptive features at an origin, computed ONLY from the panel (data with ds <= origin).
+
+Definitions (``w`` = the last 12 months up to the origin, zeros included, months before a series started
+excluded):
+
+* ``volume``: mean monthly quantity over ``w``.
+* ``cv``: std / mean over ``w`` (NaN when the mean is 0).
+* ``seasonality``: seasonal strength over the last up-to-48 months, STL-free: detrend with a centred 2x12
+  moving average, take month-of-year means of the detrended values as the seasonal component and report
+  the degrees-of-freedom adjusted share ``max(0, 1 - (SS_rem/(n-12)) / (SS_det/(n-1)))`` so that white
+  noise scores about 0. 0 with fewer than 2 full seasons + 1 month.
+* ``trend``: OLS slope over the last up-to-24 months divided by the mean level of those months
+  (fraction of level per month); 0 when the level is 0 or fewer than 6 months.
+* ``adi``: average demand interval = months observed / months with demand > 0 (whole visible history);
+  ``cv2``: squared CV of the non-zero demand sizes (Syntetos-Boylan). ``sb_class`` is smooth / erratic /
+  intermittent / lumpy with the usual cut-offs ADI 1.32 and CV^2 0.49.
+* ``months_since_first_sale``, ``months_since_last_sale`` (0 = sold in the origin month; ``n_obs`` if
+  never), ``lifecycle``: ``new`` (first sale < 12 months ago), ``dying`` (no sale for >= 6 months),
+  else ``mature``.
+* ``abc_class``: rank DFUs by ``volume`` (ties by unique_id); A while the cumulative share before the DFU is
+  < 80%, B while < 95%, else C (zero volume is always C). ``xyz_class``: X cv <= 0.5, Y <= 1.0, else Z
+  (undefined cv = Z). Both are relative to the DFUs in the panel, at the origin.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from lakecast.forecast.panel import Panel, build_panel, month_index
+
+ADI_CUT = 1.32
+CV2_CUT = 0.49
+
+
+def _window(p: Panel, n: int) -> np.ndarray:
+    return p.y[:, -n:] if p.y.shape[1] >= n else np.pad(p.y, ((0, 0), (n - p.y.shape[1], 0)),
+                                                        constant_values=np.nan)
+
+
+def _nan_stats(x: np.ndarray):
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(x, axis=1)
+        std = np.nanstd(x, axis=1)
+    return mean, std
+
+
+def _seasonality(p: Panel, season: int = 12) -> np.ndarray:
+    n_win = 4 * season
+    x = _window(p, n_win)
+    out = np.zeros(x.shape[0])
+    # centred 2x12 moving average (weights 0.5 at the ends)
+    w = np.r_[0.5, np.ones(season - 1), 0.5] / season
+    moy = (month_index(p.months[-1])[0] - np.arange(n_win)[::-1]) % season
+    for i in range(x.shape[0]):
+        row = x[i]
+        ok = ~np.isnan(row)
+        if ok.sum() < 2 * season + 1:
+            continue
+        v = row[ok]
+        m = moy[ok]
+        trend = np.convolve(v, w, mode="valid")
+        half = season // 2
+        det = v[half:half + trend.size] - trend
+        mm = m[half:half + trend.size]
+        if det.size < season or np.var(det) == 0:
+            continue
+        means = np.zeros(season)
+        for k in range(season):
+            sel = mm == k
+            means[k] = det[sel].mean() if sel.any() else 0.0
+        rem = det - means[mm]
+        dof = det.size - season
+        if dof <= 0:
+            continue
+        # degrees-of-freedom adjusted (like adjusted R^2): pure noise scores ~0, not ~season/n
+        out[i] = max(0.0, 1.0 - (np.sum(rem**2) / dof) / (np.sum((det - det.mean()) ** 2) / (det.size - 1)))
+    return out
+
+
+def _trend(p: Panel, n: int = 24) -> np.ndarray:
+    x = _window(p, n)
+    out = np.zeros(x.shape[0])
+    t = np.arange(n, dtype=float)
+    for i in range(x.shape[0]):
+        ok = ~np.isnan(x[i])
+        if ok.sum() < 6:
+            continue
+        v, tt = x[i][ok], t[ok]
+        level = v.mean()
+        if level <= 0:
+            continue
+        slope = np.polyfit(tt, v, 1)[0]
+        out[i] = slope / level
+    return out
+
+
+def abc_classes(volume: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """ABC by cumulative volume share (A < 80% before the DFU, B < 95%, else C)."""
+    vol = np.nan_to_num(np.asarray(volume, dtype=float))
+    order = np.lexsort((ids.astype(str), -vol))
+    total = vol.sum()
+    out = np.full(vol.size, "C", dtype=object)
+    if total <= 0:
+        return out
+    before = np.concatenate([[0.0], np.cumsum(vol[order])[:-1]]) / total
+    cls = np.where(before < 0.80, "A", np.where(before < 0.95, "B", "C"))
+    cls = np.where(vol[order] > 0, cls, "C")
+    out[order] = cls
+    return out
+
+
+def xyz_classes(cv: np.ndarray) -> np.ndarray:
+    cv = np.asarray(cv, dtype=float)
+    return np.where(np.isnan(cv), "Z", np.where(cv <= 0.5, "X", np.where(cv <= 1.0, "Y", "Z"))).astype(object)
+
+
+def panel_features(p: Panel, season_length: int = 12) -> pd.DataFrame:
+    """Feature frame (one row per series, sorted by unique_id) from a panel already cut at the origin."""
+    y = p.y
+    n_t = y.shape[1]
+    w12 = _window(p, 12)
+    volume, std12 = _nan_stats(w12)
+    with np.errstate(all="ignore"):
+        cv = np.where(volume > 0, std12 / volume, np.nan)
+    obs = ~np.isnan(y)
+    n_obs = obs.sum(axis=1)
+    pos = np.nan_to_num(y) > 0
+    n_pos = pos.sum(axis=1)
+    with np.errstate(all="ignore"):
+        adi = np.where(n_pos > 0, n_obs / np.maximum(n_pos, 1), np.inf)
+    sizes = np.where(pos, y, np.nan)
+    m_pos, s_pos = _nan_stats(sizes)
+    with np.errstate(all="ignore"):
+        cv2 = np.where(n_pos > 1, (s_pos / m_pos) ** 2, 0.0)
+    cols = np.arange(n_t)
+    first_sale = np.where(pos.any(axis=1), np.argmax(pos, axis=1), n_t)
+    last_sale = np.where(pos.any(axis=1), n_t - 1 - np.argmax(pos[:, ::-1], axis=1), -1)
+    since_first = np.where(first_sale < n_t, n_t - 1 - first_sale, -1)
+    since_last = np.where(last_sale >= 0, n_t - 1 - last_sale, n_obs)
+    del cols
+    lifecycle = np.where(since_first < 0, "no_sales",
+                         np.where(since_first < 12, "new", np.where(since_last >= 6, "dying", "mature")))
+    sb = np.where(adi < ADI_CUT, np.where(cv2 < CV2_CUT, "smooth", "erratic"),
+                  np.where(cv2 < CV2_CUT, "intermittent", "lumpy"))
+    return pd.DataFrame({
+        "unique_id": p.ids,
+        "volume": np.nan_to_num(volume),
+        "cv": cv,
+        "seasonality": _seasonality(p, season_length) if season_length > 1 else 0.0,
+        "trend": _trend(p),
+        "adi": adi,
+        "cv2": cv2,
+        "sb_class": sb,
+        "n_obs": n_obs,
+        "months_since_first_sale": since_first,
+        "months_since_last_sale": since_last,
+        "lifecycle": lifecycle,
+        "abc_class": abc_classes(volume, p.ids),
+        "xyz_class": xyz_classes(cv),
+    })
+
+
+def dfu_features(history: pd.DataFrame, origin, season_length: int = 12) -> pd.DataFrame:
+    """Features of every DFU of ``history`` at ``origin`` (uses only rows with ds <= origin)."""
+    p = build_panel(history, origin)
+    out = panel_features(p, season_length)
+    out.insert(1, "fcst_origin", p.origin)
+    return out
