@@ -108,7 +108,8 @@ def make_items(spec: ScaleSpec, seed: int, start: dt.date) -> Items:
     for i, c in enumerate(category):
         noun = cat.CATEGORIES[c].nouns[rng.integers(len(cat.CATEGORIES[c].nouns))]
         adj = cat.ADJECTIVES[rng.integers(len(cat.ADJECTIVES))]
-        size = cat.SIZES[rng.integers(len(cat.SIZES))]
+        sizes = cat.CATEGORIES[c].sizes
+        size = sizes[rng.integers(len(sizes))]
         u = rng.random()
         if i == 0:  # always one name needing CSV quoting with both a comma and embedded quotes
             names.append(f'{brand[i]} Cola, 1.5L "Zero"')
@@ -147,11 +148,14 @@ def make_items(spec: ScaleSpec, seed: int, start: dt.date) -> Items:
     discontinue_date = [add_months(start, int(m)).replace(day=int(d)) if m < never else None
                         for m, d in zip(disc_month, disc_day, strict=True)]
 
+    popularity = rng.lognormal(0.0, 1.3, size=n)
+    # category anchors sell reasonably well, so even the tiny scale shows every category's pattern
+    popularity[: min(n, n_cat)] = np.maximum(popularity[: min(n, n_cat)], 1.5)
     return Items(
         item_id=_ids("I", n, 6), name=names, brand=brand, category=category, subcategory=subcategory,
         supplier=supplier, uom=uom, base_price=base_price, unit_cost=unit_cost, lead_time_days=lead,
         launch_date=launch_date, launch_month=launch_month, discontinue_date=discontinue_date,
-        discontinue_month=disc_month, popularity=rng.lognormal(0.0, 1.3, size=n),
+        discontinue_month=disc_month, popularity=popularity,
         season_amp=rng.uniform(0.6, 1.3, size=n), promo_uplift=rng.uniform(1.4, 2.6, size=n),
         promo_discount=rng.choice([0.1, 0.15, 0.2, 0.25, 0.3], size=n),
         inflation=rng.uniform(0.0, 0.06, size=n), price_step_month=rng.integers(1, 13, size=n),
@@ -170,7 +174,7 @@ def make_locations(spec: ScaleSpec, seed: int) -> Locations:
     for i in range(n):
         c = country[i]
         region.append(cat.REGIONS[c][rng.integers(len(cat.REGIONS[c]))])
-        city = cat.CITIES[c][rng.integers(len(cat.CITIES[c]))]
+        city = cat.CITIES[region[-1]][rng.integers(len(cat.CITIES[region[-1]]))]
         district = cat.DISTRICTS[rng.integers(len(cat.DISTRICTS))]
         if is_dc[i]:
             names.append(f"DC {city} {i + 1}")
@@ -195,7 +199,7 @@ def make_customers(spec: ScaleSpec, seed: int, locations: Locations) -> Customer
     for i in range(n):
         stem = cat.CUSTOMER_STEMS[rng.integers(len(cat.CUSTOMER_STEMS))]
         kind = cat.CUSTOMER_KINDS[rng.integers(len(cat.CUSTOMER_KINDS))]
-        city = cat.CITIES[locations.country[home[i]]][rng.integers(4)] if home[i] >= 0 else "Online"
+        city = cat.CITIES[locations.region[home[i]]][rng.integers(3)] if home[i] >= 0 else "Online"
         names.append(f"{stem} {kind}, {city}" if rng.random() < 0.3 else f"{stem} {kind} {city} {i + 1}")
     region = locations.region[home] if len(dcs) else np.full(n, "")
     return Customers(customer_id=_ids("C", n, 5), name=names, segment=segment, region=region, home_dc=home,
