@@ -77,8 +77,10 @@ def _read_csv_group(spark: SparkSession, source: LandingSource, plans: list[File
     )
 
 
-def _read_parquet_file(spark: SparkSession, source: LandingSource, plan: FilePlan) -> DataFrame:
-    df = spark.read.parquet(str(plan.path))
+def _read_parquet_group(spark: SparkSession, source: LandingSource, plans: list[FilePlan]) -> DataFrame:
+    """Read Parquet files sharing one column layout in one pass; values cast to text as delivered."""
+    plan = plans[0]
+    df = spark.read.parquet(*[str(p.path) for p in plans])
     by_norm = dict(zip(plan.header, plan.raw_header, strict=True))
 
     def as_text(col_name: str):
@@ -125,12 +127,10 @@ def land_source(spark: SparkSession, settings: Settings, source: LandingSource, 
     frames: list[DataFrame] = []
     groups: dict[tuple, list[FilePlan]] = defaultdict(list)
     for p in accepted:
-        if p.file_format == "csv":
-            groups[(p.delimiter, p.header)].append(p)
-        else:
-            frames.append(_read_parquet_file(spark, source, p))
-    for plans in groups.values():
-        frames.append(_read_csv_group(spark, source, plans))
+        groups[(p.file_format, p.delimiter, p.header, p.raw_header)].append(p)
+    for (fmt, *_), plans in groups.items():
+        reader = _read_csv_group if fmt == "csv" else _read_parquet_group
+        frames.append(reader(spark, source, plans))
 
     # Map Spark's file URI back to (batch, file) through a small lookup, not by parsing the path.
     uri_rows = [

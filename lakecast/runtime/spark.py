@@ -66,11 +66,16 @@ def spark_conf(settings: Settings) -> dict[str, str]:
 
 
 def get_spark(settings: Settings):
-    """Return the active SparkSession, creating it from Settings if none is running."""
+    """Return the active SparkSession (creating it from Settings if none runs) with this Settings' catalog.
+
+    If a session already runs (tests, notebooks), the Settings' catalog is registered on it, so one session
+    can serve several isolated warehouses under different catalog names.
+    """
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
     if active is not None:
+        register_catalog(active, settings)
         return active
     os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON") or _python())
     builder = SparkSession.builder.master(settings.spark.master)
@@ -85,3 +90,18 @@ def _python() -> str:
     import sys
 
     return sys.executable
+
+
+def register_catalog(spark, settings: Settings) -> None:
+    """Add (or confirm) the Settings' Iceberg catalog on a running session; catalogs load lazily by name."""
+    prefix = f"spark.sql.catalog.{settings.catalog.name}"
+    for key, value in spark_conf(settings).items():
+        if key.startswith(prefix):
+            current = spark.conf.get(key, None)
+            if current is None:
+                spark.conf.set(key, value)
+            elif current != value:
+                raise RuntimeError(
+                    f"catalog {settings.catalog.name!r} is already bound to {key}={current}; "
+                    f"use another catalog name for {value}"
+                )

@@ -1,0 +1,181 @@
+"""`lakecast` command line: generate data, run jobs, run the demo, manage the embedded services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lakecast.settings import get_settings
+
+app = typer.Typer(help="Lakecast: an open local lakehouse for demand forecasting.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Embedded Postgres (app database) lifecycle.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def generate(
+    scale: Annotated[str, typer.Option(help="tiny | small | large")] = "tiny",
+    seed: Annotated[int, typer.Option(help="Random seed; same seed gives identical files")] = 42,
+    messy_fraction: Annotated[float | None, typer.Option(help="Share of deliberately bad rows")] = None,
+    out: Annotated[Path | None, typer.Option(help="Landing dir (default <data_dir>/landing)")] = None,
+) -> None:
+    """Generate realistic landing files (sales lines, masters, legacy forecast)."""
+    from lakecast.pipeline import generate_landing
+
+    settings = get_settings()
+    manifest = generate_landing(settings, scale, seed, messy_fraction, out, console)
+    console.print(f"[green]generated[/] {scale} data (seed {seed}) into {out or settings.landing_dir}: "
+                  f"{_manifest_rows(manifest):,} rows")
+
+
+def _manifest_rows(manifest: dict) -> int:
+    total = 0
+    for source in manifest.get("sources", {}).values():
+        rows = source.get("rows_per_file") or source.get("rows") or {}
+        total += sum(rows.values()) if isinstance(rows, dict) else int(rows or 0)
+    return total
+
+
+@app.command("jobs")
+def list_jobs() -> None:
+    """List the registered Spark jobs."""
+    from spark_jobs.registry import JOBS
+
+    table = Table("job", "description", "produces")
+    for job in JOBS.values():
+        table.add_row(job.name, job.description, ", ".join(job.produces))
+    console.print(table)
+
+
+@app.command()
+def run(jobs: Annotated[list[str], typer.Argument(help="Job names (see `lakecast jobs`), or `pipeline`")]) -> None:
+    """Run Spark jobs in the embedded runtime (the same code spark-submit runs)."""
+    from lakecast.pipeline import run_jobs
+    from spark_jobs.gates import GateFailure
+    from spark_jobs.registry import JOBS, PIPELINE
+
+    names = [n for j in jobs for n in (PIPELINE if j == "pipeline" else (j,))]
+    unknown = [n for n in names if n not in JOBS]
+    if unknown:
+        _fail(f"unknown job(s) {unknown}; known: {', '.join(JOBS)} (or `pipeline`)", 2)
+    try:
+        run_jobs(get_settings(), names, console)
+    except GateFailure as exc:
+        _fail(str(exc))
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def demo(
+    scale: Annotated[str, typer.Option(help="Data scale for the demo")] = "small",
+    seed: Annotated[int, typer.Option(help="Random seed")] = 42,
+    serve: Annotated[bool, typer.Option(help="Serve the API/UI at the end")] = True,
+    regenerate: Annotated[bool, typer.Option(help="Regenerate landing data even if present")] = False,
+) -> None:
+    """Set up what is missing, generate data, run the whole pipeline, print a summary, then serve."""
+    from lakecast.pipeline import run_demo
+    from spark_jobs.gates import GateFailure
+
+    try:
+        run_demo(get_settings(), scale=scale, seed=seed, regenerate=regenerate, console=console)
+    except GateFailure as exc:
+        _fail(str(exc))
+    if serve:
+        _serve()
+
+
+@app.command()
+def tables() -> None:
+    """Row counts and current snapshot ids of every table, read through the serving engine."""
+    from lakecast.pipeline import table_summary
+
+    console.print(table_summary(get_settings()))
+
+
+@app.command()
+def query(sql: Annotated[str, typer.Argument(help="One SELECT in the Trino dialect, e.g. over gold.dim_dfu")]) -> None:
+    """Run a read-only query on the serving engine (DuckDB locally)."""
+    from lakecast.runtime.engine import get_engine
+
+    rows = get_engine(get_settings()).query(sql)
+    if not rows:
+        console.print("(no rows)")
+        return
+    table = Table(*rows[0].keys())
+    for r in rows[:200]:
+        table.add_row(*[str(v) for v in r.values()])
+    console.print(table)
+    if len(rows) > 200:
+        console.print(f"... {len(rows) - 200} more rows")
+
+
+@app.command("serve")
+def serve_cmd() -> None:
+    """Serve the API (and the built UI) on localhost."""
+    _serve()
+
+
+def _serve() -> None:
+    settings = get_settings()
+    try:
+        from api.main import create_app
+    except ImportError as exc:
+        _fail(f"the API is not available: {exc}")
+    import uvicorn
+
+    from lakecast.appdb import server
+
+    server.start(settings)
+    url = f"http://{settings.api.host}:{settings.api.port}"
+    console.print(f"[bold green]Lakecast is serving at {url}[/]  (API docs: {url}/docs) — Ctrl+C to stop")
+    uvicorn.run(create_app(settings), host=settings.api.host, port=settings.api.port, log_level="warning")
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded Postgres (reused if already running)."""
+    from lakecast.appdb import server
+
+    url = server.start(get_settings())
+    console.print(f"Postgres running: {url}")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded Postgres."""
+    from lakecast.appdb import server
+
+    server.stop(get_settings())
+    console.print("Postgres stopped")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show whether the embedded Postgres is running."""
+    from lakecast.appdb import server
+
+    console.print(server.status(get_settings()))
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    started = time.time()
+    app()
+    console.print(f"done in {dt.timedelta(seconds=round(time.time() - started))}")

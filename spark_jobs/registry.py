@@ -1,0 +1,47 @@
+"""Every Spark job, by name. `lakecast run <job>` and `spark-submit spark_jobs/main.py <job>` both use this."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    module: str
+    description: str
+    produces: tuple[str, ...]
+
+    def load(self) -> Callable[..., Any]:
+        """Return the job's `run(spark, settings, progress=None)` callable (imported lazily)."""
+        import importlib
+
+        return importlib.import_module(self.module).run
+
+
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in (
+        Job("bronze", "spark_jobs.bronze", "landing files -> bronze.* (rows as delivered + batch metadata)",
+            ("bronze.sales_lines", "bronze.item_master", "bronze.location_master", "bronze.customer_master",
+             "bronze.external_forecast", "ops.ingest_files")),
+        Job("silver", "spark_jobs.silver", "bronze.* -> silver.* (typed, validated, SCD2, quarantine)",
+            ("silver.sales_lines", "silver.item", "silver.location", "silver.customer",
+             "silver.external_forecast", "silver.quarantine", "ops.batch_reconciliation")),
+        Job("gold", "spark_jobs.gold", "silver.* -> gold.* behind quality gates",
+            ("gold.dim_item", "gold.dim_location", "gold.dim_customer", "gold.dim_calendar", "gold.dim_dfu",
+             "gold.fact_sales_monthly", "gold.fact_external_forecast_monthly", "gold.agg_loc_week",
+             "gold.agg_loc_item_week", "gold.agg_loc_customer_week", "ops.gate_results")),
+    )
+}
+
+PIPELINE: tuple[str, ...] = ("bronze", "silver", "gold")
+
+
+def get_job(name: str) -> Job:
+    try:
+        return JOBS[name]
+    except KeyError:
+        raise KeyError(f"unknown job {name!r}; known jobs: {', '.join(JOBS)}") from None
