@@ -502,6 +502,27 @@ def test_runtime_image_matches_the_locked_project():
     assert read_spark_defaults()["spark.pyspark.python"] == pyspark_python
 
 
+def test_runtime_image_has_the_trino_client_the_compose_engine_needs():
+    lock = tomllib.loads((PROJECT_ROOT / "uv.lock").read_text())
+    locked = {p["name"] for p in lock["package"]}
+    dockerfile = RUNTIME_DOCKERFILE.read_text()
+    installs = re.search(r'uv pip install .*"trino==\$\{TRINO_CLIENT_VERSION\}"', dockerfile)
+    assert "trino" in locked or installs, "engine.kind=trino would fail: no `trino` client in the image"
+
+
+def test_api_service_runs_the_app_factory_and_checks_a_real_route():
+    import api.main
+    from api.routes import health
+
+    args = command_args("api")
+    assert args[:3] == ["uvicorn", "--factory", "api.main:create_app"]
+    assert callable(api.main.create_app)
+    probe = services()["api"]["healthcheck"]["test"][-1]
+    url = urlparse(re.search(r"'(http://[^']+)'", probe)[1])
+    assert (url.hostname, url.port) == ("localhost", listening_port("api"))
+    assert url.path in {route.path for route in health.router.routes}
+
+
 def test_mlflow_image_runs_the_locked_mlflow_version():
     lock = tomllib.loads((PROJECT_ROOT / "uv.lock").read_text())
     locked = {p["name"]: p["version"] for p in lock["package"]}
