@@ -7,18 +7,16 @@ serialises on a Postgres advisory lock and runs all pending revisions in one tra
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.conninfo import make_conninfo
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.pool import NullPool
 
 from lakecast.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:  # alembic + SQLAlchemy cost ~1s to import: only load them when migrating
+    from alembic.config import Config
+    from sqlalchemy import Connection, Engine
 
 #: Directory holding alembic's env.py and versions/ (the migration SQL lives in versions/ too).
 MIGRATIONS_DIR: Path = PROJECT_ROOT / "sql" / "app"
@@ -30,6 +28,8 @@ APP_ROLE = "lakecast_app"
 
 def alembic_config() -> Config:
     """Programmatic alembic Config pointing at ``sql/app`` (no ini file needed)."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
@@ -38,16 +38,23 @@ def alembic_config() -> Config:
 def make_engine(url: str) -> Engine:
     """SQLAlchemy engine over psycopg 3 for a libpq URL; connections are opened by psycopg from ``url`` as is,
     so unix-socket URLs (``?host=/path``) need no SQLAlchemy-specific rewriting."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
     return create_engine("postgresql+psycopg://", creator=lambda: psycopg.connect(url), poolclass=NullPool)
 
 
 def take_migration_lock(conn: Connection) -> None:
     """Block until no other process is migrating this database (released at transaction end)."""
+    from sqlalchemy import text
+
     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
 
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at ``url`` up to ``revision`` (default: latest). No-op when already there."""
+    from alembic import command
+
     cfg = alembic_config()
     engine = make_engine(url)
     try:
@@ -61,6 +68,8 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str) -> None:
     """Migrate down to ``revision`` (``"base"`` drops everything, including the audit trail: dev/test only)."""
+    from alembic import command
+
     cfg = alembic_config()
     engine = make_engine(url)
     try:
@@ -74,6 +83,8 @@ def downgrade(url: str, revision: str) -> None:
 
 def current_revision(url: str) -> str | None:
     """Revision the database is at (None before the first migration)."""
+    from alembic.runtime.migration import MigrationContext
+
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
@@ -84,6 +95,8 @@ def current_revision(url: str) -> str | None:
 
 def head_revision() -> str | None:
     """Latest revision shipped in ``sql/app/versions``."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 

@@ -17,6 +17,7 @@ as is, ``start()`` only checks that it is set and ``stop()`` is a no-op.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import platform
@@ -102,6 +103,16 @@ def _postmaster_info(pgdata: Path) -> Any | None:
     return info
 
 
+def _forget_handle(pgdata: Path) -> None:
+    """Drop this process's pgserver handle for ``pgdata`` (and its atexit hook and pid registration)."""
+    from pgserver.postgres_server import PostgresServer
+
+    handle = PostgresServer._instances.pop(pgdata, None)
+    if handle is not None:
+        atexit.unregister(handle._cleanup)
+        handle.global_process_id_list.get_and_remove(os.getpid())
+
+
 def _socket_url(socket_dir: Path, database: str) -> str:
     return f"postgresql://{EMBEDDED_USER}@/{database}?host={quote(str(socket_dir), safe='/')}"
 
@@ -143,10 +154,9 @@ def start(settings: Settings | None = None, *, keep_running: bool = True) -> str
     from pgserver.postgres_server import PostgresServer
 
     resolved = pgdata.expanduser().resolve()
-    cached = PostgresServer._instances.get(resolved)
-    if cached is not None and _postmaster_info(resolved) is None:
-        # A handle from an earlier start() in this process whose server has since been stopped.
-        PostgresServer._instances.pop(resolved, None)
+    if resolved in PostgresServer._instances and _postmaster_info(resolved) is None:
+        # A handle from an earlier start() in this process whose server has since stopped (or crashed).
+        _forget_handle(resolved)
     try:
         server = pg.get_server(resolved, cleanup_mode=None if keep_running else "stop")
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
@@ -172,17 +182,18 @@ def stop(settings: Settings | None = None, *, timeout: float = 30.0) -> bool:
     pg = _pgserver()
     from pgserver.postgres_server import PostgresServer
 
-    running = _postmaster_info(pgdata) is not None
-    if running:
-        # pgserver runs the server as a dedicated 'pgserver' OS user when we are root; pg_ctl must match.
-        user = "pgserver" if platform.system() != "Windows" and os.geteuid() == 0 else None
-        try:
-            pg.pg_ctl(["-w", "-m", "fast", "-t", str(int(timeout)), "stop"], pgdata=pgdata, user=user)
-        except subprocess.CalledProcessError as exc:
-            if _postmaster_info(pgdata) is not None:
-                raise AppDbError(f"pg_ctl stop failed for {pgdata}; see {pgdata / 'log'}") from exc
+    with PostgresServer._lock:  # pgserver's inter-process lock: no start() races this stop()
+        running = _postmaster_info(pgdata) is not None
+        if running:
+            # pgserver runs the server as a dedicated 'pgserver' OS user when we are root; pg_ctl must match.
+            user = "pgserver" if platform.system() != "Windows" and os.geteuid() == 0 else None
+            try:
+                pg.pg_ctl(["-w", "-m", "fast", "-t", str(int(timeout)), "stop"], pgdata=pgdata, user=user)
+            except subprocess.CalledProcessError as exc:
+                if _postmaster_info(pgdata) is not None:
+                    raise AppDbError(f"pg_ctl stop failed for {pgdata}; see {pgdata / 'log'}") from exc
     # Forget this process's handle so a later start() in the same process really starts a new server.
-    PostgresServer._instances.pop(pgdata, None)
+    _forget_handle(pgdata)
     return running
 
 

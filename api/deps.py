@@ -1,0 +1,89 @@
+"""FastAPI dependencies: settings, app-database connections, the current user and role checks.
+
+Use them as ``Annotated`` aliases in route signatures::
+
+    @router.get("/things")
+    def things(user: CurrentUser, conn: DbConn, settings: SettingsDep): ...
+
+    @router.post("/things")
+    def make(user: PlannerUser, conn: DbConn): ...     # 401 without a token, 403 for other roles
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from psycopg_pool import ConnectionPool
+
+from api.services import ServiceError
+from api.services.auth import user_from_token
+from contracts.app import Role, UserPublic
+from lakecast.appdb.db import Conn
+from lakecast.settings import Settings, get_settings
+
+#: ``create_app(settings)`` overrides ``get_settings`` for its app, so routes see the app's settings.
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+def get_pool(request: Request) -> ConnectionPool:
+    pool = getattr(request.app.state, "pool", None)
+    if pool is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "app database not initialised")
+    return pool
+
+
+PoolDep = Annotated[ConnectionPool, Depends(get_pool)]
+
+
+def get_conn(pool: PoolDep) -> Iterator[Conn]:
+    """One pooled autocommit connection for the request (services open their own transactions)."""
+    with pool.connection(timeout=10) as conn:
+        yield conn
+
+
+DbConn = Annotated[Conn, Depends(get_conn)]
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_user(
+    token: Annotated[str | None, Depends(_bearer)], conn: DbConn, settings: SettingsDep
+) -> UserPublic:
+    if not token:
+        raise _unauthorized("not authenticated: send 'Authorization: Bearer <token>' (POST /auth/token)")
+    try:
+        return user_from_token(conn, settings, token)
+    except ServiceError as exc:
+        raise _unauthorized(exc.detail) from None
+
+
+CurrentUser = Annotated[UserPublic, Depends(current_user)]
+
+
+def require_roles(*roles: Role) -> Callable[[UserPublic], UserPublic]:
+    """Dependency factory: the current user, if their role is one of ``roles`` (else 403)."""
+    allowed = ", ".join(roles)
+
+    def check(user: CurrentUser) -> UserPublic:
+        if user.role not in roles:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"role {user.role!r} may not do this (allowed: {allowed})"
+            )
+        return user
+
+    check.__name__ = f"require_{'_or_'.join(roles)}"
+    return check
+
+
+PlannerUser = Annotated[UserPublic, Depends(require_roles("planner", "admin"))]
+ApproverUser = Annotated[UserPublic, Depends(require_roles("approver", "admin"))]
+ContributorUser = Annotated[UserPublic, Depends(require_roles("planner", "approver", "admin"))]
+AuditReader = Annotated[UserPublic, Depends(require_roles("approver", "admin"))]
+AdminUser = Annotated[UserPublic, Depends(require_roles("admin"))]
