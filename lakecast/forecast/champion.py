@@ -1,0 +1,257 @@
+"""Champion selection per DFU, combination, ceiling (oracle) and forecast value added (FVA).
+
+Input: the long backtest frame of :func:`lakecast.forecast.backtest.backtest_frame`.
+
+* Competition at one lag (``config.lag``: an int, or ``"execution_lag"`` -> ``config.execution_lag``).
+* The champion of a DFU is the competing model with the best ``config.metric`` over the DFU's rows at that
+  lag in the SELECTION timeframes (ties -> earlier model in ``config.models``). It is then scored on LATER
+  HOLDOUT timeframes. Windows must satisfy: every selection target month <= the earliest holdout origin
+  (the actuals were known when the holdout forecasts were made), hence the target months are disjoint.
+  Default windows: holdout = the last ``n_holdout`` timeframes; selection = every earlier timeframe whose
+  target month at the lag is <= the first holdout origin.
+* A model needs ``min_rows`` scored selection rows to compete for a DFU. If the metric is undefined for every
+  model of a DFU (e.g. WAPE with all-zero actuals) the DFU is ranked by MAE instead; with no eligible model
+  at all the champion is ``config.fallback_model``.
+* Ceiling (oracle): per DFU-month the competing model with the smallest absolute error -- an unreachable
+  upper bound. ``gap_to_ceiling = accuracy(ceiling) - accuracy(model)`` in accuracy points.
+* FVA: ``accuracy_pct(model) - accuracy_pct(baseline)`` on the same rows (baseline = seasonal naive), and
+  ``- accuracy_pct(external)`` when an external/legacy forecast is given.
+* ``combo_mean``: the plain mean of ``config.combo_members`` (rows where all members exist).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from lakecast.forecast import metrics as M
+
+KEYS = ["unique_id", "fcst_origin", "target_month", "lag"]
+
+
+@dataclass(frozen=True)
+class CompetitionConfig:
+    metric: str = "wape"
+    lag: int | str = "execution_lag"
+    execution_lag: int = 2
+    min_rows: int = 3
+    models: tuple[str, ...] | None = None  # competing models; None = every model in the frame
+    selection_timeframes: tuple[str, ...] | None = None
+    holdout_timeframes: tuple[str, ...] | None = None
+    n_holdout: int = 2
+    fallback_model: str = "seasonal_naive"
+    baseline_model: str = "seasonal_naive"
+    combo_members: tuple[str, ...] | None = None
+    combo_id: str = "combo_mean"
+
+    def resolved_lag(self) -> int:
+        lag = self.execution_lag if self.lag == "execution_lag" else self.lag
+        if not isinstance(lag, int | np.integer) or lag < 0:
+            raise ValueError(f"lag must be an int >= 0 or 'execution_lag', got {self.lag!r}")
+        if self.metric not in M.METRICS:
+            raise ValueError(f"unknown metric {self.metric!r}; known: {sorted(M.METRICS)}")
+        return int(lag)
+
+
+@dataclass
+class CompetitionResult:
+    selection: pd.DataFrame  # per DFU: champion_model_id, selection_score, ...
+    champion: pd.DataFrame  # champion forecasts (model_id 'champion') on the holdout timeframes
+    scores: pd.DataFrame  # per model on the holdout at the lag: accuracy, wape, bias, FVA, gap to ceiling
+    selection_timeframes: tuple[str, ...]
+    holdout_timeframes: tuple[str, ...]
+    lag: int
+    frame: pd.DataFrame = field(repr=False, default=None)  # input + combo + champion + ceiling rows
+
+
+def add_combo(frame: pd.DataFrame, members, model_id: str = "combo_mean") -> pd.DataFrame:
+    """Append rows of the mean forecast of ``members`` (only where every member has a forecast)."""
+    members = list(members)
+    missing = [m for m in members if m not in set(frame["model_id"])]
+    if missing:
+        raise ValueError(f"combo members not in frame: {missing}")
+    sub = frame.loc[frame["model_id"].isin(members)]
+    g = sub.groupby(KEYS, sort=False)
+    combo = g.first().reset_index()
+    combo["fcst_qty"] = g["fcst_qty"].mean().to_numpy()
+    combo = combo.loc[g["model_id"].nunique().to_numpy() == len(members)]
+    combo["model_id"] = model_id
+    return pd.concat([frame, combo[frame.columns]], ignore_index=True)
+
+
+def resolve_windows(frame: pd.DataFrame, config: CompetitionConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    lag = config.resolved_lag()
+    tf = (frame[["timeframe", "fcst_origin"]].drop_duplicates().sort_values("fcst_origin"))
+    if tf["timeframe"].duplicated().any():
+        raise ValueError("a timeframe label maps to several origins")
+    origin = dict(zip(tf["timeframe"], pd.to_datetime(tf["fcst_origin"]), strict=True))
+    target = {k: v + pd.DateOffset(months=lag + 1) for k, v in origin.items()}
+    order = list(tf["timeframe"])
+    hold = tuple(config.holdout_timeframes or order[-config.n_holdout:])
+    if config.selection_timeframes is not None:
+        sel = tuple(config.selection_timeframes)
+    else:
+        first_hold = min(origin[t] for t in hold)
+        sel = tuple(t for t in order if t not in hold and target[t] <= first_hold)
+    unknown = [t for t in (*sel, *hold) if t not in origin]
+    if unknown:
+        raise ValueError(f"unknown timeframes {unknown}; frame has {order}")
+    if not sel or not hold:
+        raise ValueError(f"empty window: selection={sel}, holdout={hold} (lag {lag}, timeframes {order})")
+    sel_months = {target[t] for t in sel}
+    hold_months = {target[t] for t in hold}
+    if sel_months & hold_months:
+        raise ValueError("selection and holdout target months overlap")
+    if max(sel_months) > min(origin[t] for t in hold):
+        raise ValueError("selection uses actuals after the first holdout origin (not known at decision time)")
+    return sel, hold
+
+
+def _scored(frame: pd.DataFrame, lag: int, timeframes) -> pd.DataFrame:
+    return frame.loc[(frame["lag"] == lag) & frame["timeframe"].isin(timeframes) & frame["y"].notna()
+                     & frame["fcst_qty"].notna()]
+
+
+def _group_metric(df: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:
+    """Metric per group (vectorised for the common ones); None/undefined -> NaN; plus n_rows."""
+    d = df.assign(ae=(df["fcst_qty"] - df["y"]).abs(), aa=df["y"].abs())
+    g = d.groupby(by, sort=True)
+    out = g.agg(n_rows=("y", "size"), sae=("ae", "sum"), saa=("aa", "sum"), sf=("fcst_qty", "sum"),
+                sa=("y", "sum"))
+    with np.errstate(all="ignore"):
+        wape = (out["sae"] / out["saa"]).where(out["saa"] > 0)
+        if metric == "wape":
+            out["score"] = wape
+        elif metric == "mae":
+            out["score"] = out["sae"] / out["n_rows"]
+        elif metric == "accuracy_pct":
+            out["score"] = (100 * (1 - wape)).clip(lower=0)
+        elif metric == "abs_bias":
+            out["score"] = (out["sf"] / out["sa"] - 1).abs().where(out["sa"] != 0)
+        else:
+            fn = M.METRICS[metric][0]
+            vals = g.apply(lambda x: fn(x["y"].to_numpy(), x["fcst_qty"].to_numpy()), include_groups=False)
+            out["score"] = pd.to_numeric(vals, errors="coerce")
+    out["mae"] = out["sae"] / out["n_rows"]
+    return out.reset_index()
+
+
+def select_champions(frame: pd.DataFrame, config: CompetitionConfig,
+                     selection_timeframes=None) -> pd.DataFrame:
+    """Champion per DFU on the selection window. Columns: unique_id, champion_model_id, selection_metric,
+    selection_score, selection_rows, is_fallback."""
+    lag = config.resolved_lag()
+    sel = selection_timeframes or resolve_windows(frame, config)[0]
+    models = list(config.models or sorted(set(frame["model_id"]) - {"champion", "ceiling", "external"}))
+    rank = {m: i for i, m in enumerate(models)}
+    d = _scored(frame, lag, sel)
+    d = d.loc[d["model_id"].isin(models)]
+    s = _group_metric(d, ["unique_id", "model_id"], config.metric)
+    s = s.loc[s["n_rows"] >= config.min_rows]
+    lower = M.METRICS[config.metric][1]
+    s["metric_used"] = config.metric
+    undefined = s.groupby("unique_id")["score"].transform(lambda x: x.isna().all())
+    s.loc[undefined, "score"] = s.loc[undefined, "mae"]
+    s.loc[undefined, "metric_used"] = "mae"
+    s = s.loc[s["score"].notna()].copy()
+    s["key"] = s["score"] if lower or config.metric == "mae" else -s["score"]
+    s.loc[undefined.loc[s.index], "key"] = s.loc[undefined.loc[s.index], "score"]
+    s["rank"] = s["model_id"].map(rank)
+    best = s.sort_values(["unique_id", "key", "rank"]).drop_duplicates("unique_id")
+    out = pd.DataFrame({"unique_id": sorted(frame["unique_id"].unique())})
+    out = out.merge(best[["unique_id", "model_id", "metric_used", "score", "n_rows"]], on="unique_id", how="left")
+    out = out.rename(columns={"model_id": "champion_model_id", "metric_used": "selection_metric",
+                              "score": "selection_score", "n_rows": "selection_rows"})
+    out["is_fallback"] = out["champion_model_id"].isna()
+    out["champion_model_id"] = out["champion_model_id"].fillna(config.fallback_model)
+    out["selection_metric"] = out["selection_metric"].fillna("none")
+    out["selection_rows"] = out["selection_rows"].fillna(0).astype(int)
+    return out
+
+
+def champion_forecasts(frame: pd.DataFrame, selection: pd.DataFrame, timeframes=None,
+                       model_id: str = "champion") -> pd.DataFrame:
+    """The champion's rows of ``frame`` (optionally only ``timeframes``) relabelled ``model_id``.
+    Works on a forward forecast frame too (no timeframe column needed when ``timeframes`` is None)."""
+    d = frame if timeframes is None else frame.loc[frame["timeframe"].isin(timeframes)]
+    d = d.merge(selection[["unique_id", "champion_model_id"]], on="unique_id", how="inner")
+    d = d.loc[d["model_id"] == d["champion_model_id"]].drop(columns="champion_model_id")
+    return d.assign(model_id=model_id).reset_index(drop=True)
+
+
+def ceiling_forecasts(frame: pd.DataFrame, models, timeframes=None, model_id: str = "ceiling") -> pd.DataFrame:
+    """Oracle: per DFU-month-lag the forecast of the model with the smallest absolute error."""
+    d = frame.loc[frame["model_id"].isin(list(models)) & frame["y"].notna()]
+    if timeframes is not None:
+        d = d.loc[d["timeframe"].isin(timeframes)]
+    d = d.assign(_ae=(d["fcst_qty"] - d["y"]).abs()).sort_values([*KEYS, "_ae", "model_id"])
+    return d.drop_duplicates(KEYS).drop(columns="_ae").assign(model_id=model_id).reset_index(drop=True)
+
+
+def _external_rows(frame: pd.DataFrame, external: pd.DataFrame) -> pd.DataFrame:
+    need = {"unique_id", "target_month", "lag", "fcst_qty"}
+    if not need <= set(external.columns):
+        raise ValueError(f"external forecast needs columns {sorted(need)}")
+    ext = external[list(need)].copy()
+    ext["unique_id"] = ext["unique_id"].astype(str)
+    ext["target_month"] = pd.to_datetime(ext["target_month"]).dt.to_period("M").dt.to_timestamp()
+    keys = frame.drop(columns=["model_id", "fcst_qty"]).drop_duplicates(["unique_id", "fcst_origin", "lag"])
+    out = keys.merge(ext, on=["unique_id", "target_month", "lag"], how="inner")
+    return out.assign(model_id="external")[frame.columns]
+
+
+def score_models(frame: pd.DataFrame, lag: int, timeframes, baseline: str = "seasonal_naive",
+                 ceiling_id: str = "ceiling") -> pd.DataFrame:
+    """Pooled holdout scores per model at ``lag``: n_rows, wape, accuracy_pct, bias, fva_vs_<baseline>,
+    fva_vs_external (if an 'external' model is present), gap_to_ceiling. Each FVA is computed on the rows
+    the two models share."""
+    d = _scored(frame, lag, timeframes)
+    rows = []
+    piv = d.pivot_table(index=KEYS, columns="model_id", values="fcst_qty", aggfunc="first")
+    yv = d.drop_duplicates(KEYS).set_index(KEYS)["y"].reindex(piv.index)
+
+    def acc(m, mask):
+        return M.accuracy_pct(yv[mask].to_numpy(), piv.loc[mask, m].to_numpy()) if mask.any() else None
+
+    for m in piv.columns:
+        ok = piv[m].notna()
+        a, f = yv[ok].to_numpy(), piv.loc[ok, m].to_numpy()
+        r = {"model_id": m, "n_rows": int(ok.sum()), "wape": M.wape(a, f), "accuracy_pct": M.accuracy_pct(a, f),
+             "bias": M.bias(a, f)}
+        for ref, col in ((baseline, "fva_vs_baseline"), ("external", "fva_vs_external"),
+                         (ceiling_id, "gap_to_ceiling")):
+            if ref in piv.columns:
+                both = ok & piv[ref].notna()
+                ma, mr = acc(m, both), acc(ref, both)
+                val = None if ma is None or mr is None else (ma - mr if ref != ceiling_id else mr - ma)
+                r[col] = val
+        rows.append(r)
+    out = pd.DataFrame(rows)
+    return out.sort_values("accuracy_pct", ascending=False, na_position="last").reset_index(drop=True)
+
+
+def run_competition(frame: pd.DataFrame, config: CompetitionConfig | None = None,
+                    external: pd.DataFrame | None = None) -> CompetitionResult:
+    """Combo (optional) -> champion selection -> champion on holdout -> ceiling -> scores with FVA."""
+    config = config or CompetitionConfig()
+    lag = config.resolved_lag()
+    f = frame
+    if config.combo_members:
+        f = add_combo(f, config.combo_members, config.combo_id)
+    sel_tf, hold_tf = resolve_windows(f, config)
+    competing = list(config.models or sorted(set(f["model_id"]) - {"champion", "ceiling", "external"}))
+    cfg = config if config.models else CompetitionConfig(**{**config.__dict__, "models": tuple(competing)})
+    selection = select_champions(f, cfg, sel_tf)
+    champ = champion_forecasts(f, selection, hold_tf)
+    ceiling = ceiling_forecasts(f, competing, hold_tf)
+    parts = [f, champ, ceiling]
+    if external is not None:
+        parts.append(_external_rows(f, external))
+    full = pd.concat(parts, ignore_index=True)
+    scores = score_models(full, lag, hold_tf, baseline=config.baseline_model)
+    hs = _group_metric(_scored(champ, lag, hold_tf), ["unique_id"], config.metric)
+    selection = selection.merge(hs[["unique_id", "score"]].rename(columns={"score": "holdout_score"}),
+                                on="unique_id", how="left")
+    return CompetitionResult(selection, champ, scores, sel_tf, hold_tf, lag, full)
