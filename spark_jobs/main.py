@@ -17,7 +17,7 @@ def main(argv: list[str]) -> int:
         print("usage: spark_jobs/main.py <job> [<job> ...]; jobs: " + ", ".join(JOBS))
         return 2
     settings = get_settings()
-    spark = get_spark(settings)
+    spark = get_spark(settings, use_settings_master=False)
     for name in argv:
         result = get_job(name).load()(spark, settings)
         print(f"[lakecast] job {name} done: {result}")

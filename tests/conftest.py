@@ -1,0 +1,77 @@
+"""Shared fixtures: one local[2] Spark session and one pipeline run on `tiny` generated data per test session."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lakecast.settings import Settings
+
+
+def _spark_settings(data_dir: Path, catalog: str = "lakecast") -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        catalog={"name": catalog},
+        spark={"master": "local[2]", "driver_memory": "2g", "shuffle_partitions": 2},
+    )
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("lakecast-data")
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path) -> Settings:
+    """Settings of the shared tiny pipeline (catalog `lakecast`, warehouse under a temp dir)."""
+    return _spark_settings(data_dir)
+
+
+@pytest.fixture(scope="session")
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory):
+    """Factory: Settings with their own warehouse and catalog name, on the same Spark session."""
+
+    def make(name: str) -> Settings:
+        return _spark_settings(tmp_path_factory.mktemp(name), catalog=name)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def spark(settings: Settings) -> Iterator[Any]:
+    from lakecast.runtime.spark import get_spark
+
+    session = get_spark(settings)
+    yield session
+    session.stop()
+
+
+@dataclass
+class PipelineRun:
+    settings: Settings
+    manifest: dict
+    results: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def pipeline(spark: Any, settings: Settings) -> PipelineRun:
+    """Generate `tiny` data (seed 7) and run bronze -> silver -> gold once for the whole test session."""
+    from lakecast.generate import generate
+    from spark_jobs.registry import PIPELINE, get_job
+
+    generate(settings.landing_dir, scale="tiny", seed=7, messy_fraction=0.02)
+    manifest = json.loads((settings.landing_dir / "_manifest.json").read_text())
+    results = {name: get_job(name).load()(spark, settings) for name in PIPELINE}
+    return PipelineRun(settings, manifest, results)
+
+
+@pytest.fixture(scope="session")
+def engine(pipeline: PipelineRun):
+    from lakecast.runtime.engine import DuckDBEngine
+
+    return DuckDBEngine(pipeline.settings)
