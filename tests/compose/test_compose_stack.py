@@ -607,3 +607,37 @@ def test_a_full_postgres_url_can_come_from_the_environment(compose_settings, mon
     get_settings.cache_clear()
     assert urlparse(get_settings().postgres.url).password == "from-env"
     assert get_settings().engine.trino_host == "trino"  # the rest of the profile still applies
+
+
+# ---------------------------------------------------------------- the Postgres init script on a real server
+
+
+@pytest.mark.integration
+def test_postgres_init_sql_runs_on_postgres_18_and_the_app_migrates_on_top():
+    """Replays what the pgvector image does on first start: initdb/*.sql as POSTGRES_USER in POSTGRES_DB."""
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    from lakecast.appdb import migrate
+    from lakecast.appdb.testing import temporary_server
+
+    pg_env = service_env("postgres")
+    user, database = pg_env["POSTGRES_USER"], pg_env["POSTGRES_DB"]
+    sql = re.sub(r"--[^\n]*", "", POSTGRES_INIT_SQL.read_text())
+    statements = [s.strip() for s in sql.split(";") if s.strip()]
+    with temporary_server(migrated=False) as (_, admin_url):
+        with psycopg.connect(admin_url, autocommit=True) as conn:  # the image's superuser is POSTGRES_USER
+            conn.execute(f'CREATE ROLE "{user}" LOGIN SUPERUSER')
+        owner_url = make_conninfo(admin_url, user=user, dbname=database)
+        with psycopg.connect(owner_url, autocommit=True) as conn:  # psql runs each statement on its own
+            for statement in statements:
+                conn.execute(statement)
+            extensions = {r[0] for r in conn.execute("SELECT extname FROM pg_extension")}
+            mlflow_db = conn.execute(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'mlflow'"
+            ).fetchone()
+        assert {"vector", "pg_trgm"} <= extensions
+        assert mlflow_db == (user,)
+        migrate.upgrade(owner_url)  # the API's startup migration still applies on top
+        with psycopg.connect(owner_url) as conn:
+            assert conn.execute("SELECT version_num FROM alembic_version").fetchone()
