@@ -308,13 +308,13 @@ def test_weekday_effect_in_store_sales(sales):
 def test_abc_pareto_top_20_percent_carry_most_volume(clean_monthly):
     vol = np.sort([v.sum() for v in clean_monthly.values()])[::-1]
     top = vol[: max(1, int(round(0.2 * len(vol))))].sum() / vol.sum()
-    assert top >= 0.6
+    assert top >= 0.55  # ~0.6-0.9 at tiny scale (only 24 items); the small-scale test below is tighter
 
 
 def test_abc_pareto_holds_at_small_scale():
     w = build_world(SCALES["small"], 42, END)
     vol = np.sort(w.qty.sum(axis=1))[::-1]
-    assert vol[: len(vol) // 5].sum() / vol.sum() >= 0.6
+    assert vol[: len(vol) // 5].sum() / vol.sum() >= 0.65
     assert abs(len(w.dfus) - 2000) <= 100
 
 
@@ -371,11 +371,13 @@ def test_lifecycle_launches_and_discontinuations(tiny, clean_monthly):
     last = sorted(manifest["sources"]["item_master"]["batches"])[-1]
     items = _read(root / f"item_master/{last}/item_master_{last}.csv")[1]
     assert any(r["discontinue_date"] for r in items) and any(not r["discontinue_date"] for r in items)
-    launched = {r["item_id"] for r in items if r["launch_date"] > "2023-11-01"}
-    assert launched
+    months = sorted(manifest["sources"]["sales_lines"]["batches"])
+    launch = {r["item_id"]: r["launch_date"][:7] for r in items if r["launch_date"][:7] > months[0]}
+    assert launch
     for (item, _), v in clean_monthly.items():
-        if item in launched:
-            assert v[0] == 0  # nothing sold before a launch inside the history
+        if item in launch:  # nothing sold before the launch month of an item launched inside the history
+            assert v[: months.index(launch[item])].sum() == 0
+            assert v[months.index(launch[item]):].sum() > 0
 
 
 # ---------------------------------------------------------------- masters

@@ -141,6 +141,14 @@ def make_items(spec: ScaleSpec, seed: int, start: dt.date) -> Items:
     can = (rng.random(n) < 0.09) & (lo < n_months - 2)
     can[: min(n, n_cat)] = False
     disc_month[can] = rng.integers(lo[can], n_months - 2)
+    others = np.arange(min(n, n_cat), n)
+    if len(others) >= 2:  # every scale shows at least one launch and one discontinuation
+        if not (launch_month[others] >= 0).any():
+            launch_month[others[0]] = n_months // 2
+        if not (disc_month[others] < (2 * n_months) // 3 + 5).any():  # visible in the last master snapshot
+            j = others[-1]
+            launch_month[j] = min(launch_month[j], 0)
+            disc_month[j] = (2 * n_months) // 3 - 1
     launch_day = rng.integers(1, 29, size=n)
     disc_day = rng.integers(1, 29, size=n)
     launch_date = [add_months(start, int(m)).replace(day=int(d)) for m, d in zip(launch_month, launch_day,
@@ -148,9 +156,9 @@ def make_items(spec: ScaleSpec, seed: int, start: dt.date) -> Items:
     discontinue_date = [add_months(start, int(m)).replace(day=int(d)) if m < never else None
                         for m, d in zip(disc_month, disc_day, strict=True)]
 
-    popularity = rng.lognormal(0.0, 1.3, size=n)
+    popularity = rng.lognormal(0.0, 1.45, size=n)
     # category anchors sell reasonably well, so even the tiny scale shows every category's pattern
-    popularity[: min(n, n_cat)] = np.maximum(popularity[: min(n, n_cat)], 1.5)
+    popularity[: min(n, n_cat)] = np.maximum(popularity[: min(n, n_cat)], 0.8)
     return Items(
         item_id=_ids("I", n, 6), name=names, brand=brand, category=category, subcategory=subcategory,
         supplier=supplier, uom=uom, base_price=base_price, unit_cost=unit_cost, lead_time_days=lead,
