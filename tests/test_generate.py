@@ -39,8 +39,11 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 # ---------------------------------------------------------------- helpers
 def _hashes(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _read(path: Path) -> tuple[list[str], list[dict]]:
@@ -53,7 +56,9 @@ def _read(path: Path) -> tuple[list[str], list[dict]]:
     table = pq.read_table(path)
     rows = []
     for r in table.to_pylist():
-        rows.append({k: "" if v is None else (v.isoformat() if isinstance(v, dt.date) else v) for k, v in r.items()})
+        rows.append(
+            {k: "" if v is None else (v.isoformat() if isinstance(v, dt.date) else v) for k, v in r.items()}
+        )
     return table.column_names, rows
 
 
@@ -79,8 +84,11 @@ def _num(v) -> float | None:
 
 def _master_keys(root: Path) -> dict[str, set[str]]:
     keys = {"item_id": set(), "location_id": set(), "customer_id": set()}
-    for source, key in (("item_master", "item_id"), ("location_master", "location_id"),
-                        ("customer_master", "customer_id")):
+    for source, key in (
+        ("item_master", "item_id"),
+        ("location_master", "location_id"),
+        ("customer_master", "customer_id"),
+    ):
         for p in (root / source).rglob("*.csv"):
             keys[key] |= {r[key] for r in _read(p)[1]}
     return keys
@@ -192,8 +200,15 @@ def test_sales_parquet_for_last_12_months_with_native_types(tiny):
     assert formats == ["csv"] * 24 + ["parquet"] * 12
     schema = pq.read_schema(root / batches["2026-10"]["files"][0]["path"])
     assert {f.name: str(f.type) for f in schema} == {
-        "line_id": "string", "sale_date": "date32[day]", "item_id": "string", "location_id": "string",
-        "customer_id": "string", "qty": "double", "unit_price": "double", "promo_flag": "int32"}
+        "line_id": "string",
+        "sale_date": "date32[day]",
+        "item_id": "string",
+        "location_id": "string",
+        "customer_id": "string",
+        "qty": "double",
+        "unit_price": "double",
+        "promo_flag": "int32",
+    }
 
 
 def test_manifest_messy_counts_match_files(tiny, sales):
@@ -226,8 +241,11 @@ def test_messy_fraction_zero_gives_clean_files_that_add_up_to_the_plan(tmp_path)
         got = Counter()
         for r in rows:
             got[(r["item_id"], r["location_id"])] += float(r["qty"])
-        plan = {(world.items.item_id[i], world.locations.location_id[j]): int(q)
-                for i, j, q in zip(world.dfus.item, world.dfus.location, world.qty[:, t], strict=True) if q}
+        plan = {
+            (world.items.item_id[i], world.locations.location_id[j]): int(q)
+            for i, j, q in zip(world.dfus.item, world.dfus.location, world.qty[:, t], strict=True)
+            if q
+        }
         assert got == plan  # monthly units are split into lines exactly
 
 
@@ -243,8 +261,13 @@ def test_progress_reports_every_stage_to_completion(tiny):
     for stage, done, total in manifest["_progress_calls"]:
         assert 0 <= done <= total
         last[stage] = (done, total)
-    assert last == {"item_master": (3, 3), "location_master": (3, 3), "customer_master": (3, 3),
-                    "sales_lines": (36, 36), "external_forecast": (3, 3)}
+    assert last == {
+        "item_master": (3, 3),
+        "location_master": (3, 3),
+        "customer_master": (3, 3),
+        "sales_lines": (36, 36),
+        "external_forecast": (3, 3),
+    }
 
 
 def test_tiny_sizes_match_scale_spec(tiny, clean_monthly):
@@ -273,7 +296,10 @@ def test_sales_line_ids_unique_except_injected_duplicates(tiny, sales):
 
 def test_dc_lines_have_customers_and_store_lines_do_not(tiny, sales):
     root, _ = tiny
-    loc_type = {r["location_id"]: r["location_type"] for r in _read(next((root / "location_master").rglob("*.csv")))[1]}
+    loc_type = {
+        r["location_id"]: r["location_type"]
+        for r in _read(next((root / "location_master").rglob("*.csv")))[1]
+    }
     rows = [r for r in sales["2024-05"] if r["location_id"] in loc_type and r["line_id"]]
     dc = [r for r in rows if loc_type[r["location_id"]] == "DC"]
     store = [r for r in rows if loc_type[r["location_id"]] == "STORE"]
@@ -322,7 +348,7 @@ def test_intermittent_series_exist(clean_monthly):
     lumpy = 0
     for v in clean_monthly.values():
         active = np.flatnonzero(v)
-        span = v[active[0]: active[-1] + 1]
+        span = v[active[0] : active[-1] + 1]
         if len(span) >= 12 and (span == 0).mean() >= 0.4:
             lumpy += 1
     assert lumpy >= 0.1 * len(clean_monthly)
@@ -330,7 +356,9 @@ def test_intermittent_series_exist(clean_monthly):
     assert sum((v > 0).all() for v in clean_monthly.values()) >= 0.3 * len(clean_monthly)
 
 
-def _category_profile(monthly: dict, item_cat: dict[str, str], category: str, months: list[str]) -> np.ndarray:
+def _category_profile(
+    monthly: dict, item_cat: dict[str, str], category: str, months: list[str]
+) -> np.ndarray:
     agg = sum(v for (item, _), v in monthly.items() if item_cat[item] == category)
     moy = np.array([int(m[5:7]) for m in months])
     return np.array([agg[moy == m].mean() for m in range(1, 13)])
@@ -342,7 +370,9 @@ def test_seasonality_in_files_summer_vs_winter(tiny, sales, clean_monthly):
     items = _read(root / f"item_master/{first}/item_master_{first}.csv")[1]
     item_cat = {r["item_id"]: r["category"] for r in items}
     months = sorted(sales)
-    summer = sum(_category_profile(clean_monthly, item_cat, c, months) for c in ("Beverages", "Ice Cream", "Garden"))
+    summer = sum(
+        _category_profile(clean_monthly, item_cat, c, months) for c in ("Beverages", "Ice Cream", "Garden")
+    )
     winter = sum(_category_profile(clean_monthly, item_cat, c, months) for c in ("Winter", "Toys & Gifts"))
     assert summer[5:8].mean() > 1.3 * summer[[0, 1, 11]].mean()  # Jun-Aug vs Dec-Feb
     assert winter[[0, 11]].mean() > 1.5 * winter[5:8].mean()  # Dec-Jan vs Jun-Aug
@@ -377,16 +407,18 @@ def test_lifecycle_launches_and_discontinuations(tiny, clean_monthly):
     for (item, _), v in clean_monthly.items():
         if item in launch:  # nothing sold before the launch month of an item launched inside the history
             assert v[: months.index(launch[item])].sum() == 0
-            assert v[months.index(launch[item]):].sum() > 0
+            assert v[months.index(launch[item]) :].sum() > 0
 
 
 # ---------------------------------------------------------------- masters
 def test_master_snapshots_carry_attribute_changes(tiny):
     root, manifest = tiny
     changed = Counter()
-    for source, key, attrs in (("item_master", "item_id", ("brand", "category", "supplier", "lead_time_days")),
-                               ("location_master", "location_id", ("region",)),
-                               ("customer_master", "customer_id", ("segment",))):
+    for source, key, attrs in (
+        ("item_master", "item_id", ("brand", "category", "supplier", "lead_time_days")),
+        ("location_master", "location_id", ("region",)),
+        ("customer_master", "customer_id", ("segment",)),
+    ):
         dates = sorted(manifest["sources"][source]["batches"])
         assert len(dates) == 3 and dates[0] == "2023-11-01"
         snaps = [{r[key]: r for r in _read(root / f"{source}/{d}/{source}_{d}.csv")[1]} for d in dates]
@@ -397,7 +429,9 @@ def test_master_snapshots_carry_attribute_changes(tiny):
             for k in before:
                 for a in attrs:
                     changed[a] += before[k][a] != after[k][a]
-    assert all(changed[a] >= 2 for a in ("brand", "category", "supplier", "lead_time_days", "region", "segment"))
+    assert all(
+        changed[a] >= 2 for a in ("brand", "category", "supplier", "lead_time_days", "region", "segment")
+    )
     assert changed["brand"] < 24  # a realistic share, not everything
 
 

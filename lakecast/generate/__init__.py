@@ -33,9 +33,23 @@ from lakecast.generate.sales import expected_rows, write_sales_batch
 from lakecast.generate.scales import SCALES, ScaleSpec
 
 __all__ = [
-    "BAD_DATE", "DUPLICATE_LINE", "MANIFEST_NAME", "MESSY_KINDS", "MISSING_REQUIRED", "NEGATIVE_QTY",
-    "NON_NUMERIC_QTY", "PARQUET_KINDS", "SCALES", "UNKNOWN_CUSTOMER", "UNKNOWN_ITEM", "UNKNOWN_LOCATION",
-    "ScaleSpec", "World", "build_world", "expected_sales_lines", "generate",
+    "BAD_DATE",
+    "DUPLICATE_LINE",
+    "MANIFEST_NAME",
+    "MESSY_KINDS",
+    "MISSING_REQUIRED",
+    "NEGATIVE_QTY",
+    "NON_NUMERIC_QTY",
+    "PARQUET_KINDS",
+    "SCALES",
+    "UNKNOWN_CUSTOMER",
+    "UNKNOWN_ITEM",
+    "UNKNOWN_LOCATION",
+    "ScaleSpec",
+    "World",
+    "build_world",
+    "expected_sales_lines",
+    "generate",
 ]
 
 MANIFEST_NAME = "_manifest.json"
@@ -51,8 +65,12 @@ def _spec(scale: str | ScaleSpec) -> ScaleSpec:
     return SCALES[scale]
 
 
-def expected_sales_lines(scale: str | ScaleSpec = "tiny", seed: int = 42, messy_fraction: float = 0.01,
-                         end_month: dt.date = DEFAULT_END_MONTH) -> dict[str, int]:
+def expected_sales_lines(
+    scale: str | ScaleSpec = "tiny",
+    seed: int = 42,
+    messy_fraction: float = 0.01,
+    end_month: dt.date = DEFAULT_END_MONTH,
+) -> dict[str, int]:
     """Exact rows of every sales_lines batch (batch_id -> rows), computed from the demand plan alone.
 
     Cheap even for ``large`` (it builds the DFU x month plan, not the lines).
@@ -84,15 +102,25 @@ def _remove_previous(out_dir: Path) -> None:
 
 
 def _totals(batches: dict) -> dict:
-    return {"batch_count": len(batches), "rows": sum(b["rows"] for b in batches.values()),
-            "files": sum(len(b["files"]) for b in batches.values()),
-            "bytes": sum(f["bytes"] for b in batches.values() for f in b["files"])}
+    return {
+        "batch_count": len(batches),
+        "rows": sum(b["rows"] for b in batches.values()),
+        "files": sum(len(b["files"]) for b in batches.values()),
+        "bytes": sum(f["bytes"] for b in batches.values() for f in b["files"]),
+    }
 
 
-def generate(out_dir: Path, scale: str = "tiny", seed: int = 42, messy_fraction: float = 0.01,
-             end_month: dt.date = DEFAULT_END_MONTH,
-             progress: Callable[[str, int, int], None] | None = None) -> dict:
-    """Write landing files under out_dir (= the landing dir) and return the manifest dict (also written to out_dir/_manifest.json).
+def generate(
+    out_dir: Path,
+    scale: str = "tiny",
+    seed: int = 42,
+    messy_fraction: float = 0.01,
+    end_month: dt.date = DEFAULT_END_MONTH,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict:
+    """Write landing files under out_dir (= the landing dir) and return the manifest dict.
+
+    The manifest is also written to ``out_dir/_manifest.json`` (last, so its presence marks a complete run).
 
     ``end_month`` is the last month of history (inclusive); history spans the scale's ``n_months`` up to it.
     ``progress(stage, done, total)`` is called once per stage with done=0 and after every file written;
@@ -137,10 +165,17 @@ def generate(out_dir: Path, scale: str = "tiny", seed: int = 42, messy_fraction:
         manifest_sources[name] = entry
     manifest = {
         "generator_version": GENERATOR_VERSION,
-        "scale": spec.name, "seed": seed, "messy_fraction": messy_fraction,
-        "start_month": f"{world.start:%Y-%m}", "end_month": f"{world.end:%Y-%m}", "n_months": world.n_months,
-        "n_items": spec.n_items, "n_locations": spec.n_locations, "n_customers": spec.n_customers,
-        "n_dfus": len(world.dfus), "messy_kinds": list(MESSY_KINDS),
+        "scale": spec.name,
+        "seed": seed,
+        "messy_fraction": messy_fraction,
+        "start_month": f"{world.start:%Y-%m}",
+        "end_month": f"{world.end:%Y-%m}",
+        "n_months": world.n_months,
+        "n_items": spec.n_items,
+        "n_locations": spec.n_locations,
+        "n_customers": spec.n_customers,
+        "n_dfus": len(world.dfus),
+        "messy_kinds": list(MESSY_KINDS),
         "sources": manifest_sources,
     }
     tmp = out_dir / (MANIFEST_NAME + ".tmp")

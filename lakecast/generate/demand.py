@@ -102,8 +102,11 @@ def build_world(spec: ScaleSpec, seed: int, end_month: dt.date) -> World:
     season = season_idx[items.category[dfus.item]][:, moy] ** items.season_amp[dfus.item][:, None]
     # ---- trend: most DFUs mild, some growing, some declining
     u = rng.random(n)
-    trend = np.where(u < 0.12, rng.uniform(0.12, 0.3, n),
-                     np.where(u < 0.24, rng.uniform(-0.3, -0.1, n), rng.normal(0.0, 0.05, n)))
+    trend = np.where(
+        u < 0.12,
+        rng.uniform(0.12, 0.3, n),
+        np.where(u < 0.24, rng.uniform(-0.3, -0.1, n), rng.normal(0.0, 0.05, n)),
+    )
     tc = (np.arange(H) - (T - 1) / 2.0) / 12.0
     trend_f = np.exp(trend[:, None] * tc[None, :])
     life = _lifecycle(items, dfus, H)
@@ -142,16 +145,35 @@ def build_world(spec: ScaleSpec, seed: int, end_month: dt.date) -> World:
     occurs = rng.random((n, T)) < p_occ[:, None]
     lumps = rng.gamma(1.2, 1.0 / 1.2, size=(n, T)) / p_occ[:, None]
     outlier = np.where(rng.random((n, T)) < 0.004, rng.uniform(3.0, 7.0, (n, T)), 1.0)
-    mu = np.where(intermittent[:, None], signal[:, :T] * occurs * lumps,
-                  signal[:, :T] * promo_effect[:, :T] * noise) * outlier
+    mu = (
+        np.where(
+            intermittent[:, None], signal[:, :T] * occurs * lumps, signal[:, :T] * promo_effect[:, :T] * noise
+        )
+        * outlier
+    )
     qty = rng.poisson(mu).astype(np.int32)
     del mu, noise, occurs, lumps, outlier
 
     lines = plan_lines(qty, spec.lines_per_dfu_month)
-    return World(spec=spec, seed=seed, start=start, end=end, items=items, locations=locations,
-                 customers=customers, dfus=dfus, signal=signal.astype(np.float32), promo=promo,
-                 promo_effect=promo_effect.astype(np.float32), qty=qty, lines=lines,
-                 intermittent=intermittent, xyz=xyz, cv=cv, trend=trend)
+    return World(
+        spec=spec,
+        seed=seed,
+        start=start,
+        end=end,
+        items=items,
+        locations=locations,
+        customers=customers,
+        dfus=dfus,
+        signal=signal.astype(np.float32),
+        promo=promo,
+        promo_effect=promo_effect.astype(np.float32),
+        qty=qty,
+        lines=lines,
+        intermittent=intermittent,
+        xyz=xyz,
+        cv=cv,
+        trend=trend,
+    )
 
 
 def plan_lines(qty: np.ndarray, lines_per_dfu_month: float) -> np.ndarray:

@@ -96,11 +96,17 @@ def make_items(spec: ScaleSpec, seed: int, start: dt.date) -> Items:
     for _ in range(n_cat):
         stems = rng.choice(len(cat.BRAND_STEMS), size=4, replace=False)
         sfx = rng.choice(len(cat.BRAND_SUFFIXES), size=4)
-        brands_by_cat.append([cat.BRAND_STEMS[s] + cat.BRAND_SUFFIXES[x] for s, x in zip(stems, sfx, strict=True)])
+        brands_by_cat.append(
+            [cat.BRAND_STEMS[s] + cat.BRAND_SUFFIXES[x] for s, x in zip(stems, sfx, strict=True)]
+        )
     brand_pick = rng.integers(0, 4, size=n)
     brand = np.array([brands_by_cat[c][b] for c, b in zip(category, brand_pick, strict=True)])
-    subcategory = np.array([cat.CATEGORIES[c].subcategories[rng.integers(len(cat.CATEGORIES[c].subcategories))]
-                            for c in category])
+    subcategory = np.array(
+        [
+            cat.CATEGORIES[c].subcategories[rng.integers(len(cat.CATEGORIES[c].subcategories))]
+            for c in category
+        ]
+    )
     uom = np.array([cat.CATEGORIES[c].uoms[rng.integers(len(cat.CATEGORIES[c].uoms))] for c in category])
     supplier = np.array(cat.SUPPLIERS)[rng.integers(0, len(cat.SUPPLIERS), size=n)]
 
@@ -132,8 +138,9 @@ def make_items(spec: ScaleSpec, seed: int, start: dt.date) -> Items:
 
     # lifecycle: most items predate the history; ~16% launch inside it, ~9% are discontinued inside it
     u = rng.random(n)
-    launch_month = np.where(u < 0.16, rng.integers(2, max(3, n_months - 4), size=n),
-                            -rng.integers(1, 96, size=n))
+    launch_month = np.where(
+        u < 0.16, rng.integers(2, max(3, n_months - 4), size=n), -rng.integers(1, 96, size=n)
+    )
     launch_month[: min(n, n_cat)] = -rng.integers(1, 96, size=min(n, n_cat))  # category anchors are mature
     never = 10_000
     disc_month = np.full(n, never)
@@ -151,22 +158,38 @@ def make_items(spec: ScaleSpec, seed: int, start: dt.date) -> Items:
             disc_month[j] = (2 * n_months) // 3 - 1
     launch_day = rng.integers(1, 29, size=n)
     disc_day = rng.integers(1, 29, size=n)
-    launch_date = [add_months(start, int(m)).replace(day=int(d)) for m, d in zip(launch_month, launch_day,
-                                                                                    strict=True)]
-    discontinue_date = [add_months(start, int(m)).replace(day=int(d)) if m < never else None
-                        for m, d in zip(disc_month, disc_day, strict=True)]
+    launch_date = [
+        add_months(start, int(m)).replace(day=int(d)) for m, d in zip(launch_month, launch_day, strict=True)
+    ]
+    discontinue_date = [
+        add_months(start, int(m)).replace(day=int(d)) if m < never else None
+        for m, d in zip(disc_month, disc_day, strict=True)
+    ]
 
     popularity = rng.lognormal(0.0, 1.45, size=n)
     # category anchors sell reasonably well, so even the tiny scale shows every category's pattern
     popularity[: min(n, n_cat)] = np.maximum(popularity[: min(n, n_cat)], 0.8)
     return Items(
-        item_id=_ids("I", n, 6), name=names, brand=brand, category=category, subcategory=subcategory,
-        supplier=supplier, uom=uom, base_price=base_price, unit_cost=unit_cost, lead_time_days=lead,
-        launch_date=launch_date, launch_month=launch_month, discontinue_date=discontinue_date,
-        discontinue_month=disc_month, popularity=popularity,
-        season_amp=rng.uniform(0.6, 1.3, size=n), promo_uplift=rng.uniform(1.4, 2.6, size=n),
+        item_id=_ids("I", n, 6),
+        name=names,
+        brand=brand,
+        category=category,
+        subcategory=subcategory,
+        supplier=supplier,
+        uom=uom,
+        base_price=base_price,
+        unit_cost=unit_cost,
+        lead_time_days=lead,
+        launch_date=launch_date,
+        launch_month=launch_month,
+        discontinue_date=discontinue_date,
+        discontinue_month=disc_month,
+        popularity=popularity,
+        season_amp=rng.uniform(0.6, 1.3, size=n),
+        promo_uplift=rng.uniform(1.4, 2.6, size=n),
         promo_discount=rng.choice([0.1, 0.15, 0.2, 0.25, 0.3], size=n),
-        inflation=rng.uniform(0.0, 0.06, size=n), price_step_month=rng.integers(1, 13, size=n),
+        inflation=rng.uniform(0.0, 0.06, size=n),
+        price_step_month=rng.integers(1, 13, size=n),
     )
 
 
@@ -192,8 +215,15 @@ def make_locations(spec: ScaleSpec, seed: int) -> Locations:
             names.append(f"Store {city} {district} {i + 1}")
     size = np.where(is_dc, rng.lognormal(1.0, 0.4, size=n), rng.lognormal(0.0, 0.5, size=n))
     price_factor = np.where(is_dc, rng.uniform(0.78, 0.85, size=n), rng.uniform(0.97, 1.06, size=n))
-    return Locations(location_id=_ids("L", n, 4), name=names, is_dc=is_dc, country=country,
-                     region=np.array(region), size=size, price_factor=price_factor)
+    return Locations(
+        location_id=_ids("L", n, 4),
+        name=names,
+        is_dc=is_dc,
+        country=country,
+        region=np.array(region),
+        size=size,
+        price_factor=price_factor,
+    )
 
 
 def make_customers(spec: ScaleSpec, seed: int, locations: Locations) -> Customers:
@@ -210,18 +240,26 @@ def make_customers(spec: ScaleSpec, seed: int, locations: Locations) -> Customer
         city = cat.CITIES[locations.region[home[i]]][rng.integers(3)] if home[i] >= 0 else "Online"
         names.append(f"{stem} {kind}, {city}" if rng.random() < 0.3 else f"{stem} {kind} {city} {i + 1}")
     region = locations.region[home] if len(dcs) else np.full(n, "")
-    return Customers(customer_id=_ids("C", n, 5), name=names, segment=segment, region=region, home_dc=home,
-                     weight=rng.lognormal(0.0, 1.0, size=n),
-                     discount=rng.choice([0.0, 0.0, 0.02, 0.03, 0.05], size=n))
+    return Customers(
+        customer_id=_ids("C", n, 5),
+        name=names,
+        segment=segment,
+        region=region,
+        home_dc=home,
+        weight=rng.lognormal(0.0, 1.0, size=n),
+        discount=rng.choice([0.0, 0.0, 0.02, 0.03, 0.05], size=n),
+    )
 
 
 def make_dfus(spec: ScaleSpec, seed: int, items: Items, locations: Locations) -> Dfus:
-    """Choose which item x location pairs sell: popular items sell in many places, big locations carry more."""
+    """Choose the item x location pairs that sell: popular items sell widely, big locations carry more."""
     rng = rng_for(seed, STREAM_DFUS)
     n_loc = spec.n_locations
     affinity = np.array([c.dc_affinity for c in cat.CATEGORIES])[items.category]
     # (n_items, n_locations) log-weights: bigger locations first; DC-affine categories lean to DCs
-    logw = np.log(locations.size)[None, :] + np.where(locations.is_dc[None, :], np.log(affinity)[:, None], 0.0)
+    logw = np.log(locations.size)[None, :] + np.where(
+        locations.is_dc[None, :], np.log(affinity)[:, None], 0.0
+    )
     pop = np.sqrt(items.popularity)
 
     def breadth(scale: float) -> np.ndarray:

@@ -23,10 +23,16 @@ from lakecast.lag import MAX_LAG, month_diff, target_month
 STREAM_BIAS, STREAM_FCST = 40, 41
 PROMO_KNOWN_UP_TO_LAG = 1
 
-SCHEMA = pa.schema([
-    ("item_id", pa.string()), ("location_id", pa.string()), ("fcst_origin", pa.string()),
-    ("target_month", pa.string()), ("lag", pa.int32()), ("fcst_qty", pa.float64()),
-])
+SCHEMA = pa.schema(
+    [
+        ("item_id", pa.string()),
+        ("location_id", pa.string()),
+        ("fcst_origin", pa.string()),
+        ("target_month", pa.string()),
+        ("lag", pa.int32()),
+        ("fcst_qty", pa.float64()),
+    ]
+)
 assert tuple(SCHEMA.names) == EXTERNAL_FORECAST.columns
 
 
@@ -35,8 +41,11 @@ def dfu_bias(world: World) -> np.ndarray:
     rng = rng_for(world.seed, STREAM_BIAS)
     n = len(world.dfus)
     u = rng.random(n)
-    return np.where(u < 0.4, rng.uniform(0.05, 0.15, n),
-                    np.where(u < 0.65, rng.uniform(-0.15, -0.05, n), rng.normal(0.0, 0.02, n)))
+    return np.where(
+        u < 0.4,
+        rng.uniform(0.05, 0.15, n),
+        np.where(u < 0.65, rng.uniform(-0.15, -0.05, n), rng.normal(0.0, 0.02, n)),
+    )
 
 
 def origins(world: World) -> list[int]:
@@ -68,12 +77,19 @@ def forecast_origin(world: World, t0: int, bias: np.ndarray) -> pa.Table:
         noise = np.exp(rng.normal(-0.5 * sigma**2, sigma, n))
         fc = np.round(np.maximum(base * (1.0 + bias) * noise, 0.0), 1)
         alive = world.signal[:, t] > 0
-        parts.append(pa.table({
-            "item_id": item_ids[alive], "location_id": loc_ids[alive],
-            "fcst_origin": np.full(int(alive.sum()), f"{origin:%Y-%m}"),
-            "target_month": np.full(int(alive.sum()), f"{target:%Y-%m}"),
-            "lag": np.full(int(alive.sum()), lag, dtype=np.int32), "fcst_qty": fc[alive],
-        }, schema=SCHEMA))
+        parts.append(
+            pa.table(
+                {
+                    "item_id": item_ids[alive],
+                    "location_id": loc_ids[alive],
+                    "fcst_origin": np.full(int(alive.sum()), f"{origin:%Y-%m}"),
+                    "target_month": np.full(int(alive.sum()), f"{target:%Y-%m}"),
+                    "lag": np.full(int(alive.sum()), lag, dtype=np.int32),
+                    "fcst_qty": fc[alive],
+                },
+                schema=SCHEMA,
+            )
+        )
     return pa.concat_tables(parts).combine_chunks()
 
 
@@ -87,9 +103,20 @@ def write_external(world: World, out_dir: Path, progress=None) -> dict:
         for t0 in months:
             stream.write(forecast_origin(world, t0, bias))
         digest = stream.close()
-        result[b] = {"batch_id": b, "format": "parquet", "origins": [f"{world.month(t):%Y-%m}" for t in months],
-                     "files": [{"path": rel.as_posix(), "rows": stream.rows, "bytes": (out_dir / rel).stat().st_size,
-                                "sha256": digest}], "rows": stream.rows}
+        result[b] = {
+            "batch_id": b,
+            "format": "parquet",
+            "origins": [f"{world.month(t):%Y-%m}" for t in months],
+            "files": [
+                {
+                    "path": rel.as_posix(),
+                    "rows": stream.rows,
+                    "bytes": (out_dir / rel).stat().st_size,
+                    "sha256": digest,
+                }
+            ],
+            "rows": stream.rows,
+        }
         if progress:
             progress(EXTERNAL_FORECAST.name, k + 1, len(groups))
     return result

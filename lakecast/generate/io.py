@@ -14,8 +14,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-PARQUET_OPTIONS = dict(compression="snappy", use_dictionary=True, write_statistics=True, version="2.6",
-                       data_page_version="1.0")
+PARQUET_OPTIONS = dict(
+    compression="snappy", use_dictionary=True, write_statistics=True, version="2.6", data_page_version="1.0"
+)
 
 
 def _sha256(path: Path) -> str:
@@ -56,9 +57,11 @@ def write_csv_strings(table: pa.Table, path: Path) -> str:
             part = [c.slice(lo, step) for c in cols]
             joined = pc.binary_join_element_wise(*part, ",")
             joined = pc.binary_join_element_wise(joined, "", "\n").cast(pa.large_string())
-            offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[joined.offset:joined.offset + len(joined) + 1]
+            offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[
+                joined.offset : joined.offset + len(joined) + 1
+            ]
             data = joined.buffers()[2]
-            f.write(memoryview(data)[offsets[0]:offsets[-1]])
+            f.write(memoryview(data)[offsets[0] : offsets[-1]])
     os.replace(tmp, path)
     return _sha256(path)
 

@@ -22,8 +22,12 @@ from lakecast.generate.io import write_csv_rows
 STREAM_SNAPSHOT = 30
 # share of rows whose attribute changes in each later snapshot (at least one row each)
 CHANGE_RATES = {
-    "brand": 0.03, "category": 0.02, "supplier": 0.05, "lead_time_days": 0.08,
-    "region": 0.05, "segment": 0.08,
+    "brand": 0.03,
+    "category": 0.02,
+    "supplier": 0.05,
+    "lead_time_days": 0.08,
+    "region": 0.05,
+    "segment": 0.08,
 }
 DISCONTINUE_NOTICE_DAYS = 180
 
@@ -46,10 +50,14 @@ def build_snapshots(world: World) -> list[dict]:
     it, lo, cu = world.items, world.locations, world.customers
     n_cat = len(cat.CATEGORIES)
     state = {
-        "brand": it.brand.astype(object).copy(), "category": it.category.copy(),
-        "subcategory": it.subcategory.astype(object).copy(), "supplier": it.supplier.astype(object).copy(),
-        "unit_cost": it.unit_cost.copy(), "lead_time_days": it.lead_time_days.copy(),
-        "region": lo.region.astype(object).copy(), "segment": cu.segment.astype(object).copy(),
+        "brand": it.brand.astype(object).copy(),
+        "category": it.category.copy(),
+        "subcategory": it.subcategory.astype(object).copy(),
+        "supplier": it.supplier.astype(object).copy(),
+        "unit_cost": it.unit_cost.copy(),
+        "lead_time_days": it.lead_time_days.copy(),
+        "region": lo.region.astype(object).copy(),
+        "segment": cu.segment.astype(object).copy(),
     }
     out = []
     for k, t in enumerate(snapshot_months(world.n_months)):
@@ -57,7 +65,9 @@ def build_snapshots(world: World) -> list[dict]:
             rng = rng_for(world.seed, STREAM_SNAPSHOT, k)
             n = len(it.item_id)
             for i in _pick(rng, n, CHANGE_RATES["brand"]):
-                pool = sorted(set(state["brand"][state["category"] == state["category"][i]]) - {state["brand"][i]})
+                pool = sorted(
+                    set(state["brand"][state["category"] == state["category"][i]]) - {state["brand"][i]}
+                )
                 pool = pool or sorted(set(state["brand"]) - {state["brand"][i]})
                 state["brand"][i] = pool[rng.integers(len(pool))]
             for i in _pick(rng, n, CHANGE_RATES["category"]):
@@ -81,18 +91,35 @@ def build_snapshots(world: World) -> list[dict]:
         date = world.month(t)
         notice = date + dt.timedelta(days=DISCONTINUE_NOTICE_DAYS)
         items = [
-            (it.item_id[i], it.name[i], state["brand"][i], cat.CATEGORIES[state["category"][i]].name,
-             state["subcategory"][i], state["supplier"][i], it.uom[i], f"{state['unit_cost'][i]:.2f}",
-             int(state["lead_time_days"][i]), _fmt_date(it.launch_date[i]),
-             _fmt_date(it.discontinue_date[i]) if it.discontinue_date[i] and it.discontinue_date[i] <= notice
-             else "", date.isoformat())
+            (
+                it.item_id[i],
+                it.name[i],
+                state["brand"][i],
+                cat.CATEGORIES[state["category"][i]].name,
+                state["subcategory"][i],
+                state["supplier"][i],
+                it.uom[i],
+                f"{state['unit_cost'][i]:.2f}",
+                int(state["lead_time_days"][i]),
+                _fmt_date(it.launch_date[i]),
+                _fmt_date(it.discontinue_date[i])
+                if it.discontinue_date[i] and it.discontinue_date[i] <= notice
+                else "",
+                date.isoformat(),
+            )
             for i in range(len(it.item_id))
         ]
         # customers follow their serving DC's current region
         cust_region = [state["region"][h] if h >= 0 else "" for h in cu.home_dc]
         locations = [
-            (lo.location_id[i], lo.name[i], "DC" if lo.is_dc[i] else "STORE", state["region"][i], lo.country[i],
-             date.isoformat())
+            (
+                lo.location_id[i],
+                lo.name[i],
+                "DC" if lo.is_dc[i] else "STORE",
+                state["region"][i],
+                lo.country[i],
+                date.isoformat(),
+            )
             for i in range(len(lo.location_id))
         ]
         customers = [
@@ -103,8 +130,11 @@ def build_snapshots(world: World) -> list[dict]:
     return out
 
 
-MASTER_SOURCES = (("item_master", ITEM_MASTER, "items"), ("location_master", LOCATION_MASTER, "locations"),
-                  ("customer_master", CUSTOMER_MASTER, "customers"))
+MASTER_SOURCES = (
+    ("item_master", ITEM_MASTER, "items"),
+    ("location_master", LOCATION_MASTER, "locations"),
+    ("customer_master", CUSTOMER_MASTER, "customers"),
+)
 
 
 def write_masters(world: World, out_dir: Path, progress=None) -> dict:
@@ -117,9 +147,19 @@ def write_masters(world: World, out_dir: Path, progress=None) -> dict:
             b = snap["date"].isoformat()
             rel = Path(source) / b / f"{source}_{b}.csv"
             rows, digest = write_csv_rows(contract.columns, snap[key], out_dir / rel)
-            batches[b] = {"batch_id": b, "format": "csv",
-                          "files": [{"path": rel.as_posix(), "rows": rows, "bytes": (out_dir / rel).stat().st_size,
-                                     "sha256": digest}], "rows": rows}
+            batches[b] = {
+                "batch_id": b,
+                "format": "csv",
+                "files": [
+                    {
+                        "path": rel.as_posix(),
+                        "rows": rows,
+                        "bytes": (out_dir / rel).stat().st_size,
+                        "sha256": digest,
+                    }
+                ],
+                "rows": rows,
+            }
             if progress:
                 progress(source, k + 1, len(snaps))
         result[source] = batches

@@ -31,14 +31,26 @@ DUPLICATE_LINE = "duplicate_line"
 MISSING_REQUIRED = "missing_required"
 
 MESSY_KINDS: tuple[str, ...] = (
-    BAD_DATE, NON_NUMERIC_QTY, NEGATIVE_QTY, UNKNOWN_ITEM, UNKNOWN_LOCATION, UNKNOWN_CUSTOMER,
-    DUPLICATE_LINE, MISSING_REQUIRED,
+    BAD_DATE,
+    NON_NUMERIC_QTY,
+    NEGATIVE_QTY,
+    UNKNOWN_ITEM,
+    UNKNOWN_LOCATION,
+    UNKNOWN_CUSTOMER,
+    DUPLICATE_LINE,
+    MISSING_REQUIRED,
 )
 # kinds a typed Parquet file can carry (a date32 column cannot hold "2024-13-45")
 PARQUET_KINDS: tuple[str, ...] = tuple(k for k in MESSY_KINDS if k not in (BAD_DATE, NON_NUMERIC_QTY))
 KIND_WEIGHTS = {
-    BAD_DATE: 0.15, NON_NUMERIC_QTY: 0.12, NEGATIVE_QTY: 0.18, UNKNOWN_ITEM: 0.12, UNKNOWN_LOCATION: 0.08,
-    UNKNOWN_CUSTOMER: 0.08, DUPLICATE_LINE: 0.15, MISSING_REQUIRED: 0.12,
+    BAD_DATE: 0.15,
+    NON_NUMERIC_QTY: 0.12,
+    NEGATIVE_QTY: 0.18,
+    UNKNOWN_ITEM: 0.12,
+    UNKNOWN_LOCATION: 0.08,
+    UNKNOWN_CUSTOMER: 0.08,
+    DUPLICATE_LINE: 0.15,
+    MISSING_REQUIRED: 0.12,
 }
 REQUIRED_FIELDS = ("line_id", "sale_date", "item_id", "location_id", "qty")
 NON_NUMERIC_VALUES = np.array(["12a", "N/A", "n/a", "abc", "#VALUE!", "1.2.3", "--", "seven"])
@@ -57,10 +69,16 @@ def allocate(n_rows: int, messy_fraction: float, kinds: tuple[str, ...], rng: np
 def _bad_dates(day: np.ndarray, month: int, year: int, rng: np.random.Generator) -> np.ndarray:
     d = np.char.zfill(day.astype(str), 2)
     y, m = str(year), f"{month:02d}"
-    choices = np.stack([
-        np.full(len(day), f"{y}-13-45"), np.full(len(day), f"31/02/{y}"), np.full(len(day), f"{y}-02-30"),
-        np.char.add(np.char.add(d, f".{m}."), y), np.char.add(f"{y}/{m}/", d), np.full(len(day), "0000-00-00"),
-    ])
+    choices = np.stack(
+        [
+            np.full(len(day), f"{y}-13-45"),
+            np.full(len(day), f"31/02/{y}"),
+            np.full(len(day), f"{y}-02-30"),
+            np.char.add(np.char.add(d, f".{m}."), y),
+            np.char.add(f"{y}/{m}/", d),
+            np.full(len(day), "0000-00-00"),
+        ]
+    )
     return choices[rng.integers(0, len(choices), size=len(day)), np.arange(len(day))]
 
 
@@ -75,8 +93,17 @@ def _set(col: pa.Array, rows: np.ndarray, values: pa.Array | list) -> pa.Array:
     return pc.replace_with_mask(col, pa.array(mask), vals.take(pa.array(order)))
 
 
-def inject(table: pa.Table, counts: dict, *, csv: bool, day: np.ndarray, month: int, year: int,
-           has_customer: np.ndarray, rng: np.random.Generator) -> pa.Table:
+def inject(
+    table: pa.Table,
+    counts: dict,
+    *,
+    csv: bool,
+    day: np.ndarray,
+    month: int,
+    year: int,
+    has_customer: np.ndarray,
+    rng: np.random.Generator,
+) -> pa.Table:
     """Return the batch with ``counts`` messy rows: corrupt distinct clean rows in place, append duplicates.
 
     ``table`` holds the clean batch: all-string columns for CSV, native types for Parquet.
@@ -94,7 +121,7 @@ def inject(table: pa.Table, counts: dict, *, csv: bool, day: np.ndarray, month: 
     for kind in MESSY_KINDS:
         if kind == UNKNOWN_CUSTOMER:
             continue
-        picked[kind] = rest[pos:pos + counts[kind]]
+        picked[kind] = rest[pos : pos + counts[kind]]
         pos += counts[kind]
 
     rows = picked[BAD_DATE]
@@ -102,15 +129,19 @@ def inject(table: pa.Table, counts: dict, *, csv: bool, day: np.ndarray, month: 
         cols["sale_date"] = _set(cols["sale_date"], rows, _bad_dates(day[rows], month, year, rng))
     rows = picked[NON_NUMERIC_QTY]
     if len(rows):
-        cols["qty"] = _set(cols["qty"], rows, NON_NUMERIC_VALUES[rng.integers(0, len(NON_NUMERIC_VALUES),
-                                                                                 len(rows))])
+        cols["qty"] = _set(
+            cols["qty"], rows, NON_NUMERIC_VALUES[rng.integers(0, len(NON_NUMERIC_VALUES), len(rows))]
+        )
     rows = picked[NEGATIVE_QTY]
     if len(rows):
         q = cols["qty"].take(pa.array(rows))
         neg = pc.binary_join_element_wise("-", q, "") if csv else pc.negate(q)
         cols["qty"] = _set(cols["qty"], rows, neg)
-    for kind, col, fmt in ((UNKNOWN_ITEM, "item_id", "I9{:05d}"), (UNKNOWN_LOCATION, "location_id", "L9{:03d}"),
-                           (UNKNOWN_CUSTOMER, "customer_id", "C9{:04d}")):
+    for kind, col, fmt in (
+        (UNKNOWN_ITEM, "item_id", "I9{:05d}"),
+        (UNKNOWN_LOCATION, "location_id", "L9{:03d}"),
+        (UNKNOWN_CUSTOMER, "customer_id", "C9{:04d}"),
+    ):
         rows = picked[kind]
         if len(rows):
             width = 10 ** (len(fmt.format(0)) - 2)

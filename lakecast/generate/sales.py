@@ -23,11 +23,18 @@ from lakecast.generate.io import cents_to_str, write_csv_strings, write_parquet
 STREAM_LINES, STREAM_MESSY = 20, 21
 PROMO_LINE_SHARE = 0.8  # in a promo month, this share of a DFU's lines carry the promo price and flag
 
-SALES_SCHEMA = pa.schema([
-    ("line_id", pa.string()), ("sale_date", pa.date32()), ("item_id", pa.string()),
-    ("location_id", pa.string()), ("customer_id", pa.string()), ("qty", pa.float64()),
-    ("unit_price", pa.float64()), ("promo_flag", pa.int32()),
-])
+SALES_SCHEMA = pa.schema(
+    [
+        ("line_id", pa.string()),
+        ("sale_date", pa.date32()),
+        ("item_id", pa.string()),
+        ("location_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("qty", pa.float64()),
+        ("unit_price", pa.float64()),
+        ("promo_flag", pa.int32()),
+    ]
+)
 EPOCH = dt.date(1970, 1, 1)
 
 
@@ -84,8 +91,11 @@ def build_clean(world: World, t: int) -> tuple[pa.Table, dict]:
 
     # day of month with weekday effects: stores peak on Saturday, DCs ship on weekdays
     u = rng.random(n)
-    day0 = np.where(is_dc, np.searchsorted(_day_cdf(month, cat.DC_WEEKDAY), u, side="right"),
-                    np.searchsorted(_day_cdf(month, cat.STORE_WEEKDAY), u, side="right"))
+    day0 = np.where(
+        is_dc,
+        np.searchsorted(_day_cdf(month, cat.DC_WEEKDAY), u, side="right"),
+        np.searchsorted(_day_cdf(month, cat.STORE_WEEKDAY), u, side="right"),
+    )
     n_days = calendar.monthrange(month.year, month.month)[1]
     day0 = np.minimum(day0, n_days - 1)
 
@@ -109,7 +119,8 @@ def build_clean(world: World, t: int) -> tuple[pa.Table, dict]:
     # fixed row order: by day, location, item, then line position
     order = np.lexsort((np.arange(n), item, loc, day0))
     dfu, qty, loc, item, day0, cust, promo, cents, is_dc = (
-        a[order] for a in (dfu, qty, loc, item, day0, cust, promo, cents, is_dc))
+        a[order] for a in (dfu, qty, loc, item, day0, cust, promo, cents, is_dc)
+    )
 
     prefix = f"SL{month:%Y%m}-"
     seq = pc.utf8_lpad(pc.cast(pa.array(np.arange(1, n + 1)), pa.string()), 8, "0")
@@ -120,16 +131,19 @@ def build_clean(world: World, t: int) -> tuple[pa.Table, dict]:
     ids_cust = pa.array(cu.customer_id)
     cust_col = ids_cust.take(pa.array(np.maximum(cust, 0)))
     cust_col = pc.if_else(pa.array(cust >= 0), cust_col, pa.scalar(None, pa.string()))
-    table = pa.table([
-        line_id,
-        pa.array((epoch_day + day0).astype(np.int32), pa.int32()).cast(pa.date32()),
-        ids_item.take(pa.array(item)),
-        ids_loc.take(pa.array(loc)),
-        cust_col,
-        pa.array(qty.astype(np.float64)),
-        pa.array(cents / 100.0),
-        pa.array(promo.astype(np.int32)),
-    ], schema=SALES_SCHEMA)
+    table = pa.table(
+        [
+            line_id,
+            pa.array((epoch_day + day0).astype(np.int32), pa.int32()).cast(pa.date32()),
+            ids_item.take(pa.array(item)),
+            ids_loc.take(pa.array(loc)),
+            cust_col,
+            pa.array(qty.astype(np.float64)),
+            pa.array(cents / 100.0),
+            pa.array(promo.astype(np.int32)),
+        ],
+        schema=SALES_SCHEMA,
+    )
     helpers = {"day": day0 + 1, "has_customer": cust >= 0, "cents": cents, "qty": qty}
     return table, helpers
 
@@ -159,17 +173,29 @@ def write_sales_batch(world: World, t: int, out_dir: Path, messy_fraction: float
     month = world.month(t)
     if not parquet:
         table = _to_strings(table, helpers)
-    table = messy.inject(table, counts, csv=not parquet, day=helpers["day"], month=month.month,
-                         year=month.year, has_customer=helpers["has_customer"], rng=mrng)
+    table = messy.inject(
+        table,
+        counts,
+        csv=not parquet,
+        day=helpers["day"],
+        month=month.month,
+        year=month.year,
+        has_customer=helpers["has_customer"],
+        rng=mrng,
+    )
     rel = batch_path(world, t)
     path = out_dir / rel
     digest = write_parquet(table, path) if parquet else write_csv_strings(table, path)
     return {
-        "batch_id": batch_id(month), "format": "parquet" if parquet else "csv",
-        "files": [{"path": rel.as_posix(), "rows": table.num_rows, "bytes": path.stat().st_size,
-                   "sha256": digest}],
-        "rows": table.num_rows, "clean_rows": table.num_rows - sum(counts.values()),
-        "messy": counts, "messy_total": sum(counts.values()),
+        "batch_id": batch_id(month),
+        "format": "parquet" if parquet else "csv",
+        "files": [
+            {"path": rel.as_posix(), "rows": table.num_rows, "bytes": path.stat().st_size, "sha256": digest}
+        ],
+        "rows": table.num_rows,
+        "clean_rows": table.num_rows - sum(counts.values()),
+        "messy": counts,
+        "messy_total": sum(counts.values()),
     }
 
 

@@ -24,7 +24,7 @@ class ScaleSpec:
     lines_per_dfu_month: float
     parquet_months: int = 12
     first_forecast_month: int = 12
-    """Month index (0-based) of the first legacy forecast origin: the legacy system needs a year of history."""
+    """0-based month index of the first legacy forecast origin (the legacy system needs a year of history)."""
 
     @property
     def n_locations(self) -> int:
@@ -32,21 +32,39 @@ class ScaleSpec:
 
     @property
     def approx_sales_lines(self) -> int:
-        """Rough line count (about 75% of DFU-months sell); `lakecast.generate.expected_sales_lines` is exact."""
+        """Rough line count (~75% of DFU-months sell); `lakecast.generate.expected_sales_lines` is exact."""
         return int(self.n_dfus * self.n_months * self.lines_per_dfu_month * 0.75)
 
 
 SCALES: dict[str, ScaleSpec] = {
     "tiny": ScaleSpec(
-        name="tiny", n_items=24, n_stores=4, n_dcs=2, n_customers=12, n_dfus=50, n_months=36,
+        name="tiny",
+        n_items=24,
+        n_stores=4,
+        n_dcs=2,
+        n_customers=12,
+        n_dfus=50,
+        n_months=36,
         lines_per_dfu_month=6.0,
     ),
     "small": ScaleSpec(
-        name="small", n_items=400, n_stores=34, n_dcs=6, n_customers=150, n_dfus=2000, n_months=60,
+        name="small",
+        n_items=400,
+        n_stores=34,
+        n_dcs=6,
+        n_customers=150,
+        n_dfus=2000,
+        n_months=60,
         lines_per_dfu_month=9.0,
     ),
     "large": ScaleSpec(
-        name="large", n_items=12000, n_stores=370, n_dcs=30, n_customers=4000, n_dfus=100_000, n_months=72,
+        name="large",
+        n_items=12000,
+        n_stores=370,
+        n_dcs=30,
+        n_customers=4000,
+        n_dfus=100_000,
+        n_months=72,
         lines_per_dfu_month=20.0,
     ),
 }
