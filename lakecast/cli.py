@@ -123,6 +123,15 @@ def query(sql: Annotated[str, typer.Argument(help="One SELECT in the Trino diale
         console.print(f"... {len(rows) - 200} more rows")
 
 
+@app.command("docs")
+def docs_cmd() -> None:
+    """Regenerate sql/<namespace>/<table>.sql and docs/data-model.md from the contracts."""
+    from lakecast.catalog_docs import write
+
+    changed = write()
+    console.print(f"{len(changed)} catalog files updated" + "".join(f"\n  {p}" for p in changed))
+
+
 @app.command("serve")
 def serve_cmd() -> None:
     """Serve the API (and the built UI) on localhost."""

@@ -1,0 +1,19 @@
+-- silver.location
+-- grain: one row per location per period of unchanged attributes (SCD type 2)
+-- primary key: location_id, valid_from
+-- partitioned by: (unpartitioned)
+-- sorted by: (none)
+-- produced by job: silver; served: no
+-- contract: contracts.silver.SilverLocation
+CREATE TABLE IF NOT EXISTS lakecast.silver.location (
+  `location_id` string NOT NULL COMMENT 'Location key',
+  `location_name` string NOT NULL COMMENT 'Location name',
+  `location_type` string COMMENT 'store or dc',
+  `region` string NOT NULL COMMENT 'Sales region',
+  `country` string COMMENT 'Country',
+  `valid_from` date NOT NULL COMMENT 'First day these attributes hold (inclusive)',
+  `valid_to` date NOT NULL COMMENT 'Day these attributes stop holding (exclusive); 9999-12-31 if current',
+  `is_current` boolean NOT NULL COMMENT 'True for the row valid today'
+) USING iceberg
+COMMENT 'one row per location per period of unchanged attributes (SCD type 2)'
+TBLPROPERTIES ('format-version'='2', 'write.parquet.compression-codec'='zstd', 'write.distribution-mode'='hash');
