@@ -30,14 +30,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 _bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-def get_pool(request: Request) -> ConnectionPool:
+def get_pool(request: Request) -> ConnectionPool[Conn]:
     pool = getattr(request.app.state, "pool", None)
     if pool is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "app database not initialised")
     return pool
 
 
-PoolDep = Annotated[ConnectionPool, Depends(get_pool)]
+PoolDep = Annotated[ConnectionPool[Conn], Depends(get_pool)]
 
 
 def get_conn(pool: PoolDep) -> Iterator[Conn]:

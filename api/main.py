@@ -1,7 +1,8 @@
 """The Lakecast API application.
 
-``create_app(settings)`` builds the FastAPI app. On startup (lifespan) it locates the app database (starting the
-embedded Postgres if needed), runs migrations, optionally seeds the demo users, and opens a psycopg pool as the
+``create_app(settings)`` builds the FastAPI app. On startup (lifespan) it locates the app database
+(starting the embedded Postgres if needed), runs migrations, optionally seeds the demo users, and opens a
+psycopg pool as the
 least-privilege ``lakecast_app`` role (embedded mode). Every error answers ``{"detail": "<message>"}``
 (validation errors add ``errors``: the per-field list).
 
@@ -106,7 +107,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 def create_app(
     settings: Settings | None = None, *, seed_demo_users: bool = False, pool_max_size: int = 8
 ) -> FastAPI:
-    """Build the API. ``settings`` defaults to ``get_settings()``; ``seed_demo_users`` creates the demo users."""
+    """Build the API (``settings`` defaults to ``get_settings()``; ``seed_demo_users`` seeds demo users)."""
     s = settings if settings is not None else get_settings()
 
     @asynccontextmanager

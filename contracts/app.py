@@ -1,7 +1,8 @@
 """App API contracts: request and response models of the governance API (auth, overrides, approvals, audit).
 
-Requests forbid unknown fields (a typo is a 422, not a silently ignored field). Months are first-of-month dates;
-requests also accept ``"YYYY-MM"``. ``pct_change`` is in percent (+15 means 15% above the statistical forecast,
+Requests forbid unknown fields (a typo is a 422, not a silently ignored field). Months are first-of-month
+dates; requests also accept ``"YYYY-MM"``. ``pct_change`` is in percent (+15 means 15% above the statistical
+forecast,
 -100 zeroes it); ``new_qty`` replaces the forecast of every month in ``start_month..end_month``.
 """
 
@@ -37,12 +38,16 @@ def _parse_month(value: Any) -> Any:
 
 def _first_of_month(value: dt.date) -> dt.date:
     if value.day != 1:
-        raise ValueError(f"months are given as their first day (YYYY-MM-01 or YYYY-MM), got {value.isoformat()}")
+        raise ValueError(
+            f"months are given as their first day (YYYY-MM-01 or YYYY-MM), got {value.isoformat()}"
+        )
     return value
 
 
 Month = Annotated[dt.date, BeforeValidator(_parse_month)]
-Qty = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False, description="Units per month (replaces forecast)")]
+Qty = Annotated[
+    float, Field(ge=0, le=1e12, allow_inf_nan=False, description="Units per month (replaces forecast)")
+]
 Pct = Annotated[float, Field(ge=-100, le=1000, allow_inf_nan=False, description="Percent change vs forecast")]
 ReasonText = Annotated[str, Field(max_length=2000, description="Free-text justification")]
 
@@ -94,7 +99,9 @@ class OverrideCreate(LakecastModel):
     item_id: str = Field(min_length=1, max_length=100)
     location_id: str = Field(min_length=1, max_length=100)
     start_month: Month
-    end_month: Month | None = Field(None, description="Last month covered (inclusive); defaults to start_month")
+    end_month: Month | None = Field(
+        None, description="Last month covered (inclusive); defaults to start_month"
+    )
     new_qty: Qty | None = None
     pct_change: Pct | None = None
     reason_code: ReasonCode
@@ -112,7 +119,9 @@ class OverrideCreate(LakecastModel):
         expected = f"{self.item_id}|{self.location_id}"
         if self.dfu_id is not None and self.dfu_id != expected:
             raise ValueError(f"dfu_id must be item_id|location_id = {expected!r}, got {self.dfu_id!r}")
-        check_override_values(self.start_month, self.end_month or self.start_month, self.new_qty, self.pct_change)
+        check_override_values(
+            self.start_month, self.end_month or self.start_month, self.new_qty, self.pct_change
+        )
         return self
 
     @property
@@ -225,7 +234,9 @@ class AuditEntry(LakecastModel):
     id: int
     at: dt.datetime
     actor: str
-    action: str = Field(description="e.g. override.create, override.update, override.submit, override.approve")
+    action: str = Field(
+        description="e.g. override.create, override.update, override.submit, override.approve"
+    )
     entity: str
     entity_id: str | None
     before: dict[str, Any] | None

@@ -43,7 +43,9 @@ async def _read_credentials(request: Request) -> LoginRequest:
         form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
         grant = form.get("grant_type", ["password"])[0]
         if grant not in ("password", ""):
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, f"unsupported grant_type {grant!r} (use 'password')")
+            raise HTTPException(
+                status.HTTP_400_BAD_REQUEST, f"unsupported grant_type {grant!r} (use 'password')"
+            )
         data = {k: form[k][0] for k in ("username", "password") if k in form}
     elif content_type in ("application/json", ""):
         try:
@@ -62,12 +64,15 @@ async def _read_credentials(request: Request) -> LoginRequest:
     except ValidationError as exc:
         fields = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"username and password are required (problem with: {', '.join(fields)})"
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"username and password are required (problem with: {', '.join(fields)})",
         ) from None
 
 
 @router.post(
-    "/token", response_model=Token, summary="Log in: username + password -> bearer token",
+    "/token",
+    response_model=Token,
+    summary="Log in: username + password -> bearer token",
     openapi_extra={"requestBody": _LOGIN_BODY},
     responses={401: {"model": ErrorBody}, 415: {"model": ErrorBody}, 422: {"model": ErrorBody}},
 )
@@ -81,6 +86,8 @@ async def token(request: Request, pool: PoolDep, settings: SettingsDep) -> Token
     return await run_in_threadpool(_login)
 
 
-@router.get("/me", response_model=UserPublic, summary="The logged-in user", responses={401: {"model": ErrorBody}})
+@router.get(
+    "/me", response_model=UserPublic, summary="The logged-in user", responses={401: {"model": ErrorBody}}
+)
 def me(user: CurrentUser) -> UserPublic:
     return user

@@ -21,7 +21,7 @@ router = APIRouter(tags=["health"])
 
 @dataclass(frozen=True)
 class ReadinessCheck:
-    """``check(app)`` raises (any exception) when the dependency is not usable; its return value is ignored."""
+    """``check(app)`` raises (any exception) when the dependency is unusable; its return value is ignored."""
 
     name: str
     check: Callable[[Any], object]
@@ -41,7 +41,9 @@ def health() -> HealthStatus:
 
 
 @router.get(
-    "/ready", response_model=ReadyStatus, summary="Readiness (app database and registered checks)",
+    "/ready",
+    response_model=ReadyStatus,
+    summary="Readiness (app database and registered checks)",
     responses={503: {"model": ErrorBody, "description": "a check failed"}},
 )
 def ready(request: Request) -> Any:
@@ -58,6 +60,10 @@ def ready(request: Request) -> Any:
     if failed:
         return JSONResponse(
             status_code=503,
-            content={"detail": f"not ready: {', '.join(failed)} failed", "status": "not ready", "checks": checks},
+            content={
+                "detail": f"not ready: {', '.join(failed)} failed",
+                "status": "not ready",
+                "checks": checks,
+            },
         )
     return ReadyStatus(status="ready", checks=checks)

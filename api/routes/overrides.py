@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 
@@ -29,7 +29,7 @@ from contracts.app import (
     VersionedAction,
 )
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "not authenticated"},
     403: {"model": ErrorBody, "description": "role or ownership does not allow this"},
     404: {"model": ErrorBody, "description": "unknown override"},
@@ -60,7 +60,9 @@ def list_overrides(
 
 
 @router.post(
-    "/overrides", response_model=OverridePublic, status_code=status.HTTP_201_CREATED,
+    "/overrides",
+    response_model=OverridePublic,
+    status_code=status.HTTP_201_CREATED,
     summary="Create a draft override (planner, admin)",
 )
 def create_override(user: PlannerUser, conn: DbConn, body: OverrideCreate) -> OverridePublic:
@@ -73,7 +75,8 @@ def get_override(user: CurrentUser, conn: DbConn, override_id: OverrideId) -> Ov
 
 
 @router.patch(
-    "/overrides/{override_id}", response_model=OverridePublic,
+    "/overrides/{override_id}",
+    response_model=OverridePublic,
     summary="Edit a draft (its planner or an admin; send the version you read)",
 )
 def update_override(
@@ -83,7 +86,8 @@ def update_override(
 
 
 @router.post(
-    "/overrides/{override_id}/submit", response_model=OverridePublic,
+    "/overrides/{override_id}/submit",
+    response_model=OverridePublic,
     summary="Submit a draft for approval (its planner or an admin)",
 )
 def submit_override(
@@ -93,7 +97,8 @@ def submit_override(
 
 
 @router.post(
-    "/overrides/{override_id}/approve", response_model=OverridePublic,
+    "/overrides/{override_id}/approve",
+    response_model=OverridePublic,
     summary="Approve a submitted override (approver, admin; not its creator or submitter)",
 )
 def approve_override(
@@ -103,7 +108,8 @@ def approve_override(
 
 
 @router.post(
-    "/overrides/{override_id}/reject", response_model=OverridePublic,
+    "/overrides/{override_id}/reject",
+    response_model=OverridePublic,
     summary="Reject a submitted override with a note (approver, admin; not its creator or submitter)",
 )
 def reject_override(
@@ -113,7 +119,9 @@ def reject_override(
 
 
 @router.post(
-    "/overrides/{override_id}/comments", response_model=CommentPublic, status_code=status.HTTP_201_CREATED,
+    "/overrides/{override_id}/comments",
+    response_model=CommentPublic,
+    status_code=status.HTTP_201_CREATED,
     summary="Comment on an override (planner, approver, admin)",
 )
 def add_comment(
@@ -130,7 +138,9 @@ def list_comments(user: CurrentUser, conn: DbConn, override_id: OverrideId) -> l
 
 
 @router.get(
-    "/overrides/{override_id}/audit", response_model=AuditPage, summary="The override's audit trail, oldest first"
+    "/overrides/{override_id}/audit",
+    response_model=AuditPage,
+    summary="The override's audit trail, oldest first",
 )
 def override_audit(
     user: CurrentUser, conn: DbConn, override_id: OverrideId, limit: Limit = 500, offset: Offset = 0

@@ -53,7 +53,9 @@ def jwt_secret(settings: Settings) -> str:
                     break
                 threading.Event().wait(0.02)
             if len(secret) < 32:
-                raise RuntimeError(f"JWT secret file {path} is empty or too short; delete it to regenerate") from None
+                raise RuntimeError(
+                    f"JWT secret file {path} is empty or too short; delete it to regenerate"
+                ) from None
         else:
             secret = secrets.token_hex(32)
             with os.fdopen(fd, "w") as fh:
@@ -79,8 +81,12 @@ def issue_token(user: UserPublic, settings: Settings, ttl: dt.timedelta = TOKEN_
 def username_from_token(token: str, settings: Settings) -> str:
     try:
         claims = jwt.decode(
-            token, jwt_secret(settings), algorithms=[ALGORITHM], issuer=ISSUER,
-            options={"require": ["sub", "exp", "iat", "iss"]}, leeway=10,
+            token,
+            jwt_secret(settings),
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["sub", "exp", "iat", "iss"]},
+            leeway=10,
         )
     except jwt.ExpiredSignatureError:
         raise Unauthorized("token expired: log in again") from None

@@ -60,7 +60,9 @@ def _check_owner(ov: OverridePublic, actor: UserPublic, verb: str) -> None:
     if actor.role == "admin":
         return
     if actor.role != "planner" or ov.created_by != actor.username:
-        raise Forbidden(f"only the planner who created override {ov.id} ({ov.created_by}) or an admin can {verb} it")
+        raise Forbidden(
+            f"only the planner who created override {ov.id} ({ov.created_by}) or an admin can {verb} it"
+        )
 
 
 def _check_status(ov: OverridePublic, expected: str, verb: str) -> None:
@@ -125,15 +127,28 @@ def create_override(conn: Conn, actor: UserPublic, data: OverrideCreate) -> Over
             RETURNING {OVERRIDE_COLUMNS}
             """,
             (
-                data.resolved_dfu_id, data.item_id, data.location_id, data.start_month, data.resolved_end_month,
-                data.new_qty, data.pct_change, data.reason_code, data.reason_text, actor.username,
+                data.resolved_dfu_id,
+                data.item_id,
+                data.location_id,
+                data.start_month,
+                data.resolved_end_month,
+                data.new_qty,
+                data.pct_change,
+                data.reason_code,
+                data.reason_text,
+                actor.username,
             ),
         ).fetchone()
         assert row is not None
         ov = _public(row)
         write_audit(
-            conn, actor=actor.username, action="override.create", entity=ENTITY, entity_id=ov.id,
-            before=None, after=_snapshot(ov),
+            conn,
+            actor=actor.username,
+            action="override.create",
+            entity=ENTITY,
+            entity_id=ov.id,
+            before=None,
+            after=_snapshot(ov),
         )
     return ov
 
@@ -152,12 +167,15 @@ def update_override(conn: Conn, actor: UserPublic, override_id: int, patch: Over
         if "pct_change" in patch.model_fields_set and patch.pct_change is not None:
             values["new_qty"] = None
         try:
-            check_override_values(values["start_month"], values["end_month"], values["new_qty"], values["pct_change"])
+            check_override_values(
+                values["start_month"], values["end_month"], values["new_qty"], values["pct_change"]
+            )
         except ValueError as exc:
             raise Invalid(str(exc)) from None
         row = conn.execute(
             f"""
-            UPDATE overrides SET start_month = %(start_month)s, end_month = %(end_month)s, new_qty = %(new_qty)s,
+            UPDATE overrides SET start_month = %(start_month)s, end_month = %(end_month)s,
+                   new_qty = %(new_qty)s,
                    pct_change = %(pct_change)s, reason_code = %(reason_code)s, reason_text = %(reason_text)s,
                    version = version + 1
              WHERE id = %(id)s
@@ -168,8 +186,13 @@ def update_override(conn: Conn, actor: UserPublic, override_id: int, patch: Over
         assert row is not None
         after = _public(row)
         write_audit(
-            conn, actor=actor.username, action="override.update", entity=ENTITY, entity_id=override_id,
-            before=_snapshot(ov), after=_snapshot(after),
+            conn,
+            actor=actor.username,
+            action="override.update",
+            entity=ENTITY,
+            entity_id=override_id,
+            before=_snapshot(ov),
+            after=_snapshot(after),
         )
     return after
 
@@ -192,8 +215,13 @@ def submit_override(conn: Conn, actor: UserPublic, override_id: int, version: in
         assert row is not None
         after = _public(row)
         write_audit(
-            conn, actor=actor.username, action="override.submit", entity=ENTITY, entity_id=override_id,
-            before=_snapshot(ov), after=_snapshot(after),
+            conn,
+            actor=actor.username,
+            action="override.submit",
+            entity=ENTITY,
+            entity_id=override_id,
+            before=_snapshot(ov),
+            after=_snapshot(after),
         )
     return after
 
@@ -213,7 +241,8 @@ def decide_override(
         ov = _lock(conn, override_id)
         if actor.username in (ov.created_by, ov.submitted_by):
             raise Forbidden(
-                f"four-eyes rule: you created or submitted override {ov.id}, so another approver must {verb} it"
+                f"four-eyes rule: you created or submitted override {ov.id}, "
+                f"so another approver must {verb} it"
             )
         _check_status(ov, "submitted", "approved or rejected")
         _check_version(ov, body.version)
@@ -233,8 +262,13 @@ def decide_override(
         assert row is not None
         after = _public(row)
         write_audit(
-            conn, actor=actor.username, action=f"override.{verb}", entity=ENTITY, entity_id=override_id,
-            before=_snapshot(ov), after={**_snapshot(after), "decision_note": body.note},
+            conn,
+            actor=actor.username,
+            action=f"override.{verb}",
+            entity=ENTITY,
+            entity_id=override_id,
+            before=_snapshot(ov),
+            after={**_snapshot(after), "decision_note": body.note},
         )
     return after
 
@@ -253,7 +287,11 @@ def add_comment(conn: Conn, actor: UserPublic, override_id: int, data: CommentCr
         assert row is not None
         comment = CommentPublic.model_validate(row)
         write_audit(
-            conn, actor=actor.username, action="override.comment", entity=ENTITY, entity_id=override_id,
+            conn,
+            actor=actor.username,
+            action="override.comment",
+            entity=ENTITY,
+            entity_id=override_id,
             after=comment.model_dump(mode="json"),
         )
     return comment
@@ -276,7 +314,9 @@ def override_audit(conn: Conn, override_id: int, *, limit: int = 500, offset: in
     rows, total = list_audit(
         conn, entity=ENTITY, entity_id=str(override_id), limit=limit, offset=offset, newest_first=False
     )
-    return AuditPage(items=[AuditEntry.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)
+    return AuditPage(
+        items=[AuditEntry.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
 
 
 def audit_page(
@@ -293,4 +333,6 @@ def audit_page(
     rows, total = list_audit(
         conn, entity=entity, entity_id=entity_id, actor=actor, action=action, limit=limit, offset=offset
     )
-    return AuditPage(items=[AuditEntry.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)
+    return AuditPage(
+        items=[AuditEntry.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )

@@ -37,7 +37,10 @@ def write_audit(
         "INSERT INTO audit_log (actor, action, entity, entity_id, before, after)"
         " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
         (
-            actor, action, entity, None if entity_id is None else str(entity_id),
+            actor,
+            action,
+            entity,
+            None if entity_id is None else str(entity_id),
             None if before is None else Jsonb(jsonable(before)),
             None if after is None else Jsonb(jsonable(after)),
         ),

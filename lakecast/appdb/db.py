@@ -12,17 +12,19 @@ Conn = psycopg.Connection[dict[str, Any]]
 
 
 def connect(url: str, *, autocommit: bool = True) -> Conn:
-    """Open one connection returning dict rows. Autocommit by default: group writes in ``conn.transaction()``."""
+    """Open one connection with dict rows. Autocommit by default: group writes in ``conn.transaction()``."""
     return psycopg.connect(url, autocommit=autocommit, row_factory=dict_row, connect_timeout=10)
 
 
-def open_pool(url: str, *, min_size: int = 1, max_size: int = 8, name: str = "lakecast-app") -> ConnectionPool:
+def open_pool(
+    url: str, *, min_size: int = 1, max_size: int = 8, name: str = "lakecast-app"
+) -> ConnectionPool[Conn]:
     """Open (and wait for) a pool of autocommit, dict-row connections.
 
     Autocommit matters: every service groups its writes in ``with conn.transaction():``, which is then a real
     BEGIN/COMMIT committed before the response is sent, not a savepoint inside an implicit transaction.
     """
-    pool = ConnectionPool(
+    pool = ConnectionPool[Conn](
         url,
         min_size=min_size,
         max_size=max_size,

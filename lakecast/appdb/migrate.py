@@ -67,7 +67,7 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 def downgrade(url: str, revision: str) -> None:
-    """Migrate down to ``revision`` (``"base"`` drops everything, including the audit trail: dev/test only)."""
+    """Migrate down to ``revision`` (``"base"`` drops everything, audit trail included: dev/test only)."""
     from alembic import command
 
     cfg = alembic_config()

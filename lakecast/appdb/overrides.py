@@ -1,4 +1,4 @@
-"""Read access to overrides for batch jobs (the governance workflow itself lives in api/services/overrides.py)."""
+"""Read access to overrides for batch jobs (the governance workflow lives in api/services/overrides.py)."""
 
 from __future__ import annotations
 
@@ -32,8 +32,20 @@ def approved_overrides(url: str, *, expand_months: bool = False) -> list[dict[st
             f"SELECT {OVERRIDE_COLUMNS} FROM overrides WHERE status = 'approved' ORDER BY decided_at, id"
         ).fetchall()
     keep = (
-        "id", "dfu_id", "item_id", "location_id", "start_month", "end_month", "new_qty", "pct_change",
-        "reason_code", "reason_text", "created_by", "decided_by", "decided_at", "version",
+        "id",
+        "dfu_id",
+        "item_id",
+        "location_id",
+        "start_month",
+        "end_month",
+        "new_qty",
+        "pct_change",
+        "reason_code",
+        "reason_text",
+        "created_by",
+        "decided_by",
+        "decided_at",
+        "version",
     )
     out = [{k: r[k] for k in keep} for r in rows]
     if not expand_months:

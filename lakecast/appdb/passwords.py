@@ -1,6 +1,7 @@
 """Password hashing with hashlib.scrypt (memory-hard, standard library) and a per-password random salt.
 
-Stored format: ``scrypt$<n>$<r>$<p>$<salt hex>$<key hex>`` so the cost parameters can be raised later while old
+Stored format: ``scrypt$<n>$<r>$<p>$<salt hex>$<key hex>`` so the cost parameters can be raised later while
+old
 hashes still verify.
 """
 
@@ -31,7 +32,12 @@ def verify_password(password: str, stored: str) -> bool:
             return False
         salt, key = bytes.fromhex(salt_hex), bytes.fromhex(key_hex)
         candidate = hashlib.scrypt(
-            password.encode("utf-8"), salt=salt, n=int(n), r=int(r), p=int(p), dklen=len(key),
+            password.encode("utf-8"),
+            salt=salt,
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(key),
             maxmem=256 * 1024 * 1024,
         )
     except (ValueError, TypeError):

@@ -26,7 +26,8 @@ def record_run(
     """Insert or update one run (upsert on run_id) and return the stored row.
 
     Typical use: ``record_run(url, run_id=r, job="forecast", status="running")`` at start, then the same
-    run_id with ``status="succeeded"|"failed"`` and ``details`` at the end. ``finished_at`` defaults to now for
+    run_id with ``status="succeeded"|"failed"`` and ``details`` at the end. ``finished_at`` defaults to now
+    for
     a final status. ``details`` is merged into what is already stored (top-level keys of the later call win).
     ``started_at`` keeps its first value unless given again.
     """
@@ -49,8 +50,12 @@ def record_run(
             RETURNING run_id, job, status, started_at, finished_at, details
             """,
             {
-                "run_id": run_id, "job": job, "status": status, "started_at": started_at,
-                "finished_at": finished_at, "details": Jsonb(jsonable(details or {})),
+                "run_id": run_id,
+                "job": job,
+                "status": status,
+                "started_at": started_at,
+                "finished_at": finished_at,
+                "details": Jsonb(jsonable(details or {})),
             },
         ).fetchone()
     assert row is not None
@@ -65,5 +70,6 @@ def list_runs(url: str, *, job: str | None = None, limit: int = 50) -> list[dict
                 "SELECT * FROM pipeline_runs ORDER BY started_at DESC, run_id LIMIT %s", (limit,)
             ).fetchall()
         return conn.execute(
-            "SELECT * FROM pipeline_runs WHERE job = %s ORDER BY started_at DESC, run_id LIMIT %s", (job, limit)
+            "SELECT * FROM pipeline_runs WHERE job = %s ORDER BY started_at DESC, run_id LIMIT %s",
+            (job, limit),
         ).fetchall()

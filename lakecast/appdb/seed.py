@@ -32,8 +32,13 @@ def seed_demo_users(url: str, password: str = DEMO_PASSWORD) -> list[str]:
             if username in existing:
                 continue
             row = create_user(
-                conn, username=username, display_name=display_name, role=role, password=password,
-                actor="system:seed", if_missing=True,
+                conn,
+                username=username,
+                display_name=display_name,
+                role=role,
+                password=password,
+                actor="system:seed",
+                if_missing=True,
             )
             if row is not None:
                 created.append(username)

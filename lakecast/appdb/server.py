@@ -6,12 +6,14 @@ unix socket only (no TCP port): in PGDATA itself, or, when that path is too long
 therefore always read back from ``postmaster.pid`` rather than guessed.
 
 ``start()`` is idempotent and cross-process: if a server already runs on that PGDATA (started by this or any
-other process, e.g. ``lakecast db start``), it is reused. By default the server is left running when the Python
+other process, e.g. ``lakecast db start``), it is reused. By default the server is left running when the
+Python
 process exits (pgserver ``cleanup_mode=None``), so a CLI can start it and the API can use it later;
 ``stop()`` shuts it down explicitly. Tests pass ``keep_running=False`` (pgserver ``cleanup_mode="stop"``: the
 server stops when the last process holding a handle exits) and also call ``stop()`` themselves.
 
-External mode (``settings.postgres.mode == "external"``) never starts anything: ``settings.postgres.url`` is used
+External mode (``settings.postgres.mode == "external"``) never starts anything: ``settings.postgres.url`` is
+used
 as is, ``start()`` only checks that it is set and ``stop()`` is a no-op.
 """
 
@@ -145,7 +147,9 @@ def start(settings: Settings | None = None, *, keep_running: bool = True) -> str
     s = _settings(settings)
     if s.postgres.mode == "external":
         if not s.postgres.url:
-            raise AppDbError("postgres.mode is 'external' but postgres.url is empty (set LAKECAST_POSTGRES__URL)")
+            raise AppDbError(
+                "postgres.mode is 'external' but postgres.url is empty (set LAKECAST_POSTGRES__URL)"
+            )
         return s.postgres.url
 
     pgdata = s.postgres_dir
@@ -212,13 +216,19 @@ def status(settings: Settings | None = None) -> ServerStatus:
             return ServerStatus("external", False, url, detail=str(exc).strip())
     pgdata = s.postgres_dir.expanduser().resolve()
     if not (pgdata / "PG_VERSION").exists():
-        return ServerStatus("embedded", False, None, pgdata, detail="not initialised (run `lakecast db start`)")
+        return ServerStatus(
+            "embedded", False, None, pgdata, detail="not initialised (run `lakecast db start`)"
+        )
     _pgserver()
     info = _postmaster_info(pgdata)
     if info is None:
         return ServerStatus("embedded", False, None, pgdata, detail="stopped")
     return ServerStatus(
-        "embedded", True, _url_from_info(info, APP_DB_NAME), pgdata, pid=info.pid,
+        "embedded",
+        True,
+        _url_from_info(info, APP_DB_NAME),
+        pgdata,
+        pid=info.pid,
         socket_dir=Path(info.socket_dir) if info.socket_dir else None,
     )
 
@@ -242,5 +252,5 @@ def sqlalchemy_url(url: str) -> str:
     """Turn a libpq/psycopg URL into the SQLAlchemy form (``postgresql+psycopg://``) alembic needs."""
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     raise AppDbError(f"not a postgres URL: {url!r}")

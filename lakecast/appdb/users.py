@@ -29,7 +29,13 @@ def authenticate(conn: Conn, username: str, password: str) -> dict[str, Any] | N
 
 
 def create_user(
-    conn: Conn, *, username: str, display_name: str, role: str, password: str, actor: str = "system",
+    conn: Conn,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str,
+    actor: str = "system",
     if_missing: bool = False,
 ) -> dict[str, Any] | None:
     """Insert a user and its audit row in one transaction. With ``if_missing``, an existing user is left as is

@@ -26,8 +26,13 @@ def new_item() -> str:
 
 def override_body(**over: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "item_id": new_item(), "location_id": "LOC-1", "start_month": "2026-01-01", "end_month": "2026-03-01",
-        "pct_change": 10.0, "reason_code": "promo", "reason_text": "spring promo",
+        "item_id": new_item(),
+        "location_id": "LOC-1",
+        "start_month": "2026-01-01",
+        "end_month": "2026-03-01",
+        "pct_change": 10.0,
+        "reason_code": "promo",
+        "reason_text": "spring promo",
     }
     body.update(over)
     return body
@@ -48,10 +53,12 @@ def submit(client: TestClient, headers: Headers, ov: dict[str, Any], who: str = 
 def state(sql: psycopg.Connection, override_id: int) -> dict[str, Any]:
     """Everything a refused request must leave untouched, read straight from the database."""
     return {
-        "override": sql.execute("SELECT to_jsonb(o) AS j FROM overrides o WHERE id = %s", (override_id,))
-        .fetchone()["j"],
+        "override": sql.execute(
+            "SELECT to_jsonb(o) AS j FROM overrides o WHERE id = %s", (override_id,)
+        ).fetchone()["j"],
         "audit": sql.execute(
-            "SELECT count(*) AS n FROM audit_log WHERE entity = 'override' AND entity_id = %s", (str(override_id),)
+            "SELECT count(*) AS n FROM audit_log WHERE entity = 'override' AND entity_id = %s",
+            (str(override_id),),
         ).fetchone()["n"],
         "comments": sql.execute(
             "SELECT count(*) AS n FROM override_comments WHERE override_id = %s", (override_id,)
@@ -92,12 +99,19 @@ def test_ready_reports_failing_registered_check(client: TestClient) -> None:
 
 
 def test_login_form_and_json_and_me(client: TestClient) -> None:
-    r = client.post("/auth/token", data={"username": "approver", "password": "lakecast", "grant_type": "password"})
+    r = client.post(
+        "/auth/token", data={"username": "approver", "password": "lakecast", "grant_type": "password"}
+    )
     assert r.status_code == 200 and r.json()["token_type"] == "bearer"
     r = client.post("/auth/token", json={"username": "viewer", "password": "lakecast"})
     assert r.status_code == 200
     me = client.get("/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
-    assert me.json() == {"username": "viewer", "display_name": "Vera Viewer", "role": "viewer", "active": True}
+    assert me.json() == {
+        "username": "viewer",
+        "display_name": "Vera Viewer",
+        "role": "viewer",
+        "active": True,
+    }
 
 
 @pytest.mark.parametrize(
@@ -109,8 +123,11 @@ def test_login_form_and_json_and_me(client: TestClient) -> None:
         ({"data": {"username": "planner"}}, 422, "password"),
         ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 400, "not valid JSON"),
         ({"content": b"x", "headers": {"content-type": "text/plain"}}, 415, "x-www-form-urlencoded"),
-        ({"data": {"username": "planner", "password": "lakecast", "grant_type": "client_credentials"}}, 400,
-         "grant_type"),
+        (
+            {"data": {"username": "planner", "password": "lakecast", "grant_type": "client_credentials"}},
+            400,
+            "grant_type",
+        ),
     ],
 )
 def test_login_failures(client: TestClient, kwargs: dict[str, Any], status: int, needle: str) -> None:
@@ -128,15 +145,30 @@ def test_bad_tokens_are_401(client: TestClient, headers: Headers, pg: Any) -> No
     secret = jwt_secret(settings)
     now = dt.datetime.now(dt.UTC)
     expired = jwt.encode(
-        {"sub": "admin", "iat": now - dt.timedelta(hours=9), "exp": now - dt.timedelta(hours=1), "iss": ISSUER},
-        secret, algorithm="HS256",
+        {
+            "sub": "admin",
+            "iat": now - dt.timedelta(hours=9),
+            "exp": now - dt.timedelta(hours=1),
+            "iss": ISSUER,
+        },
+        secret,
+        algorithm="HS256",
     )
-    forged = jwt.encode({"sub": "admin", "iat": now, "exp": now + dt.timedelta(hours=1), "iss": ISSUER},
-                        "not-the-secret" * 4, algorithm="HS256")
-    unknown = jwt.encode({"sub": "ghost", "iat": now, "exp": now + dt.timedelta(hours=1), "iss": ISSUER},
-                         secret, algorithm="HS256")
+    forged = jwt.encode(
+        {"sub": "admin", "iat": now, "exp": now + dt.timedelta(hours=1), "iss": ISSUER},
+        "not-the-secret" * 4,
+        algorithm="HS256",
+    )
+    unknown = jwt.encode(
+        {"sub": "ghost", "iat": now, "exp": now + dt.timedelta(hours=1), "iss": ISSUER},
+        secret,
+        algorithm="HS256",
+    )
     cases = {
-        None: "not authenticated", "garbage": "invalid token", expired: "token expired", forged: "invalid token",
+        None: "not authenticated",
+        "garbage": "invalid token",
+        expired: "token expired",
+        forged: "invalid token",
         unknown: "user unknown or deactivated",
     }
     for token, needle in cases.items():
@@ -164,18 +196,60 @@ def test_deactivated_user_token_stops_working(client: TestClient, sql: psycopg.C
 USERS = ("anon", "viewer", "planner", "planner2", "approver", "approver2", "admin")
 # Override under test is created (and, for approve/reject, submitted) by "planner".
 MATRIX: dict[str, dict[str, int]] = {
-    "create":  {"anon": 401, "viewer": 403, "planner": 201, "planner2": 201, "approver": 403, "approver2": 403,
-                "admin": 201},
-    "patch":   {"anon": 401, "viewer": 403, "planner": 200, "planner2": 403, "approver": 403, "approver2": 403,
-                "admin": 200},
-    "submit":  {"anon": 401, "viewer": 403, "planner": 200, "planner2": 403, "approver": 403, "approver2": 403,
-                "admin": 200},
-    "approve": {"anon": 401, "viewer": 403, "planner": 403, "planner2": 403, "approver": 200, "approver2": 200,
-                "admin": 200},
-    "reject":  {"anon": 401, "viewer": 403, "planner": 403, "planner2": 403, "approver": 200, "approver2": 200,
-                "admin": 200},
-    "comment": {"anon": 401, "viewer": 403, "planner": 201, "planner2": 201, "approver": 201, "approver2": 201,
-                "admin": 201},
+    "create": {
+        "anon": 401,
+        "viewer": 403,
+        "planner": 201,
+        "planner2": 201,
+        "approver": 403,
+        "approver2": 403,
+        "admin": 201,
+    },
+    "patch": {
+        "anon": 401,
+        "viewer": 403,
+        "planner": 200,
+        "planner2": 403,
+        "approver": 403,
+        "approver2": 403,
+        "admin": 200,
+    },
+    "submit": {
+        "anon": 401,
+        "viewer": 403,
+        "planner": 200,
+        "planner2": 403,
+        "approver": 403,
+        "approver2": 403,
+        "admin": 200,
+    },
+    "approve": {
+        "anon": 401,
+        "viewer": 403,
+        "planner": 403,
+        "planner2": 403,
+        "approver": 200,
+        "approver2": 200,
+        "admin": 200,
+    },
+    "reject": {
+        "anon": 401,
+        "viewer": 403,
+        "planner": 403,
+        "planner2": 403,
+        "approver": 200,
+        "approver2": 200,
+        "admin": 200,
+    },
+    "comment": {
+        "anon": 401,
+        "viewer": 403,
+        "planner": 201,
+        "planner2": 201,
+        "approver": 201,
+        "approver2": 201,
+        "admin": 201,
+    },
 }
 
 
@@ -195,8 +269,12 @@ def test_authorization_matrix(
             assert total_overrides(sql) == before + 1
         else:
             assert total_overrides(sql) == before
-            assert sql.execute("SELECT count(*) AS n FROM overrides WHERE item_id = %s",
-                               (body["item_id"],)).fetchone()["n"] == 0
+            assert (
+                sql.execute(
+                    "SELECT count(*) AS n FROM overrides WHERE item_id = %s", (body["item_id"],)
+                ).fetchone()["n"]
+                == 0
+            )
             assert r.json()["detail"]
         return
 
@@ -239,32 +317,46 @@ def test_four_eyes_admin_cannot_decide_own_override(
     ov = submit(client, headers, create(client, headers, who="admin"), who="admin")
     before = state(sql, ov["id"])
     for verb in ("approve", "reject"):
-        r = client.post(f"/overrides/{ov['id']}/{verb}", headers=headers["admin"],
-                        json={"version": ov["version"], "note": "self"})
+        r = client.post(
+            f"/overrides/{ov['id']}/{verb}",
+            headers=headers["admin"],
+            json={"version": ov["version"], "note": "self"},
+        )
         assert r.status_code == 403
         assert "four-eyes" in r.json()["detail"] and "another approver" in r.json()["detail"]
     assert state(sql, ov["id"]) == before
-    r = client.post(f"/overrides/{ov['id']}/approve", headers=headers["approver"], json={"version": ov["version"]})
+    r = client.post(
+        f"/overrides/{ov['id']}/approve", headers=headers["approver"], json={"version": ov["version"]}
+    )
     assert r.status_code == 200 and r.json()["decided_by"] == "approver"
 
 
-def test_four_eyes_submitter_cannot_decide(client: TestClient, headers: Headers, sql: psycopg.Connection) -> None:
+def test_four_eyes_submitter_cannot_decide(
+    client: TestClient, headers: Headers, sql: psycopg.Connection
+) -> None:
     ov = submit(client, headers, create(client, headers, who="planner"), who="admin")  # admin submits it
     assert ov["submitted_by"] == "admin"
-    r = client.post(f"/overrides/{ov['id']}/approve", headers=headers["admin"], json={"version": ov["version"]})
+    r = client.post(
+        f"/overrides/{ov['id']}/approve", headers=headers["admin"], json={"version": ov["version"]}
+    )
     assert r.status_code == 403 and "four-eyes" in r.json()["detail"]
     assert state(sql, ov["id"])["override"]["status"] == "submitted"
 
 
-def test_planner_cannot_approve_anything(client: TestClient, headers: Headers, sql: psycopg.Connection) -> None:
+def test_planner_cannot_approve_anything(
+    client: TestClient, headers: Headers, sql: psycopg.Connection
+) -> None:
     mine = submit(client, headers, create(client, headers, who="planner"))
     other = submit(client, headers, create(client, headers, who="planner2"), who="planner2")
     admins = submit(client, headers, create(client, headers, who="admin"), who="admin")
     for planner in ("planner", "planner2"):
         for ov in (mine, other, admins):
             for verb in ("approve", "reject"):
-                r = client.post(f"/overrides/{ov['id']}/{verb}", headers=headers[planner],
-                                json={"version": ov["version"], "note": "x"})
+                r = client.post(
+                    f"/overrides/{ov['id']}/{verb}",
+                    headers=headers[planner],
+                    json={"version": ov["version"], "note": "x"},
+                )
                 assert r.status_code == 403, r.text
                 assert state(sql, ov["id"])["override"]["status"] == "submitted"
 
@@ -276,34 +368,50 @@ def test_db_enforces_four_eyes_even_for_direct_sql(
     with pytest.raises(psycopg.errors.CheckViolation, match="overrides_four_eyes"):
         sql.execute(
             "UPDATE overrides SET status = 'approved', decided_by = 'admin', decided_at = now(),"
-            " version = version + 1 WHERE id = %s", (ov["id"],),
+            " version = version + 1 WHERE id = %s",
+            (ov["id"],),
         )
 
 
-# ------------------------------------------------------------------------------------------------ state machine
+# -------------------------------------------------------------------------------------------- state machine
 def test_full_lifecycle_writes_one_audit_row_per_transition(
     client: TestClient, headers: Headers, sql: psycopg.Connection
 ) -> None:
     ov = create(client, headers)
     oid = ov["id"]
-    r = client.patch(f"/overrides/{oid}", headers=headers["planner"],
-                     json={"version": 1, "new_qty": 120.5, "reason_text": "bigger promo"})
+    r = client.patch(
+        f"/overrides/{oid}",
+        headers=headers["planner"],
+        json={"version": 1, "new_qty": 120.5, "reason_text": "bigger promo"},
+    )
     assert r.status_code == 200
     ov = r.json()
     assert ov["new_qty"] == 120.5 and ov["pct_change"] is None and ov["version"] == 2
     ov = submit(client, headers, ov)
     r = client.post(f"/overrides/{oid}/comments", headers=headers["approver"], json={"body": "checking"})
     assert r.status_code == 201
-    r = client.post(f"/overrides/{oid}/approve", headers=headers["approver"], json={"version": 3, "note": "ok"})
+    r = client.post(
+        f"/overrides/{oid}/approve", headers=headers["approver"], json={"version": 3, "note": "ok"}
+    )
     assert r.status_code == 200
     final = r.json()
-    assert (final["status"], final["version"], final["created_by"], final["submitted_by"], final["decided_by"]) \
-        == ("approved", 4, "planner", "planner", "approver")
+    assert (
+        final["status"],
+        final["version"],
+        final["created_by"],
+        final["submitted_by"],
+        final["decided_by"],
+    ) == ("approved", 4, "planner", "planner", "approver")
 
     trail = client.get(f"/overrides/{oid}/audit", headers=headers["viewer"]).json()
     actions = [e["action"] for e in trail["items"]]
-    assert actions == ["override.create", "override.update", "override.submit", "override.comment",
-                       "override.approve"]
+    assert actions == [
+        "override.create",
+        "override.update",
+        "override.submit",
+        "override.comment",
+        "override.approve",
+    ]
     assert trail["total"] == 5
     transitions = [e for e in trail["items"] if e["action"] != "override.comment"]
     assert transitions[0]["before"] is None and transitions[0]["after"]["status"] == "draft"
@@ -316,12 +424,18 @@ def test_full_lifecycle_writes_one_audit_row_per_transition(
     assert transitions[3]["after"]["decision_note"] == "ok"
     # exactly one row per action in the table itself
     rows = sql.execute(
-        "SELECT action, count(*) AS n FROM audit_log WHERE entity = 'override' AND entity_id = %s GROUP BY action",
+        "SELECT action, count(*) AS n FROM audit_log"
+        " WHERE entity = 'override' AND entity_id = %s GROUP BY action",
         (str(oid),),
     ).fetchall()
     counts = {r["action"]: r["n"] for r in rows}
-    assert counts == {"override.create": 1, "override.update": 1, "override.submit": 1, "override.comment": 1,
-                      "override.approve": 1}
+    assert counts == {
+        "override.create": 1,
+        "override.update": 1,
+        "override.submit": 1,
+        "override.comment": 1,
+        "override.approve": 1,
+    }
     comments = client.get(f"/overrides/{oid}/comments", headers=headers["viewer"]).json()
     assert [c["body"] for c in comments] == ["checking"]
 
@@ -329,17 +443,27 @@ def test_full_lifecycle_writes_one_audit_row_per_transition(
 
     mine = [o for o in approved_overrides(client.app.state.db_url) if o["id"] == oid]
     assert len(mine) == 1 and mine[0]["new_qty"] == 120.5 and mine[0]["start_month"] == dt.date(2026, 1, 1)
-    months = [o["target_month"] for o in approved_overrides(client.app.state.db_url, expand_months=True)
-              if o["id"] == oid]
+    months = [
+        o["target_month"]
+        for o in approved_overrides(client.app.state.db_url, expand_months=True)
+        if o["id"] == oid
+    ]
     assert months == [dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)]
 
 
-def test_reject_needs_note_and_is_final(client: TestClient, headers: Headers, sql: psycopg.Connection) -> None:
+def test_reject_needs_note_and_is_final(
+    client: TestClient, headers: Headers, sql: psycopg.Connection
+) -> None:
     ov = submit(client, headers, create(client, headers))
-    r = client.post(f"/overrides/{ov['id']}/reject", headers=headers["approver"], json={"version": ov["version"]})
+    r = client.post(
+        f"/overrides/{ov['id']}/reject", headers=headers["approver"], json={"version": ov["version"]}
+    )
     assert r.status_code == 422 and "note" in r.json()["detail"]
-    r = client.post(f"/overrides/{ov['id']}/reject", headers=headers["approver"],
-                    json={"version": ov["version"], "note": "no evidence"})
+    r = client.post(
+        f"/overrides/{ov['id']}/reject",
+        headers=headers["approver"],
+        json={"version": ov["version"], "note": "no evidence"},
+    )
     assert r.status_code == 200 and r.json()["status"] == "rejected"
     rej = r.json()
     before = state(sql, ov["id"])
@@ -370,19 +494,28 @@ def test_reject_needs_note_and_is_final(client: TestClient, headers: Headers, sq
     ],
 )
 def test_illegal_transitions_are_409(
-    client: TestClient, headers: Headers, sql: psycopg.Connection,
-    status_before: str, method: str, verb: str, who: str,
+    client: TestClient,
+    headers: Headers,
+    sql: psycopg.Connection,
+    status_before: str,
+    method: str,
+    verb: str,
+    who: str,
 ) -> None:
     ov = create(client, headers)
     if status_before in ("submitted", "approved"):
         ov = submit(client, headers, ov)
     if status_before == "approved":
-        r = client.post(f"/overrides/{ov['id']}/approve", headers=headers["approver"],
-                        json={"version": ov["version"]})
+        r = client.post(
+            f"/overrides/{ov['id']}/approve", headers=headers["approver"], json={"version": ov["version"]}
+        )
         ov = r.json()
     before = state(sql, ov["id"])
-    body: dict[str, Any] = {"version": ov["version"], "note": "n"} if verb in ("approve", "reject") else \
-        {"version": ov["version"]}
+    body: dict[str, Any] = (
+        {"version": ov["version"], "note": "n"}
+        if verb in ("approve", "reject")
+        else {"version": ov["version"]}
+    )
     if method == "patch":
         body["reason_text"] = "edit"
     url = f"/overrides/{ov['id']}" + (f"/{verb}" if verb else "")
@@ -408,8 +541,12 @@ def test_db_trigger_blocks_illegal_transition_even_for_direct_sql(
     client: TestClient, headers: Headers, sql: psycopg.Connection
 ) -> None:
     ov = create(client, headers)
-    with pytest.raises(psycopg.errors.CheckViolation, match="illegal override status transition draft -> approved"):
-        sql.execute("UPDATE overrides SET status = 'approved', version = version + 1 WHERE id = %s", (ov["id"],))
+    with pytest.raises(
+        psycopg.errors.CheckViolation, match="illegal override status transition draft -> approved"
+    ):
+        sql.execute(
+            "UPDATE overrides SET status = 'approved', version = version + 1 WHERE id = %s", (ov["id"],)
+        )
     with pytest.raises(psycopg.errors.CheckViolation, match="must set version"):
         sql.execute("UPDATE overrides SET reason_text = 'sneaky' WHERE id = %s", (ov["id"],))
 
@@ -419,7 +556,8 @@ def _wait_for_lock_waiters(sql: psycopg.Connection, n: int, timeout: float = 10.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         waiting = sql.execute(
-            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            "SELECT count(*) AS n FROM pg_stat_activity"
+            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
         ).fetchone()["n"]
         if waiting >= n:
             return
@@ -427,10 +565,16 @@ def _wait_for_lock_waiters(sql: psycopg.Connection, n: int, timeout: float = 10.
     raise AssertionError(f"expected {n} requests blocked on the row lock")
 
 
-def _race(client: TestClient, requests: list[tuple[str, str, dict[str, str], dict[str, Any]]],
-          sql: psycopg.Connection, override_id: int, owner_url: str) -> list[Any]:
-    """Fire the requests from threads while a separate transaction holds the override's row lock, wait until all
-    of them are blocked inside Postgres on that lock, then release it: they are provably in flight together."""
+def _race(
+    client: TestClient,
+    requests: list[tuple[str, str, dict[str, str], dict[str, Any]]],
+    sql: psycopg.Connection,
+    override_id: int,
+    owner_url: str,
+) -> list[Any]:
+    """Fire the requests from threads while a separate transaction holds the override's row lock, wait until
+    all of them are blocked inside Postgres on that lock, then release it: they are provably in flight
+    together."""
     results: list[Any] = [None] * len(requests)
 
     def run(i: int) -> None:
@@ -506,7 +650,9 @@ def test_concurrent_approvals_one_wins(
 def test_audit_log_is_append_only_even_for_the_owner(sql: psycopg.Connection, statement: str) -> None:
     before = sql.execute("SELECT count(*) AS n, max(id) AS m FROM audit_log").fetchone()
     verb = statement.split()[0]
-    with pytest.raises(psycopg.errors.InsufficientPrivilege, match=f"audit_log is append-only: {verb} is not allowed"):
+    with pytest.raises(
+        psycopg.errors.InsufficientPrivilege, match=f"audit_log is append-only: {verb} is not allowed"
+    ):
         sql.execute(statement)
     assert sql.execute("SELECT count(*) AS n, max(id) AS m FROM audit_log").fetchone() == before
 
@@ -516,10 +662,14 @@ def test_app_role_has_no_write_access_to_audit_or_triggers(owner_url: str) -> No
 
     with psycopg.connect(app_role_conninfo(owner_url), autocommit=True) as app_conn:
         assert app_conn.execute("SELECT current_user").fetchone()[0] == "lakecast_app"
-        for statement in ("UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log",
-                          "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
-                          "DROP TRIGGER audit_log_append_only ON audit_log",
-                          "SET session_replication_role = replica"):
+        for statement in (
+            "UPDATE audit_log SET actor = 'x'",
+            "DELETE FROM audit_log",
+            "TRUNCATE audit_log",
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+            "DROP TRIGGER audit_log_append_only ON audit_log",
+            "SET session_replication_role = replica",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 app_conn.execute(statement)
 
@@ -543,7 +693,9 @@ def test_pagination_is_stable_and_filters_work(client: TestClient, headers: Head
     dfu = f"{item}|LOC-1"
     pages = []
     for offset in (0, 3, 6):
-        r = client.get("/overrides", headers=headers["viewer"], params={"dfu_id": dfu, "limit": 3, "offset": offset})
+        r = client.get(
+            "/overrides", headers=headers["viewer"], params={"dfu_id": dfu, "limit": 3, "offset": offset}
+        )
         assert r.status_code == 200
         body = r.json()
         assert body["total"] == 7 and body["limit"] == 3 and body["offset"] == offset
@@ -553,7 +705,9 @@ def test_pagination_is_stable_and_filters_work(client: TestClient, headers: Head
     again = client.get("/overrides", headers=headers["viewer"], params={"dfu_id": dfu, "limit": 3}).json()
     assert [o["id"] for o in again["items"]] == made[0:3] and again["total"] == 8
     submit(client, headers, client.get(f"/overrides/{made[2]}", headers=headers["viewer"]).json())
-    sub = client.get("/overrides", headers=headers["viewer"], params={"dfu_id": dfu, "status": "submitted"}).json()
+    sub = client.get(
+        "/overrides", headers=headers["viewer"], params={"dfu_id": dfu, "status": "submitted"}
+    ).json()
     assert [o["id"] for o in sub["items"]] == [made[2]]
     default = client.get("/overrides", headers=headers["viewer"]).json()
     assert default["limit"] == 50 and default["offset"] == 0
@@ -566,7 +720,10 @@ def test_pagination_is_stable_and_filters_work(client: TestClient, headers: Head
     ("body", "needle"),
     [
         (override_body(new_qty=5), "exactly one of new_qty or pct_change"),
-        ({k: v for k, v in override_body().items() if k != "pct_change"}, "exactly one of new_qty or pct_change"),
+        (
+            {k: v for k, v in override_body().items() if k != "pct_change"},
+            "exactly one of new_qty or pct_change",
+        ),
         (override_body(start_month="2026-03-01", end_month="2026-01-01"), "before start_month"),
         (override_body(start_month="2026-01-15"), "first day"),
         (override_body(start_month="2026-13"), "start_month"),
@@ -642,8 +799,9 @@ def test_unknown_ids_are_404_and_bad_ids_422(client: TestClient, headers: Header
         assert r.json() == {"detail": f"override {missing} not found"}
     assert client.get("/overrides/0", headers=headers["viewer"]).status_code == 422
     assert client.get("/overrides/abc", headers=headers["viewer"]).status_code == 422
-    r = client.post("/overrides", headers={**headers["planner"], "content-type": "application/json"},
-                    content=b"{oops")
+    r = client.post(
+        "/overrides", headers={**headers["planner"], "content-type": "application/json"}, content=b"{oops"
+    )
     assert r.status_code == 422 and r.json()["detail"].startswith("invalid request")
     r = client.post("/overrides/1/comments", headers=headers["planner"], json={"body": "   "})
     assert r.status_code == 422 and "blank" in r.json()["detail"]

@@ -20,7 +20,7 @@ COMMENT ON TABLE users IS 'App users and their single role (viewer < planner, ap
 -- ---------------------------------------------------------------- overrides
 CREATE TABLE overrides (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    dfu_id        text NOT NULL CHECK (dfu_id = item_id || '|' || location_id),
+    dfu_id        text NOT NULL,
     item_id       text NOT NULL CHECK (length(item_id) BETWEEN 1 AND 100),
     location_id   text NOT NULL CHECK (length(location_id) BETWEEN 1 AND 100),
     start_month   date NOT NULL CHECK (extract(day FROM start_month) = 1),
@@ -38,6 +38,7 @@ CREATE TABLE overrides (
     submitted_at  timestamptz,
     decided_at    timestamptz,
     version       integer NOT NULL DEFAULT 1 CHECK (version >= 1),
+    CONSTRAINT overrides_dfu_id_check CHECK (dfu_id = item_id || '|' || location_id),
     CONSTRAINT overrides_month_range CHECK (end_month >= start_month),
     CONSTRAINT overrides_exactly_one_adjustment CHECK ((new_qty IS NULL) <> (pct_change IS NULL)),
     CONSTRAINT overrides_submitted_fields CHECK (
