@@ -602,6 +602,18 @@ def test_spark_extra_conf_of_the_profile_agrees_with_spark_defaults(compose_sett
     assert {k: v for k, v in extra.items() if defaults.get(k) != v} == {}
 
 
+def test_the_session_lakecast_builds_agrees_with_spark_defaults(compose_settings):
+    """`lakecast run` (session from Settings) and spark-submit (spark-defaults.conf) see one catalog."""
+    from lakecast.runtime.spark import spark_conf
+
+    session = spark_conf(compose_settings)
+    defaults = read_spark_defaults()
+    shared = session.keys() & defaults.keys()
+    prefix = f"spark.sql.catalog.{SPARK_CATALOG}"
+    assert {f"{prefix}.uri", f"{prefix}.warehouse", f"{prefix}.s3.endpoint"} <= shared
+    assert {k: (session[k], defaults[k]) for k in shared if session[k] != defaults[k]} == {}
+
+
 def test_a_full_postgres_url_can_come_from_the_environment(compose_settings, monkeypatch):
     monkeypatch.setenv("LAKECAST_POSTGRES__URL", "postgresql://lakecast:from-env@postgres:5432/lakecast")
     get_settings.cache_clear()
