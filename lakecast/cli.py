@@ -151,7 +151,7 @@ def _serve() -> None:
     server.start(settings)
     url = f"http://{settings.api.host}:{settings.api.port}"
     console.print(f"[bold green]Lakecast is serving at {url}[/]  (API docs: {url}/docs) — Ctrl+C to stop")
-    uvicorn.run(create_app(settings), host=settings.api.host, port=settings.api.port, log_level="warning")
+    uvicorn.run(create_app(settings, seed_demo_users=True), host=settings.api.host, port=settings.api.port, log_level="warning")
 
 
 @db_app.command("start")
