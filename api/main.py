@@ -99,6 +99,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.error("app database error: %s", exc)
         return JSONResponse({"detail": "app database unavailable"}, status_code=503)
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse({"detail": "internal server error"}, status_code=500)
+
     @app.exception_handler(PoolTimeout)
     async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
         return JSONResponse({"detail": "app database busy or unavailable, retry"}, status_code=503)

@@ -98,6 +98,31 @@ def test_ready_reports_failing_registered_check(client: TestClient) -> None:
     assert "catalog" in r.json()["detail"]
 
 
+def test_openapi_and_unknown_route(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in ("/auth/token", "/overrides", "/overrides/{override_id}/approve", "/audit", "/ready"):
+        assert path in spec["paths"]
+    assert set(spec["paths"]["/auth/token"]["post"]["requestBody"]["content"]) == {
+        "application/x-www-form-urlencoded",
+        "application/json",
+    }
+    assert client.get("/nope").json() == {"detail": "Not Found"}
+
+
+def test_unexpected_errors_are_json_500(pg: Any) -> None:
+    from api.main import create_app
+
+    app = create_app(pg[0])
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("kaboom")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/boom")
+    assert r.status_code == 500 and r.json() == {"detail": "internal server error"}
+
+
 def test_login_form_and_json_and_me(client: TestClient) -> None:
     r = client.post(
         "/auth/token", data={"username": "approver", "password": "lakecast", "grant_type": "password"}
