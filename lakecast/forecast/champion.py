@@ -2,7 +2,8 @@
 
 Input: the long backtest frame of :func:`lakecast.forecast.backtest.backtest_frame`.
 
-* Competition at one lag (``config.lag``: an int, or ``"execution_lag"`` -> ``config.execution_lag``).
+* Competition at one lag (``config.lag``: an int, or ``"execution_lag"`` -> ``config.execution_lag``), or
+  pooled over every lag with ``lag="all"`` (used by the M3 benchmark: selection over the whole horizon).
 * The champion of a DFU is the competing model with the best ``config.metric`` over the DFU's rows at that
   lag in the SELECTION timeframes (ties -> earlier model in ``config.models``). It is then scored on LATER
   HOLDOUT timeframes. Windows must satisfy: every selection target month <= the earliest holdout origin
@@ -46,12 +47,15 @@ class CompetitionConfig:
     combo_members: tuple[str, ...] | None = None
     combo_id: str = "combo_mean"
 
-    def resolved_lag(self) -> int:
-        lag = self.execution_lag if self.lag == "execution_lag" else self.lag
-        if not isinstance(lag, int | np.integer) or lag < 0:
-            raise ValueError(f"lag must be an int >= 0 or 'execution_lag', got {self.lag!r}")
+    def resolved_lag(self) -> int | None:
+        """The competition lag; None means every lag pooled (``lag="all"``)."""
         if self.metric not in M.METRICS:
             raise ValueError(f"unknown metric {self.metric!r}; known: {sorted(M.METRICS)}")
+        if self.lag == "all":
+            return None
+        lag = self.execution_lag if self.lag == "execution_lag" else self.lag
+        if not isinstance(lag, int | np.integer) or lag < 0:
+            raise ValueError(f"lag must be an int >= 0, 'execution_lag' or 'all', got {self.lag!r}")
         return int(lag)
 
 
@@ -62,7 +66,7 @@ class CompetitionResult:
     scores: pd.DataFrame  # per model on the holdout at the lag: accuracy, wape, bias, FVA, gap to ceiling
     selection_timeframes: tuple[str, ...]
     holdout_timeframes: tuple[str, ...]
-    lag: int
+    lag: int | None
     frame: pd.DataFrame = field(repr=False, default=None)  # input + combo + champion + ceiling rows
 
 
@@ -87,7 +91,9 @@ def resolve_windows(frame: pd.DataFrame, config: CompetitionConfig) -> tuple[tup
     if tf["timeframe"].duplicated().any():
         raise ValueError("a timeframe label maps to several origins")
     origin = dict(zip(tf["timeframe"], pd.to_datetime(tf["fcst_origin"]), strict=True))
-    target = {k: v + pd.DateOffset(months=lag + 1) for k, v in origin.items()}
+    lags = sorted(frame["lag"].unique()) if lag is None else [lag]
+    targets = {k: {v + pd.DateOffset(months=int(k2) + 1) for k2 in lags} for k, v in origin.items()}
+    target = {k: max(v) for k, v in targets.items()}
     order = list(tf["timeframe"])
     hold = tuple(config.holdout_timeframes or order[-config.n_holdout:])
     if config.selection_timeframes is not None:
@@ -100,8 +106,8 @@ def resolve_windows(frame: pd.DataFrame, config: CompetitionConfig) -> tuple[tup
         raise ValueError(f"unknown timeframes {unknown}; frame has {order}")
     if not sel or not hold:
         raise ValueError(f"empty window: selection={sel}, holdout={hold} (lag {lag}, timeframes {order})")
-    sel_months = {target[t] for t in sel}
-    hold_months = {target[t] for t in hold}
+    sel_months = set().union(*(targets[t] for t in sel))
+    hold_months = set().union(*(targets[t] for t in hold))
     if sel_months & hold_months:
         raise ValueError("selection and holdout target months overlap")
     if max(sel_months) > min(origin[t] for t in hold):
@@ -109,9 +115,11 @@ def resolve_windows(frame: pd.DataFrame, config: CompetitionConfig) -> tuple[tup
     return sel, hold
 
 
-def _scored(frame: pd.DataFrame, lag: int, timeframes) -> pd.DataFrame:
-    return frame.loc[(frame["lag"] == lag) & frame["timeframe"].isin(timeframes) & frame["y"].notna()
-                     & frame["fcst_qty"].notna()]
+def _scored(frame: pd.DataFrame, lag: int | None, timeframes) -> pd.DataFrame:
+    keep = frame["timeframe"].isin(timeframes) & frame["y"].notna() & frame["fcst_qty"].notna()
+    if lag is not None:
+        keep &= frame["lag"] == lag
+    return frame.loc[keep]
 
 
 def _group_metric(df: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:
@@ -202,7 +210,7 @@ def _external_rows(frame: pd.DataFrame, external: pd.DataFrame) -> pd.DataFrame:
     return out.assign(model_id="external")[frame.columns]
 
 
-def score_models(frame: pd.DataFrame, lag: int, timeframes, baseline: str = "seasonal_naive",
+def score_models(frame: pd.DataFrame, lag: int | None, timeframes, baseline: str = "seasonal_naive",
                  ceiling_id: str = "ceiling") -> pd.DataFrame:
     """Pooled holdout scores per model at ``lag``: n_rows, wape, accuracy_pct, bias, fva_vs_<baseline>,
     fva_vs_external (if an 'external' model is present), gap_to_ceiling. Each FVA is computed on the rows
