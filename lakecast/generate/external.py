@@ -60,12 +60,17 @@ def batches(world: World) -> dict[str, list[int]]:
     return out
 
 
+def _const(value: str, n: int) -> pa.Array:
+    return pa.array([value], pa.string()).take(pa.array(np.zeros(n, dtype=np.int32)))
+
+
 def forecast_origin(world: World, t0: int, bias: np.ndarray) -> pa.Table:
+    """The legacy forecast made at origin month t0: rows ordered by lag, then DFU (item, location)."""
     rng = rng_for(world.seed, STREAM_FCST, t0)
     n = len(world.dfus)
     origin = world.month(t0)
-    item_ids = world.items.item_id[world.dfus.item]
-    loc_ids = world.locations.location_id[world.dfus.location]
+    item_ids = pa.array(world.items.item_id).take(pa.array(world.dfus.item))
+    loc_ids = pa.array(world.locations.location_id).take(pa.array(world.dfus.location))
     parts = []
     for lag in range(MAX_LAG + 1):
         target = target_month(origin, lag)
@@ -76,17 +81,19 @@ def forecast_origin(world: World, t0: int, bias: np.ndarray) -> pa.Table:
         sigma = (0.08 + 0.06 * lag) * (1.0 + world.cv)
         noise = np.exp(rng.normal(-0.5 * sigma**2, sigma, n))
         fc = np.round(np.maximum(base * (1.0 + bias) * noise, 0.0), 1)
-        alive = world.signal[:, t] > 0
+        alive = np.flatnonzero(world.signal[:, t] > 0)
+        k = len(alive)
+        idx = pa.array(alive)
         parts.append(
             pa.table(
-                {
-                    "item_id": item_ids[alive],
-                    "location_id": loc_ids[alive],
-                    "fcst_origin": np.full(int(alive.sum()), f"{origin:%Y-%m}"),
-                    "target_month": np.full(int(alive.sum()), f"{target:%Y-%m}"),
-                    "lag": np.full(int(alive.sum()), lag, dtype=np.int32),
-                    "fcst_qty": fc[alive],
-                },
+                [
+                    item_ids.take(idx),
+                    loc_ids.take(idx),
+                    _const(f"{origin:%Y-%m}", k),
+                    _const(f"{target:%Y-%m}", k),
+                    pa.array(np.full(k, lag, dtype=np.int32)),
+                    pa.array(fc[alive]),
+                ],
                 schema=SCHEMA,
             )
         )
