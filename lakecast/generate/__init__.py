@@ -15,6 +15,7 @@ from pathlib import Path
 
 from contracts.landing import SALES_LINES, SOURCES
 from lakecast.generate.demand import World, build_world
+from lakecast.generate.external import batches as external_batches
 from lakecast.generate.external import write_external
 from lakecast.generate.masters import write_masters
 from lakecast.generate.messy import (
@@ -149,9 +150,7 @@ def generate(
         sales[entry["batch_id"]] = entry
         tick(SALES_LINES.name, t + 1, world.n_months)
 
-    from lakecast.generate.external import batches as ext_batches
-
-    tick("external_forecast", 0, len(ext_batches(world)))
+    tick("external_forecast", 0, len(external_batches(world)))
     external = write_external(world, out_dir, tick)
 
     sources = {**masters, SALES_LINES.name: sales, "external_forecast": external}
