@@ -141,7 +141,7 @@ def test_monthly_fact_matches_silver_lines(spark, pipeline):
 
 def _content(spark, settings, fqn):
     df = spark.table(_t(settings, fqn))
-    return sorted(tuple(r) for r in df.collect())
+    return sorted((tuple(r) for r in df.collect()), key=repr)
 
 
 def test_rerunning_every_job_leaves_content_unchanged(spark, pipeline):
