@@ -3,7 +3,7 @@
 * Inputs: :func:`lakecast.forecast.features.panel_features` computed at the origin (data <= origin only).
 * Clustering space (``CLUSTER_FEATURES``): log1p(volume), cv (capped at 3), seasonality, trend (clipped to
   +-0.1/month), log(adi) (capped at log 12), months since first sale (capped at 36), months since last sale
-  (capped at 12). A ``StandardScaler`` is fitted on these origin rows only.
+  (capped at 6). Seasonality and trend of intermittent DFUs (ADI >= 1.32) are set to 0 (not estimable). A ``StandardScaler`` is fitted on these origin rows only.
 * k: silhouette score for k in 2..8 (k < number of DFUs); the chosen k is the SMALLEST k whose silhouette is
   within ``SILHOUETTE_TOL`` (0.01) of the best (parsimony; exact ties therefore go to the smaller k).
   Fewer than 4 DFUs -> one cluster.
@@ -40,14 +40,16 @@ class ClusterResult:
 
 
 def _space(feats: pd.DataFrame) -> pd.DataFrame:
+    # trend and seasonality of intermittent series (ADI >= 1.32) are noise, not signal: set to 0
+    smooth = feats["adi"] < ADI_CUT
     return pd.DataFrame({
         "log_volume": np.log1p(feats["volume"].clip(lower=0)),
         "cv": feats["cv"].fillna(3.0).clip(0, 3),
-        "seasonality": feats["seasonality"].fillna(0.0),
-        "trend": feats["trend"].fillna(0.0).clip(-0.1, 0.1),
+        "seasonality": feats["seasonality"].fillna(0.0).where(smooth, 0.0),
+        "trend": feats["trend"].fillna(0.0).clip(-0.1, 0.1).where(smooth, 0.0),
         "log_adi": np.log(feats["adi"].replace(np.inf, 12.0).clip(1, 12)),
         "age": feats["months_since_first_sale"].clip(-1, 36),
-        "recency": feats["months_since_last_sale"].clip(0, 12),
+        "recency": feats["months_since_last_sale"].clip(0, 6),
     }, index=feats.index)
 
 

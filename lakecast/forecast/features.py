@@ -9,8 +9,8 @@ excluded):
   moving average, take month-of-year means of the detrended values as the seasonal component and report
   the degrees-of-freedom adjusted share ``max(0, 1 - (SS_rem/(n-12)) / (SS_det/(n-1)))`` so that white
   noise scores about 0. 0 with fewer than 2 full seasons + 1 month.
-* ``trend``: OLS slope over the last up-to-24 months divided by the mean level of those months
-  (fraction of level per month); 0 when the level is 0 or fewer than 6 months.
+* ``trend``: (mean of the last 12 months - mean of the 12 before) / 12 / mean of the 24 months: growth per
+  month as a fraction of the level, immune to seasonality; 0 with fewer than 24 months or a zero level.
 * ``adi``: average demand interval = months observed / months with demand > 0 (whole visible history);
   ``cv2``: squared CV of the non-zero demand sizes (Syntetos-Boylan). ``sb_class`` is smooth / erratic /
   intermittent / lumpy with the usual cut-offs ADI 1.32 and CV^2 0.49.
@@ -81,21 +81,15 @@ def _seasonality(p: Panel, season: int = 12) -> np.ndarray:
     return out
 
 
-def _trend(p: Panel, n: int = 24) -> np.ndarray:
-    x = _window(p, n)
-    out = np.zeros(x.shape[0])
-    t = np.arange(n, dtype=float)
-    for i in range(x.shape[0]):
-        ok = ~np.isnan(x[i])
-        if ok.sum() < 6:
-            continue
-        v, tt = x[i][ok], t[ok]
-        level = v.mean()
-        if level <= 0:
-            continue
-        slope = np.polyfit(tt, v, 1)[0]
-        out[i] = slope / level
-    return out
+def _trend(p: Panel) -> np.ndarray:
+    """Year-over-year change of the 12-month mean, per month, relative to the 24-month mean level."""
+    x = _window(p, 24)
+    full = ~np.isnan(x).any(axis=1)
+    with np.errstate(all="ignore"):
+        last, prev = x[:, 12:].mean(axis=1), x[:, :12].mean(axis=1)
+        level = x.mean(axis=1)
+        out = (last - prev) / 12.0 / level
+    return np.where(full & (level > 0) & np.isfinite(out), out, 0.0)
 
 
 def abc_classes(volume: np.ndarray, ids: np.ndarray) -> np.ndarray:

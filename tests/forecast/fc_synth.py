@@ -24,7 +24,7 @@ def make_history(n_per_group: int = 5, n_months: int = N_MONTHS, seed: int = 7) 
             elif g == "intermittent":
                 y = (rng.random(n_months) < 0.25) * rng.integers(1, 6, n_months).astype(float)
             elif g == "trending":
-                y = 60 * (1 + 0.04 * t) * rng.lognormal(0, 0.05, n_months)
+                y = 60 * (1 + 0.06 * t) * rng.lognormal(0, 0.05, n_months)
             else:  # launched 8 months before the end
                 y = np.r_[np.full(n_months - 8, np.nan), rng.poisson(30, 8).astype(float)]
             price = 10 + rng.normal(0, 0.5, n_months)
