@@ -1,0 +1,120 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from lakecast.forecast.champion import (
+    CompetitionConfig,
+    add_combo,
+    ceiling_forecasts,
+    resolve_windows,
+    run_competition,
+    select_champions,
+)
+
+TF = list("ABCDEFGHIJ")
+ORIGINS = pd.date_range("2023-01-01", periods=10, freq="MS")
+
+
+def synthetic_frame(seed: int = 0) -> pd.DataFrame:
+    """3 DFUs x 10 origins x 5 lags x 3 models with known error levels per DFU."""
+    rng = np.random.default_rng(seed)
+    # model error scale per DFU: 'good' model differs by DFU
+    err = {"u1": {"seasonal_naive": 5, "m_a": 1, "m_b": 3},
+           "u2": {"seasonal_naive": 5, "m_a": 3, "m_b": 1},
+           "u3": {"seasonal_naive": 1, "m_a": 4, "m_b": 4}}
+    rows = []
+    for uid, scales in err.items():
+        for tf, o in zip(TF, ORIGINS, strict=True):
+            for lag in range(5):
+                tm = o + pd.DateOffset(months=lag + 1)
+                y = 100.0 + 10 * np.sin(tm.month)
+                for mid, sc in scales.items():
+                    rows.append({"unique_id": uid, "fcst_origin": o, "timeframe": tf, "target_month": tm,
+                                 "lag": lag, "model_id": mid, "fcst_qty": y + sc * rng.choice([-1, 1]),
+                                 "y": y, "cluster_id": 0})
+    return pd.DataFrame(rows)
+
+
+def test_default_windows_disjoint_and_known_at_decision_time():
+    f = synthetic_frame()
+    sel, hold = resolve_windows(f, CompetitionConfig(lag=2))
+    assert hold == ("I", "J")
+    assert sel == tuple("ABCDEF")
+    tm = lambda tfs: set(f[(f.lag == 2) & f.timeframe.isin(tfs)].target_month)  # noqa: E731
+    assert not tm(sel) & tm(hold)
+    assert max(tm(sel)) <= f[f.timeframe == "I"].fcst_origin.iloc[0]
+    # execution lag resolves through the config
+    assert resolve_windows(f, CompetitionConfig(lag="execution_lag", execution_lag=4))[0] == tuple("ABCD")
+
+
+def test_overlapping_windows_rejected():
+    f = synthetic_frame()
+    with pytest.raises(ValueError, match="overlap|decision"):
+        resolve_windows(f, CompetitionConfig(lag=2, selection_timeframes=("A", "G"), holdout_timeframes=("I",)))
+    with pytest.raises(ValueError, match="decision"):
+        resolve_windows(f, CompetitionConfig(lag=2, selection_timeframes=("G",), holdout_timeframes=("H",)))
+
+
+def test_champions_are_the_best_per_dfu_and_scored_on_holdout():
+    f = synthetic_frame()
+    r = run_competition(f, CompetitionConfig(lag=2))
+    champ = r.selection.set_index("unique_id")["champion_model_id"].to_dict()
+    assert champ == {"u1": "m_a", "u2": "m_b", "u3": "seasonal_naive"}
+    assert set(r.champion["timeframe"]) == {"I", "J"}
+    assert (r.champion["model_id"] == "champion").all()
+    assert set(r.champion["lag"]) == set(range(5))  # champion forecasts all lags of the holdout origins
+    s = r.scores.set_index("model_id")
+    assert s.loc["seasonal_naive", "fva_vs_baseline"] == pytest.approx(0.0)
+    assert s.loc["champion", "fva_vs_baseline"] > 0
+    assert s.loc["ceiling", "gap_to_ceiling"] == pytest.approx(0.0)
+    for m in ("champion", "m_a", "m_b", "seasonal_naive"):
+        assert s.loc[m, "gap_to_ceiling"] >= 0
+        assert s.loc[m, "n_rows"] == 3 * 2  # 3 DFUs x 2 holdout origins at lag 2
+    # hand check: champion abs errors at holdout = 1 for every DFU; y ~ 100
+    assert s.loc["champion", "wape"] == pytest.approx(
+        6 / f[(f.lag == 2) & f.timeframe.isin(["I", "J"]) & (f.model_id == "m_a")].y.sum())
+
+
+def test_min_rows_fallback_and_zero_actuals():
+    f = synthetic_frame()
+    cfg = CompetitionConfig(lag=2, min_rows=100)
+    sel = select_champions(f, cfg)
+    assert sel["is_fallback"].all() and (sel["champion_model_id"] == "seasonal_naive").all()
+    z = f.copy()
+    z.loc[z.unique_id == "u1", "y"] = 0.0  # WAPE undefined -> ranked by MAE
+    sel = select_champions(z, CompetitionConfig(lag=2)).set_index("unique_id")
+    assert sel.loc["u1", "selection_metric"] == "mae"
+    assert not sel.loc["u1", "is_fallback"]
+
+
+def test_combo_and_external_fva():
+    f = synthetic_frame()
+    c = add_combo(f, ["m_a", "m_b"])
+    combo = c[c.model_id == "combo_mean"].set_index(["unique_id", "fcst_origin", "lag"])["fcst_qty"]
+    mean = f[f.model_id.isin(["m_a", "m_b"])].groupby(["unique_id", "fcst_origin", "lag"])["fcst_qty"].mean()
+    pd.testing.assert_series_equal(combo.sort_index(), mean.sort_index(), check_names=False)
+    ext = f[f.model_id == "seasonal_naive"][["unique_id", "target_month", "lag", "fcst_qty"]].copy()
+    r = run_competition(f, CompetitionConfig(lag=2, combo_members=("m_a", "m_b")), external=ext)
+    s = r.scores.set_index("model_id")
+    assert "combo_mean" in s.index
+    assert s.loc["champion", "fva_vs_external"] == pytest.approx(s.loc["champion", "fva_vs_baseline"])
+    with pytest.raises(ValueError, match="combo members"):
+        add_combo(f, ["m_a", "nope"])
+
+
+def test_ceiling_is_per_dfu_month_minimum():
+    f = synthetic_frame()
+    c = ceiling_forecasts(f, ["m_a", "m_b", "seasonal_naive"])
+    err = (c["fcst_qty"] - c["y"]).abs()
+    assert (err <= 1 + 1e-9).all()
+    assert len(c) == 3 * 10 * 5
+
+
+def test_lag_all_pools_every_lag():
+    f = synthetic_frame()
+    cfg = CompetitionConfig(lag="all", selection_timeframes=("A", "B", "C"), holdout_timeframes=("J",))
+    r = run_competition(f, cfg)
+    assert r.lag is None
+    assert r.scores.set_index("model_id").loc["champion", "n_rows"] == 3 * 5
+    with pytest.raises(ValueError):
+        resolve_windows(f, CompetitionConfig(lag="all", selection_timeframes=("E",), holdout_timeframes=("F",)))
