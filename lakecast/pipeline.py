@@ -120,9 +120,13 @@ def print_summary(settings: Settings, report: PipelineReport, console: Console, 
     console.print(qt)
     gold = report.results.get("gold")
     if gold is not None:
-        gt = Table("table", "gate", "column", "passed", "detail", title=f"Quality gates (run {gold.run_id})")
+        gt = Table("table", "gates passed", "failures", title=f"Quality gates (run {gold.run_id})")
+        by_table: dict[str, list] = {}
         for g in gold.gates:
-            gt.add_row(g.table_name, g.gate, g.column_name or "", "✓" if g.passed else "✗", g.detail)
+            by_table.setdefault(g.table_name, []).append(g)
+        for name, outcomes in by_table.items():
+            failed = [f"{g.gate}({g.column_name or ''}): {g.detail}" for g in outcomes if not g.passed]
+            gt.add_row(name, f"{len(outcomes) - len(failed)}/{len(outcomes)}", "; ".join(failed) or "-")
         console.print(gt)
     tt = Table("step", "seconds", title="Timings")
     for k, v in report.timings.items():
