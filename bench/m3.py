@@ -102,20 +102,25 @@ def show(r: dict) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--subset", choices=[*SUBSETS, "all"], default="monthly")
+    ap.add_argument("--subset", default="monthly",
+                    help="monthly|quarterly|yearly|other|all, or a comma-separated list")
     ap.add_argument("--max-series", type=int, default=None)
     ap.add_argument("--models", default=",".join(STAT + ML), help="comma-separated model ids")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "m3.json"))
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
+    bad = [s for s in a.subset.split(",") if s not in (*SUBSETS, "all")]
+    if bad:
+        ap.error(f"unknown subset(s) {bad}")
     models = [x for x in a.models.split(",") if x]
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    results = json.loads(out.read_text()) if out.exists() else {}
-    for subset in SUBSETS if a.subset == "all" else [a.subset]:
+    subsets = list(SUBSETS) if a.subset == "all" else [s for s in a.subset.split(",")]
+    for subset in subsets:
         r = run(subset, a.max_series, models, a.seed)
         show(r)
         key = subset if a.max_series is None else f"{subset}_max{a.max_series}"
+        results = json.loads(out.read_text()) if out.exists() else {}  # re-read: other runs may have written
         results[key] = r
         out.write_text(json.dumps(results, indent=2, sort_keys=True))
     print(f"\nwrote {out}")
