@@ -90,7 +90,9 @@ class _ProfileYamlSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        conf_dir = Path(os.environ.get("LAKECAST_CONF_DIR", str(CONF_DIR_DEFAULT)))
+        # Code shipped in a zip (spark-submit --py-files) has no conf/ beside it: use LAKECAST_CONF_DIR or ./conf.
+        default = CONF_DIR_DEFAULT if CONF_DIR_DEFAULT.is_dir() else Path.cwd() / "conf"
+        conf_dir = Path(os.environ.get("LAKECAST_CONF_DIR", str(default)))
         profile = os.environ.get("LAKECAST_PROFILE", "local")
         profile_file = conf_dir / f"{profile}.yaml"
         if profile != "base" and not profile_file.exists():

@@ -78,12 +78,13 @@ def test_spark_submit_builds_the_same_tables(spark, pipeline, standalone_cluster
                                 "extra_conf": {"spark.executor.memory": "1g", "spark.cores.max": "2"}})
     shutil.copytree(local.landing_dir, submitted.landing_dir)
     argv = submit_command(submitted, master, ["bronze", "silver", "gold"], build_py_files(tmp_path))
-    run_env = {**env, "LAKECAST_DATA_DIR": str(submitted.data_path), "LAKECAST_CATALOG__NAME": "submitted"}
+    run_env = {**env, "LAKECAST_DATA_DIR": str(submitted.data_path), "LAKECAST_CATALOG__NAME": "submitted",
+               "LAKECAST_CONF_DIR": str(Path(__file__).resolve().parents[2] / "conf")}
     done = subprocess.run(argv, env=run_env, capture_output=True, text=True, timeout=900)
     (logs / "submit.log").write_text(done.stdout + done.stderr)
     assert done.returncode == 0, done.stderr[-4000:]
     assert "[lakecast] job gold done" in done.stdout
-    assert f"app-" in (logs / "master.log").read_text() or "Registering app" in (logs / "master.log").read_text()
+    assert "app-" in (logs / "master.log").read_text() or "Registering app" in (logs / "master.log").read_text()
 
     from lakecast.runtime.spark import get_spark
 
