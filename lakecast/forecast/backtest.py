@@ -53,7 +53,8 @@ def make_origins(last_month, n_origins: int = 10, horizon: int = 5, step: int = 
     rows = []
     for i in range(n_origins):
         o = lagdef.add_months(newest, -step * (n_origins - 1 - i))
-        rows.append({"timeframe": string.ascii_uppercase[i], "fcst_origin": pd.Timestamp(o), "horizon": horizon,
+        rows.append({"timeframe": string.ascii_uppercase[i], "fcst_origin": pd.Timestamp(o),
+                     "horizon": horizon,
                      "first_target": pd.Timestamp(lagdef.target_month(o, 0)),
                      "last_target": pd.Timestamp(lagdef.target_month(o, horizon - 1))})
     return pd.DataFrame(rows)
@@ -178,7 +179,9 @@ def backtest_frame(history: pd.DataFrame, origins, models=None, statics: pd.Data
 def forecast_frame(history: pd.DataFrame, origin=None, horizon: int = lagdef.MAX_LAG + 1, model_ids=None,
                    statics: pd.DataFrame | None = None, clusters=None, seed: int = 0, season_length: int = 12,
                    ml_params: dict | None = None, nonnegative: bool = True) -> pd.DataFrame:
-    """Forward forecasts from ``origin`` (default: the last month of ``history``); :data:`FORECAST_COLUMNS`."""
+    """Forward forecasts from ``origin`` (default: the last month of ``history``).
+
+    Columns :data:`FORECAST_COLUMNS`."""
     hist = normalise_history(history)
     origin = hist["ds"].max() if origin is None else month_start(origin)
     return forecast_at(hist, origin, horizon, resolve_models(model_ids), statics=statics, clusters=clusters,

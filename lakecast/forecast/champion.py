@@ -85,7 +85,9 @@ def add_combo(frame: pd.DataFrame, members, model_id: str = "combo_mean") -> pd.
     return pd.concat([frame, combo[frame.columns]], ignore_index=True)
 
 
-def resolve_windows(frame: pd.DataFrame, config: CompetitionConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def resolve_windows(frame: pd.DataFrame,
+                    config: CompetitionConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(selection timeframes, holdout timeframes), validated: disjoint and known at decision time."""
     lag = config.resolved_lag()
     tf = (frame[["timeframe", "fcst_origin"]].drop_duplicates().sort_values("fcst_origin"))
     if tf["timeframe"].duplicated().any():
@@ -169,7 +171,8 @@ def select_champions(frame: pd.DataFrame, config: CompetitionConfig,
     s["rank"] = s["model_id"].map(rank)
     best = s.sort_values(["unique_id", "key", "rank"]).drop_duplicates("unique_id")
     out = pd.DataFrame({"unique_id": sorted(frame["unique_id"].unique())})
-    out = out.merge(best[["unique_id", "model_id", "metric_used", "score", "n_rows"]], on="unique_id", how="left")
+    out = out.merge(best[["unique_id", "model_id", "metric_used", "score", "n_rows"]], on="unique_id",
+                    how="left")
     out = out.rename(columns={"model_id": "champion_model_id", "metric_used": "selection_metric",
                               "score": "selection_score", "n_rows": "selection_rows"})
     out["is_fallback"] = out["champion_model_id"].isna()
@@ -189,7 +192,8 @@ def champion_forecasts(frame: pd.DataFrame, selection: pd.DataFrame, timeframes=
     return d.assign(model_id=model_id).reset_index(drop=True)
 
 
-def ceiling_forecasts(frame: pd.DataFrame, models, timeframes=None, model_id: str = "ceiling") -> pd.DataFrame:
+def ceiling_forecasts(frame: pd.DataFrame, models, timeframes=None,
+                      model_id: str = "ceiling") -> pd.DataFrame:
     """Oracle: per DFU-month-lag the forecast of the model with the smallest absolute error."""
     d = frame.loc[frame["model_id"].isin(list(models)) & frame["y"].notna()]
     if timeframes is not None:
@@ -226,8 +230,8 @@ def score_models(frame: pd.DataFrame, lag: int | None, timeframes, baseline: str
     for m in piv.columns:
         ok = piv[m].notna()
         a, f = yv[ok].to_numpy(), piv.loc[ok, m].to_numpy()
-        r = {"model_id": m, "n_rows": int(ok.sum()), "wape": M.wape(a, f), "accuracy_pct": M.accuracy_pct(a, f),
-             "bias": M.bias(a, f)}
+        r = {"model_id": m, "n_rows": int(ok.sum()), "wape": M.wape(a, f),
+             "accuracy_pct": M.accuracy_pct(a, f), "bias": M.bias(a, f)}
         for ref, col in ((baseline, "fva_vs_baseline"), ("external", "fva_vs_external"),
                          (ceiling_id, "gap_to_ceiling")):
             if ref in piv.columns:

@@ -3,7 +3,8 @@
 * Inputs: :func:`lakecast.forecast.features.panel_features` computed at the origin (data <= origin only).
 * Clustering space (``CLUSTER_FEATURES``): log1p(volume), cv (capped at 3), seasonality, trend (clipped to
   +-0.1/month), log(adi) (capped at log 12), months since first sale (capped at 36), months since last sale
-  (capped at 6). Seasonality and trend of intermittent DFUs (ADI >= 1.32) are set to 0 (not estimable). A ``StandardScaler`` is fitted on these origin rows only.
+  (capped at 6). Seasonality and trend of intermittent DFUs (ADI >= 1.32) are set to 0 (not estimable).
+  A ``StandardScaler`` is fitted on these origin rows only.
 * k: silhouette score for k in 2..8 (k < number of DFUs); the chosen k is the SMALLEST k whose silhouette is
   within ``SILHOUETTE_TOL`` (0.01) of the best (parsimony; exact ties therefore go to the smaller k).
   Fewer than 4 DFUs -> one cluster.
@@ -110,7 +111,10 @@ def cluster_features(feats: pd.DataFrame, seed: int = 0, k: int | None = None) -
             else:
                 k = 1
     k = max(1, min(k, n))
-    raw = np.zeros(n, dtype=int) if k == 1 else KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(x)
+    if k == 1:
+        raw = np.zeros(n, dtype=int)
+    else:
+        raw = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(x)
     # deterministic renumbering: by mean volume desc, then size desc, then first member id
     order = []
     for c in np.unique(raw):

@@ -68,7 +68,8 @@ def test_no_leakage_after_origin(history, statics, family):
 def test_features_and_clusters_ignore_the_future(history, statics):
     altered_h, _ = _alter_after(history, statics, ORIGIN)
     pd.testing.assert_frame_equal(dfu_features(history, ORIGIN), dfu_features(altered_h, ORIGIN))
-    pd.testing.assert_frame_equal(cluster_assignments(history, ORIGIN), cluster_assignments(altered_h, ORIGIN))
+    pd.testing.assert_frame_equal(cluster_assignments(history, ORIGIN),
+                                  cluster_assignments(altered_h, ORIGIN))
 
 
 def test_static_changes_before_origin_do_reach_models(history, statics):
@@ -112,7 +113,8 @@ def test_subset_call_with_broadcast_clusters(history):
     clusters = cluster_assignments(history, ORIGIN)
     full = backtest_frame(history, {"A": ORIGIN}, models=["seasonal_naive", "theta"], clusters=clusters)
     one = clusters.loc[clusters["cluster_id"] == clusters["cluster_id"].max(), "unique_id"]
-    sub = backtest_frame(history[history.unique_id.isin(one)], {"A": ORIGIN}, models=["seasonal_naive", "theta"],
+    sub = backtest_frame(history[history.unique_id.isin(one)], {"A": ORIGIN},
+                         models=["seasonal_naive", "theta"],
                          clusters={ORIGIN: clusters})
     ref = full[full.unique_id.isin(one)].reset_index(drop=True)
     pd.testing.assert_frame_equal(sub, ref)
@@ -132,8 +134,8 @@ def test_forecast_frame_forward(history):
 
 
 def test_registry_ids():
-    expected = {"seasonal_naive", "auto_ets", "auto_arima", "theta", "optimized_theta", "dynamic_optimized_theta",
-                "croston_optimized", "tsb", "adida"}
+    expected = {"seasonal_naive", "auto_ets", "auto_arima", "theta", "optimized_theta",
+                "dynamic_optimized_theta", "croston_optimized", "tsb", "adida"}
     for lib in ("lgbm", "catboost", "xgb"):
         expected |= {f"{lib}_global", f"{lib}_per_cluster", f"{lib}_transfer"}
     assert set(MODELS) == expected
@@ -155,7 +157,8 @@ def test_statics_asof_picks_version_valid_at_origin(history):
     s1 = s.assign(valid_to=pd.Timestamp("2022-12-15"))
     both = pd.concat([s1, v2])
     assert statics_asof(both, "2022-11-01")["category"].item() == "cat0"
-    assert statics_asof(both, "2022-12-01")["category"].item() == "new"  # valid on the origin month's last day
+    # valid on the origin month's last day
+    assert statics_asof(both, "2022-12-01")["category"].item() == "new"
     import datetime as dt
     open_end = s.assign(valid_to=dt.date(9999, 12, 31))
     assert len(statics_asof(open_end, "2022-12-01")) == 1

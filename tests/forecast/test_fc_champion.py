@@ -50,7 +50,8 @@ def test_default_windows_disjoint_and_known_at_decision_time():
 def test_overlapping_windows_rejected():
     f = synthetic_frame()
     with pytest.raises(ValueError, match="overlap|decision"):
-        resolve_windows(f, CompetitionConfig(lag=2, selection_timeframes=("A", "G"), holdout_timeframes=("I",)))
+        resolve_windows(f, CompetitionConfig(lag=2, selection_timeframes=("A", "G"),
+                                             holdout_timeframes=("I",)))
     with pytest.raises(ValueError, match="decision"):
         resolve_windows(f, CompetitionConfig(lag=2, selection_timeframes=("G",), holdout_timeframes=("H",)))
 
@@ -117,4 +118,5 @@ def test_lag_all_pools_every_lag():
     assert r.lag is None
     assert r.scores.set_index("model_id").loc["champion", "n_rows"] == 3 * 5
     with pytest.raises(ValueError):
-        resolve_windows(f, CompetitionConfig(lag="all", selection_timeframes=("E",), holdout_timeframes=("F",)))
+        resolve_windows(f, CompetitionConfig(lag="all", selection_timeframes=("E",),
+                                             holdout_timeframes=("F",)))

@@ -30,7 +30,8 @@ from lakecast.forecast.panel import Panel
 MIN_OBS = 3
 
 FACTORIES = {
-    "seasonal_naive": (lambda m: SeasonalNaive(season_length=m), "Seasonal naive: value of the same month last year"),
+    "seasonal_naive": (lambda m: SeasonalNaive(season_length=m),
+                       "Seasonal naive: value of the same month last year"),
     "auto_ets": (lambda m: AutoETS(season_length=m), "ETS with automatic model selection (AICc)"),
     "auto_arima": (lambda m: AutoARIMA(season_length=m), "Seasonal ARIMA with automatic order selection"),
     "theta": (lambda m: Theta(season_length=m), "Standard Theta (M3 winner), seasonally adjusted"),
