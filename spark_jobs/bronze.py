@@ -8,6 +8,7 @@ previous rows in one atomic Iceberg commit. Rejected files are recorded with a r
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import reduce
@@ -23,6 +24,23 @@ from spark_jobs import io
 from spark_jobs.landing import FilePlan, list_batches, plan_file
 
 CORRUPT = "_corrupt_record"
+_GLOB_CHARS = re.compile(r"([{}\[\]*?\\])")
+
+
+def _literal(path) -> str:
+    """Spark reads a load path holding any of {}[]*?\\ as a glob: escape them so names read literally."""
+    return _GLOB_CHARS.sub(r"\\\1", str(path))
+
+
+def _spark_path(plan: FilePlan) -> str:
+    """The absolute local path Spark reads for a plan (the UTF-8 staging copy for transcoded files)."""
+    return str((plan.read_path or plan.path).absolute())
+
+
+# Spark's `_metadata.file_path` is a java.net.URI string ("file:/dir/a%20b (1).csv": only some characters
+# escaped, non-ASCII left raw), unlike Python's Path.as_uri(); percent-decode it back to the plain path. Java
+# never writes '+' for a space, so a literal '+' is protected from url_decode's form decoding.
+_LOCAL_PATH_SQL = "url_decode(replace(regexp_replace(_path, '^file:(//)?', ''), '+', '%2B'))"
 
 
 @dataclass
@@ -55,7 +73,7 @@ def _read_csv_group(spark: SparkSession, source: LandingSource, plans: list[File
         [T.StructField(c, T.StringType(), True) for c in first.header]
         + [T.StructField(CORRUPT, T.StringType(), True)]
     )
-    paths = [str(p.read_path or p.path) for p in plans]
+    paths = [_literal(_spark_path(p)) for p in plans]
     df = (
         spark.read.format("csv")
         .schema(schema)
@@ -80,7 +98,7 @@ def _read_csv_group(spark: SparkSession, source: LandingSource, plans: list[File
 def _read_parquet_group(spark: SparkSession, source: LandingSource, plans: list[FilePlan]) -> DataFrame:
     """Read Parquet files sharing one column layout in one pass; values cast to text as delivered."""
     plan = plans[0]
-    df = spark.read.parquet(*[str(p.path) for p in plans])
+    df = spark.read.parquet(*[_literal(_spark_path(p)) for p in plans])
     by_norm = dict(zip(plan.header, plan.raw_header, strict=True))
 
     def as_text(col_name: str):
@@ -127,28 +145,32 @@ def land_source(spark: SparkSession, settings: Settings, source: LandingSource, 
     frames: list[DataFrame] = []
     groups: dict[tuple, list[FilePlan]] = defaultdict(list)
     for p in accepted:
-        groups[(p.file_format, p.delimiter, p.header, p.raw_header)].append(p)
+        groups[(p.file_format, p.delimiter, p.header, p.raw_header, p.layout)].append(p)
     for (fmt, *_), plans in groups.items():
         reader = _read_csv_group if fmt == "csv" else _read_parquet_group
         frames.append(reader(spark, source, plans))
 
-    # Map Spark's file URI back to (batch, file) through a small lookup, not by parsing the path.
-    uri_rows = [
-        (p.batch_id, p.path.name, (p.read_path or p.path).resolve().as_uri()) for p in accepted
-    ]
+    # Map Spark's file path back to (batch, file) through a small lookup, not by parsing the path.
+    path_rows = [(p.batch_id, p.path.name, _spark_path(p)) for p in accepted]
     spec = BRONZE_TABLES[source.name]
     where = F.col("_batch_id").isin(batches_todo)
     if frames:
-        lookup = spark.createDataFrame(uri_rows, "_batch_id string, _source_file string, _uri string")
+        lookup = spark.createDataFrame(path_rows, "_batch_id string, _source_file string, _local string")
         data = reduce(DataFrame.unionByName, frames)
         data = (
-            data.withColumn("_uri", F.regexp_replace("_path", "^file:/+", "file:///"))
-            .join(F.broadcast(lookup), "_uri")
+            data.withColumn("_local", F.expr(_LOCAL_PATH_SQL))
+            .join(F.broadcast(lookup), "_local", "left")
             .withColumn("_ingested_at", F.lit(ingested_at).cast("timestamp"))
         )
         data = data.persist()
         counts = {(r["_batch_id"], r["_source_file"]): r["count"]
                   for r in data.groupBy("_batch_id", "_source_file").count().collect()}
+        untraced = counts.pop((None, None), 0)
+        if untraced:  # never drop rows silently: a row must map back to its landing file
+            lost = data.where(F.col("_batch_id").isNull()).select("_path").distinct().limit(5).collect()
+            data.unpersist()
+            raise RuntimeError(f"bronze.{source.name}: {untraced} rows read from {[r[0] for r in lost]} "
+                               "could not be traced back to their landing file; nothing written")
         io.overwrite(spark, settings, spec, data, where=where)
         data.unpersist()
     else:

@@ -34,6 +34,7 @@ class FilePlan:
     delimiter: str | None = None
     header: tuple[str, ...] = ()
     raw_header: tuple[str, ...] = ()  # column names exactly as in the file
+    layout: tuple[str, ...] = ()  # Parquet column types: files read in one Spark pass must share them
     read_path: Path | None = None  # UTF-8 copy for transcoded files
     rejected: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -52,14 +53,18 @@ def sha256_of(path: Path) -> str:
 
 
 def list_batches(source_dir: Path) -> dict[str, list[Path]]:
-    """Return {batch_id: sorted data files} for one source directory (hidden files ignored)."""
+    """Return {batch_id: sorted data files} for one source directory (hidden files ignored).
+
+    Subdirectories of a batch are listed too, so that plan_file rejects them with a reason instead of
+    their files vanishing without a trace.
+    """
     batches: dict[str, list[Path]] = {}
     if not source_dir.is_dir():
         return batches
     for batch_dir in sorted(p for p in source_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
         files = sorted(
             p for p in batch_dir.iterdir()
-            if p.is_file() and not p.name.startswith((".", "_"))
+            if (p.is_file() or p.is_dir()) and not p.name.startswith((".", "_"))
         )
         batches[batch_dir.name] = files
     return batches
@@ -69,20 +74,35 @@ def _normalise(name: str) -> str:
     return name.strip().strip('"').strip().lstrip("\ufeff").lower()
 
 
-def _detect_encoding(path: Path) -> str:
-    """Return a Python codec that decodes the whole file without error (utf-8 preferred)."""
-    head = path.open("rb").read(4)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def _decode_error(path: Path, codec: str) -> UnicodeDecodeError | None:
+    """Return the error decoding the whole file with ``codec`` raises, or None if it decodes cleanly."""
+    decoder = codecs.getincrementaldecoder(codec)()
     try:
         with path.open("rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
-        return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
-    except UnicodeDecodeError:
-        return "cp1252"
+    except UnicodeDecodeError as exc:
+        return exc
+    return None
+
+
+def _detect_encoding(path: Path) -> tuple[str | None, str | None]:
+    """Return (a Python codec that decodes the whole file without error, utf-8 preferred; None) or
+    (None, why no codec fits) for binary, compressed or truncated multi-byte files."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        err = _decode_error(path, "utf-16")
+        if err is None:
+            return "utf-16", None
+        return None, f"file starts with a UTF-16 byte-order mark but is not valid UTF-16 (truncated?): {err}"
+    if _decode_error(path, "utf-8") is None:
+        return ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"), None
+    err = _decode_error(path, "cp1252")
+    if err is None:
+        return "cp1252", None
+    return None, f"not text in UTF-8, UTF-16 or cp1252 (binary or compressed file?): {err}"
 
 
 def _header_and_delimiter(text: str, source: LandingSource) -> tuple[str | None, tuple[str, ...]]:
@@ -99,6 +119,13 @@ def _header_and_delimiter(text: str, source: LandingSource) -> tuple[str | None,
 
 def plan_file(source: LandingSource, batch_id: str, path: Path, staging_dir: Path) -> FilePlan:
     """Inspect one file and decide accept/reject, encoding, delimiter and header."""
+    if path.is_dir():
+        inside = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+        plan = FilePlan(source.name, batch_id, path, hashlib.sha256("\n".join(inside).encode()).hexdigest(),
+                        "directory")
+        plan.rejected = (f"subdirectory inside a batch is not read (holds {len(inside)} files: "
+                         f"{inside[:5]}); put data files directly in the batch directory")
+        return plan
     fmt = DATA_SUFFIXES.get(path.suffix.lower())
     plan = FilePlan(source.name, batch_id, path, sha256_of(path), fmt or "unknown")
     if fmt is None:
@@ -109,7 +136,10 @@ def plan_file(source: LandingSource, batch_id: str, path: Path, staging_dir: Pat
         return plan
     if fmt == "parquet":
         return _plan_parquet(source, plan)
-    encoding = _detect_encoding(path)
+    encoding, undecodable = _detect_encoding(path)
+    if encoding is None:
+        plan.rejected = undecodable
+        return plan
     plan.encoding = encoding
     with path.open("r", encoding=encoding, newline="") as fh:
         sample = fh.read(SNIFF_BYTES)
@@ -142,17 +172,42 @@ def plan_file(source: LandingSource, batch_id: str, path: Path, staging_dir: Pat
     return plan
 
 
+def _spark_unreadable(pf) -> list[str]:
+    """Parquet leaf columns whose logical type Spark 3.5 cannot read (it fails the whole read on them)."""
+    bad = []
+    for i in range(len(pf.schema)):
+        col = pf.schema.column(i)
+        kind, spec = col.logical_type.type, col.logical_type.to_json()
+        if kind in ("TIME", "FLOAT16") or (kind == "TIMESTAMP" and '"nanoseconds"' in spec):
+            bad.append(f"{col.path} ({col.logical_type})")
+    return bad
+
+
 def _plan_parquet(source: LandingSource, plan: FilePlan) -> FilePlan:
     import pyarrow.parquet as pq
 
     try:
-        names = pq.read_schema(plan.path).names
-    except Exception as exc:  # pyarrow raises several types for corrupt footers
+        with pq.ParquetFile(plan.path) as pf:
+            schema = pf.schema_arrow
+            unreadable = _spark_unreadable(pf)
+            # Decode every page now: a corrupt page must reject this file, not fail the Spark job later.
+            for _ in pf.iter_batches(batch_size=1 << 16, use_threads=False):
+                pass
+    except Exception as exc:  # pyarrow raises several types for corrupt footers and pages
         plan.rejected = f"unreadable parquet file: {exc}"
         return plan
+    names = schema.names
     header = tuple(_normalise(n) for n in names)
     plan.header, plan.raw_header = header, tuple(names)
+    plan.layout = tuple(str(t) for t in schema.types)
     missing = [c for c in source.required if c not in header]
     if missing:
         plan.rejected = f"parquet schema lacks required columns {missing}; found {list(header)}"
+    elif unreadable:
+        plan.rejected = (f"parquet columns of a type Spark cannot read: {unreadable} "
+                         "(write timestamps in ms/us, dates as date32)")
+    else:
+        extra = [c for c in header if c not in source.columns]
+        if extra:
+            plan.notes.append(f"ignored unknown columns {extra}")
     return plan
