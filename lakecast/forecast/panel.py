@@ -179,25 +179,27 @@ def statics_asof(statics: pd.DataFrame | None, origin) -> pd.DataFrame | None:
 
 
 def static_codes(statics_o: pd.DataFrame | None, ids: np.ndarray) -> tuple[np.ndarray, list[str], list[bool]]:
-    """Integer-encode the categorical static columns (encoders fitted on the as-of-origin rows only).
+    """Integer-encode the static columns for the series ``ids`` (row-aligned).
 
-    Codes are ranks of the sorted distinct values (deterministic); unknown / missing = -1. Id-like columns
+    Encoders are fitted on ALL as-of-origin rows given (not only ``ids``), so that calls on different subsets
+    (Spark groups) that receive the same full statics frame get the same codes. Codes are ranks of the sorted
+    distinct values (deterministic); unknown / missing = -1. Numeric columns pass through. Id-like columns
     (item_id, location_id, ...) are left out: too many levels for a per-DFU model.
     """
     if statics_o is None or statics_o.empty:
         return np.zeros((len(ids), 0)), [], []
-    s = statics_o.set_index("unique_id").reindex(ids)
-    cols = [c for c in s.columns if c not in ID_LIKE]
+    full = statics_o.set_index("unique_id")
+    s = full.reindex(ids)
+    cols = [c for c in full.columns if c not in ID_LIKE]
     out = np.full((len(ids), len(cols)), -1.0)
     is_cat = []
     for j, c in enumerate(cols):
-        vals = s[c]
-        numeric = pd.api.types.is_numeric_dtype(vals) and not pd.api.types.is_bool_dtype(vals)
+        numeric = pd.api.types.is_numeric_dtype(full[c]) and not pd.api.types.is_bool_dtype(full[c])
         is_cat.append(not numeric)
         if numeric:
-            out[:, j] = vals.to_numpy(dtype=float)
+            out[:, j] = s[c].to_numpy(dtype=float)
             continue
-        levels = sorted(v for v in vals.dropna().astype(str).unique())
-        codes = pd.Index(levels).get_indexer(vals.astype(str).where(vals.notna(), None))
-        out[:, j] = codes
+        levels = pd.Index(sorted(full[c].dropna().astype(str).unique()))
+        vals = s[c]
+        out[:, j] = levels.get_indexer(vals.astype(str).where(vals.notna(), None))
     return out, [f"static_{c}" for c in cols], is_cat

@@ -162,3 +162,14 @@ def test_statics_asof_picks_version_valid_at_origin(history):
     import datetime as dt
     open_end = s.assign(valid_to=dt.date(9999, 12, 31))
     assert len(statics_asof(open_end, "2022-12-01")) == 1
+
+
+def test_static_codes_stable_across_subsets(history, statics):
+    from lakecast.forecast.panel import static_codes, statics_asof
+
+    s = statics_asof(statics, ORIGIN)
+    ids = np.array(sorted(history["unique_id"].unique()), dtype=object)
+    full, names, is_cat = static_codes(s, ids)
+    sub, _, _ = static_codes(s, ids[5:8])
+    np.testing.assert_array_equal(full[5:8], sub)
+    assert names == ["static_category", "static_brand"] and is_cat == [True, True]
