@@ -22,6 +22,7 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from lakecast.forecast.features import ADI_CUT, panel_features
 from lakecast.forecast.panel import build_panel, month_start
@@ -84,6 +85,11 @@ def label_for(prof: pd.Series, vol_lo: float, vol_hi: float) -> str:
 
 def cluster_features(feats: pd.DataFrame, seed: int = 0, k: int | None = None) -> ClusterResult:
     """Cluster a feature frame (one row per DFU) -- everything fitted on these rows only."""
+    with threadpool_limits(1):  # single-threaded BLAS/OpenMP: deterministic and no oversubscription
+        return _cluster_features(feats, seed, k)
+
+
+def _cluster_features(feats: pd.DataFrame, seed: int, k: int | None) -> ClusterResult:
     feats = feats.sort_values("unique_id").reset_index(drop=True)
     n = len(feats)
     if n == 0:
@@ -91,12 +97,12 @@ def cluster_features(feats: pd.DataFrame, seed: int = 0, k: int | None = None) -
     x = StandardScaler().fit_transform(_space(feats).to_numpy(dtype=float))
     x = np.nan_to_num(x)
     scores: dict[int, float] = {}
+    models: dict[int, KMeans] = {}
     n_distinct = len(np.unique(x.round(12), axis=0))
     if k is None:
         if n < 4 or n_distinct < 3:
             k = 1
         else:
-            models = {}
             for kk in K_RANGE:
                 if kk >= min(n, n_distinct):
                     break
@@ -113,6 +119,8 @@ def cluster_features(feats: pd.DataFrame, seed: int = 0, k: int | None = None) -
     k = max(1, min(k, n))
     if k == 1:
         raw = np.zeros(n, dtype=int)
+    elif k in models:
+        raw = models[k].labels_
     else:
         raw = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(x)
     # deterministic renumbering: by mean volume desc, then size desc, then first member id

@@ -52,32 +52,35 @@ def _seasonality(p: Panel, season: int = 12) -> np.ndarray:
     n_win = 4 * season
     x = _window(p, n_win)
     out = np.zeros(x.shape[0])
-    # centred 2x12 moving average (weights 0.5 at the ends)
-    w = np.r_[0.5, np.ones(season - 1), 0.5] / season
-    moy = (month_index(p.months[-1])[0] - np.arange(n_win)[::-1]) % season
-    for i in range(x.shape[0]):
-        row = x[i]
-        ok = ~np.isnan(row)
-        if ok.sum() < 2 * season + 1:
+    w = np.r_[0.5, np.ones(season - 1), 0.5] / season  # centred 2x12 moving average
+    moy_all = (month_index(p.months[-1])[0] - np.arange(n_win)[::-1]) % season
+    half = season // 2
+    n_ok = (~np.isnan(x)).sum(axis=1)
+    for length in np.unique(n_ok):
+        if length < 2 * season + 1:
             continue
-        v = row[ok]
-        m = moy[ok]
-        trend = np.convolve(v, w, mode="valid")
-        half = season // 2
-        det = v[half:half + trend.size] - trend
-        mm = m[half:half + trend.size]
-        if det.size < season or np.var(det) == 0:
+        rows = np.nonzero(n_ok == length)[0]
+        v = x[rows][:, -length:]  # observations are contiguous up to the origin
+        if np.isnan(v).any():
             continue
-        means = np.zeros(season)
-        for k in range(season):
-            sel = mm == k
-            means[k] = det[sel].mean() if sel.any() else 0.0
-        rem = det - means[mm]
-        dof = det.size - season
-        if dof <= 0:
+        m = moy_all[-length:]
+        # moving average along axis 1 for all rows of this length at once
+        trend = np.stack([np.convolve(r, w, mode="valid") for r in v]) if len(rows) < 4 else \
+            np.lib.stride_tricks.sliding_window_view(v, w.size, axis=1) @ w
+        det = v[:, half:half + trend.shape[1]] - trend
+        mm = m[half:half + trend.shape[1]]
+        if det.shape[1] <= season:
             continue
+        onehot = (mm[:, None] == np.arange(season)[None, :]).astype(float)
+        counts = np.maximum(onehot.sum(axis=0), 1)
+        means = det @ onehot / counts
+        rem = det - means @ onehot.T
+        ss_rem = (rem**2).sum(axis=1)
+        ss_det = ((det - det.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
         # degrees-of-freedom adjusted (like adjusted R^2): pure noise scores ~0, not ~season/n
-        out[i] = max(0.0, 1.0 - (np.sum(rem**2) / dof) / (np.sum((det - det.mean()) ** 2) / (det.size - 1)))
+        with np.errstate(all="ignore"):
+            val = 1.0 - (ss_rem / (det.shape[1] - season)) / (ss_det / (det.shape[1] - 1))
+        out[rows] = np.where(ss_det > 0, np.maximum(val, 0.0), 0.0)
     return out
 
 
