@@ -13,6 +13,7 @@ combination is the mean of auto_ets, auto_arima and theta (the classic "ETS+ARIM
 
     uv run python bench/m3.py --subset monthly            # full monthly (slow: AutoARIMA)
     uv run python bench/m3.py --subset all --max-series 50
+    uv run python bench/m3.py --subset monthly --workers 2   # statistical models in 2 processes
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 import json
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lakecast.forecast import metrics as M  # noqa: E402
 from lakecast.forecast.backtest import backtest_frame  # noqa: E402
 from lakecast.forecast.champion import CompetitionConfig, run_competition  # noqa: E402
+from lakecast.forecast.models import MODELS  # noqa: E402
 
 SUBSETS = {"monthly": (18, 12), "quarterly": (8, 4), "yearly": (6, 1), "other": (8, 1)}
 STAT = ["seasonal_naive", "auto_ets", "auto_arima", "theta", "optimized_theta", "dynamic_optimized_theta"]
@@ -57,12 +60,40 @@ def load(subset: str, max_series: int | None):
     return pd.concat(rows, ignore_index=True), insample
 
 
-def run(subset: str, max_series: int | None, models: list[str], seed: int = 0) -> dict:
+def _local_chunk(args):
+    """Worker: local (per-series) models on a chunk of series -- identical to running them on all series."""
+    hist, origins, models, h, m, seed = args
+    f = backtest_frame(hist, origins, models=models, horizon=h, season_length=m, seed=seed)
+    return f, f.attrs.get("model_seconds", {})
+
+
+def run(subset: str, max_series: int | None, models: list[str], seed: int = 0, workers: int = 1) -> dict:
     h, m = SUBSETS[subset]
     hist, insample = load(subset, max_series)
     origins = {"V": ORIGIN - pd.DateOffset(months=h), "T": ORIGIN}
     t0 = time.perf_counter()
-    frame = backtest_frame(hist, origins, models=models, horizon=h, season_length=m, seed=seed)
+    local = [x for x in models if MODELS[x].strategy == "local"]
+    pooled = [x for x in models if MODELS[x].strategy != "local"]
+    if workers > 1 and local:
+        # local models are per series, so chunking the series changes nothing but the wall time; the
+        # global/cluster models need every series and run in this process meanwhile
+        ids = sorted(hist["unique_id"].unique())
+        n_chunks = workers * 3
+        chunks = [hist[hist["unique_id"].isin(ids[i::n_chunks])] for i in range(n_chunks)]
+        with ProcessPoolExecutor(max_workers=workers) as ex:
+            futs = [ex.submit(_local_chunk, (c, origins, local, h, m, seed)) for c in chunks]
+            parts = [backtest_frame(hist, origins, models=pooled, horizon=h, season_length=m, seed=seed)] \
+                if pooled else []
+            secs_by_model = dict(parts[0].attrs.get("model_seconds", {})) if parts else {}
+            for fut in futs:
+                f, sec = fut.result()
+                parts.append(f)
+                for k, v in sec.items():
+                    secs_by_model[k] = secs_by_model.get(k, 0.0) + v
+        frame = pd.concat(parts, ignore_index=True)
+        frame.attrs["model_seconds"] = secs_by_model
+    else:
+        frame = backtest_frame(hist, origins, models=models, horizon=h, season_length=m, seed=seed)
     secs = time.perf_counter() - t0
     combo = tuple(c for c in COMBO if c in models)
     cfg = CompetitionConfig(metric="smape", lag="all", min_rows=1, models=tuple(models),
@@ -86,7 +117,7 @@ def run(subset: str, max_series: int | None, models: list[str], seed: int = 0) -
             "models": res, "champion_mix": {k: int(v) for k, v in champs.items()},
             "published_smape": PUBLISHED.get(subset, {}), "backtest_seconds": round(secs, 1),
             "model_seconds": {k: round(v, 1) for k, v in frame.attrs.get("model_seconds", {}).items()},
-            "max_series": max_series}
+            "max_series": max_series, "workers": workers}
 
 
 def show(r: dict) -> None:
@@ -108,6 +139,8 @@ def main(argv=None) -> int:
     ap.add_argument("--models", default=",".join(STAT + ML), help="comma-separated model ids")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "m3.json"))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=1,
+                    help="processes for the per-series (statistical) models; results are identical")
     a = ap.parse_args(argv)
     bad = [s for s in a.subset.split(",") if s not in (*SUBSETS, "all")]
     if bad:
@@ -117,7 +150,7 @@ def main(argv=None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     subsets = list(SUBSETS) if a.subset == "all" else [s for s in a.subset.split(",")]
     for subset in subsets:
-        r = run(subset, a.max_series, models, a.seed)
+        r = run(subset, a.max_series, models, a.seed, a.workers)
         show(r)
         key = subset if a.max_series is None else f"{subset}_max{a.max_series}"
         results = json.loads(out.read_text()) if out.exists() else {}  # re-read: other runs may have written
