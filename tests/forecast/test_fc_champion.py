@@ -120,3 +120,17 @@ def test_lag_all_pools_every_lag():
     with pytest.raises(ValueError):
         resolve_windows(f, CompetitionConfig(lag="all", selection_timeframes=("E",),
                                              holdout_timeframes=("F",)))
+
+
+def test_champion_applies_to_forward_forecasts():
+    from lakecast.forecast.champion import champion_forecasts
+
+    f = synthetic_frame()
+    sel = run_competition(f, CompetitionConfig(lag=2)).selection
+    fwd = f[f.timeframe == "J"].drop(columns=["timeframe", "y"])  # shaped like forecast_frame output
+    ch = champion_forecasts(fwd, sel)
+    assert len(ch) == 3 * 5 and (ch.model_id == "champion").all()
+    src = fwd.set_index(["unique_id", "lag", "model_id"])["fcst_qty"]
+    pick = sel.set_index("unique_id")["champion_model_id"]
+    for r in ch.itertuples():
+        assert r.fcst_qty == src[(r.unique_id, r.lag, pick[r.unique_id])]
