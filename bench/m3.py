@@ -131,6 +131,22 @@ def show(r: dict) -> None:
     print("champion mix:", r["champion_mix"])
 
 
+def markdown(results: dict) -> str:
+    """Markdown tables (sMAPE / MASE per model, best first) of a results JSON, for docs/forecasting.md."""
+    out = []
+    for key in dict.fromkeys(k for k in (*SUBSETS, *sorted(results)) if k in results):
+        r = results[key]
+        out.append(f"**{key}** ({r['n_series']} series, h={r['horizon']}, backtest {r['backtest_seconds']} s "
+                   f"wall)\n\n| model | sMAPE | MASE |\n| --- | ---: | ---: |")
+        for mid, sc in sorted(r["models"].items(), key=lambda kv: kv[1]["smape"]):
+            mase = "n/a" if sc["mase"] is None else f"{sc['mase']:.3f}"
+            out.append(f"| {mid} | {sc['smape']:.2f} | {mase} |")
+        for name, v in r["published_smape"].items():
+            out.append(f"| published: {name} | {v:.2f} | |")
+        out.append("")
+    return "\n".join(out)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--subset", default="monthly",
@@ -139,6 +155,7 @@ def main(argv=None) -> int:
     ap.add_argument("--models", default=",".join(STAT + ML), help="comma-separated model ids")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "m3.json"))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--markdown", action="store_true", help="print tables of the --out JSON and exit")
     ap.add_argument("--workers", type=int, default=1,
                     help="processes for the per-series (statistical) models; results are identical")
     a = ap.parse_args(argv)
@@ -147,6 +164,9 @@ def main(argv=None) -> int:
         ap.error(f"unknown subset(s) {bad}")
     models = [x for x in a.models.split(",") if x]
     out = Path(a.out)
+    if a.markdown:
+        print(markdown(json.loads(out.read_text())))
+        return 0
     out.parent.mkdir(parents=True, exist_ok=True)
     subsets = list(SUBSETS) if a.subset == "all" else [s for s in a.subset.split(",")]
     for subset in subsets:
