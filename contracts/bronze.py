@@ -10,7 +10,6 @@ import datetime as dt
 
 from pydantic import Field, create_model
 
-
 from contracts.base import LakecastModel, TableSpec
 from contracts.landing import SOURCES, LandingSource
 
