@@ -29,17 +29,18 @@ def blank(col: str) -> Column:
 
 def parse_date(col: str) -> Column:
     """Strict ISO date (yyyy-MM-dd) within a plausible range, else null."""
-    parsed = F.to_date(F.trim(F.col(col)), "yyyy-MM-dd")
-    ok = F.trim(F.col(col)).rlike(r"^\d{4}-\d{2}-\d{2}$") & parsed.between(F.lit(MIN_DATE), F.lit(MAX_DATE))
-    return F.when(ok, parsed)
+    text = F.trim(F.col(col))
+    # to_date only ever sees text already shaped yyyy-MM-dd: on anything else ('2024-03-01 00:00:00',
+    # '2024-3-5') Spark's parser-upgrade check can raise instead of returning null.
+    parsed = F.when(text.rlike(r"^\d{4}-\d{2}-\d{2}$"), F.to_date(text, "yyyy-MM-dd"))
+    return F.when(parsed.between(F.lit(MIN_DATE), F.lit(MAX_DATE)), parsed)
 
 
 def parse_month(col: str) -> Column:
     """Month given as yyyy-MM (or yyyy-MM-01) -> first day of month, else null."""
     text = F.trim(F.col(col))
-    parsed = F.to_date(F.concat(F.substring(text, 1, 7), F.lit("-01")), "yyyy-MM-dd")
-    ok = text.rlike(r"^\d{4}-\d{2}(-01)?$")
-    return F.when(ok, parsed)
+    return F.when(text.rlike(r"^\d{4}-\d{2}(-01)?$"),
+                  F.to_date(F.concat(F.substring(text, 1, 7), F.lit("-01")), "yyyy-MM-dd"))
 
 
 def parse_double(col: str) -> Column:

@@ -40,6 +40,8 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.driver.memory": settings.spark.driver_memory,
         "spark.sql.shuffle.partitions": str(settings.spark.shuffle_partitions),
         "spark.sql.session.timeZone": "UTC",
+        # Invalid date text is null (and then quarantined), never a SparkUpgradeException.
+        "spark.sql.legacy.timeParserPolicy": "CORRECTED",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.adaptive.enabled": "true",

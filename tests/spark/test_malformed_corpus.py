@@ -26,9 +26,6 @@ pytestmark = [pytest.mark.spark]
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "malformed" / "landing"
 SALES = CORPUS / "sales_lines"
 
-# Batches left out of the pipeline run while a known bug makes silver raise on them (see the xfail test).
-DEFERRED_BATCHES = {"2024-03-h-datetimes"}
-
 ACCEPTED, REJECTED = "accepted", "rejected"
 # (batch, file) -> (status, phrase the ingest reason must contain (None: no reason), data rows landed)
 EXPECTED_FILES: dict[tuple[str, str], tuple[str, str | None, int]] = {
@@ -93,12 +90,8 @@ EXPECTED_QUARANTINE: dict[tuple[str, str, int], str] = {
 }
 
 
-def _in_run(key: tuple) -> bool:
-    return key[0] not in DEFERRED_BATCHES
-
-
-FILES = {k: v for k, v in EXPECTED_FILES.items() if _in_run(k)}
-QUARANTINE = {k: v for k, v in EXPECTED_QUARANTINE.items() if _in_run(k)}
+FILES = EXPECTED_FILES
+QUARANTINE = EXPECTED_QUARANTINE
 
 
 @dataclass
@@ -116,8 +109,7 @@ class CorpusRun:
 def run(spark, isolated_settings) -> CorpusRun:
     """Copy the corpus to <tmp>/landing and run bronze then silver once on an isolated catalog."""
     settings = isolated_settings("malformed")
-    shutil.copytree(CORPUS, settings.landing_dir,
-                    ignore=lambda _dir, names: [n for n in names if n in DEFERRED_BATCHES])
+    shutil.copytree(CORPUS, settings.landing_dir)
     session = get_spark(settings)
     b = bronze.run(session, settings)
     s = silver.run(session, settings)
@@ -209,7 +201,10 @@ def test_quarantined_rows_and_rules(run):
     assert "surplus" in payload[("extra_fields.csv", 2)]
     # The swallowed lines are kept in the malformed record's raw payload, not lost.
     assert "SL-UQM-4" in payload[("unclosed_quote_mid.csv", 2)]
-    assert run.silver.quarantined_by_rule == {"malformed_row": 6, "non_numeric_price": 1}
+    assert run.silver.quarantined_by_rule == {"malformed_row": 6, "non_numeric_price": 1, "bad_date": 5}
+    # Date-time text is a bad date with the offending value in the detail, not a failed job.
+    details = {r.detail for r in q if r.rule == "bad_date"}
+    assert any("2024-03-01 00:00:00" in (d or "") for d in details), details
 
 
 def test_reordered_header_lands_by_column_name(run):
@@ -260,11 +255,6 @@ def test_rerunning_bronze_lands_nothing_twice(run):
     assert run.table("bronze.sales_lines").count() == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "spark_jobs/silver_rules.py parse_date runs to_date() on every value; under Spark's default "
-    "timeParserPolicy=EXCEPTION, text the legacy parser would accept ('2024-03-01 00:00:00', '2024-3-5', "
-    "'2024-03-01T10:00') raises SparkUpgradeException and fails the whole silver job instead of giving "
-    "bad_date. When fixed: drop this marker and remove the batch from DEFERRED_BATCHES."))
 def test_datetime_text_in_sale_date_is_a_bad_date_not_a_crash(spark):
     from spark_jobs.silver_rules import parse_date
 
