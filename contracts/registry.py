@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from contracts.base import TableSpec
 from contracts.bronze import BRONZE_TABLES, INGEST_FILES
+from contracts.forecast import FORECAST_TABLES
 from contracts.gold import GATE_RESULTS, GOLD_TABLES
 from contracts.silver import BATCH_RECONCILIATION, SILVER_TABLES
 
 TABLES: dict[str, TableSpec] = {
     spec.fqn: spec
-    for group in (BRONZE_TABLES, SILVER_TABLES, GOLD_TABLES, {"x": INGEST_FILES, "y": GATE_RESULTS, "z": BATCH_RECONCILIATION})
+    for group in (BRONZE_TABLES, SILVER_TABLES, GOLD_TABLES, FORECAST_TABLES, {"x": INGEST_FILES, "y": GATE_RESULTS, "z": BATCH_RECONCILIATION})
     for spec in group.values()
 }
 
