@@ -64,6 +64,36 @@ class ApiSettings(BaseModel):
     port: int = 8000
 
 
+class CompetitionSettings(BaseModel):
+    """Champion selection (lakecast.forecast.champion.CompetitionConfig); the API may store an edited copy."""
+
+    metric: Literal["wape", "mae", "mape", "smape", "accuracy_pct", "abs_bias"] = "wape"
+    # an int lag, "execution_lag" (each DFU at its own dim_dfu.execution_lag) or "all" (every lag pooled)
+    lag: int | Literal["execution_lag", "all"] = "execution_lag"
+    min_rows: int = Field(3, ge=1)
+    models: list[str] | None = None  # competing models; None = every model the job ran
+    n_holdout: int = Field(2, ge=1)
+    fallback_model: str = "seasonal_naive"
+    baseline_model: str = "seasonal_naive"
+    combo_members: list[str] | None = None  # None = no combination model
+
+
+class ForecastSettings(BaseModel):
+    """The forecast job: which models, how many backtest origins, how far forward."""
+
+    models: list[str] | Literal["default", "all"] = "default"
+    n_origins: int = Field(10, ge=2, le=26)
+    horizon: int = Field(5, ge=5)  # backtest months per origin (lags 0..4 need 5)
+    forward_horizon: int = Field(12, ge=5)
+    seed: int = 0
+    season_length: int = Field(12, ge=1)
+    # LightGBM / CatBoost / XGBoost overrides (e.g. {"rounds": 40}); empty = model defaults.
+    ml_params: dict[str, float | int] = Field(default_factory=dict)
+    # applyInPandas groups for per-series (statistical) models.
+    stat_buckets: int = Field(8, ge=1)
+    competition: CompetitionSettings = Field(default_factory=CompetitionSettings)
+
+
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():
@@ -118,6 +148,7 @@ class Settings(BaseSettings):
     generate: GenerateSettings = Field(default_factory=GenerateSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    forecast: ForecastSettings = Field(default_factory=ForecastSettings)
 
     @classmethod
     def settings_customise_sources(
