@@ -47,6 +47,7 @@ class PostgresSettings(BaseModel):
 
 
 class MlflowSettings(BaseModel):
+    enabled: bool = True
     tracking_uri: str = ""
     artifact_location: str = ""
 

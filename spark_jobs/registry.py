@@ -34,10 +34,15 @@ JOBS: dict[str, Job] = {
             ("gold.dim_item", "gold.dim_location", "gold.dim_customer", "gold.dim_calendar", "gold.dim_dfu",
              "gold.fact_sales_monthly", "gold.fact_external_forecast_monthly", "gold.agg_loc_week",
              "gold.agg_loc_item_week", "gold.agg_loc_customer_week", "ops.gate_results")),
+        Job("forecast", "spark_jobs.forecast",
+            "gold facts -> clusters, backtests A..J, champion selection, forward forecast",
+            ("gold.fact_forecast", "gold.fact_forecast_accuracy", "gold.dfu_cluster", "gold.dfu_cluster_current",
+             "gold.cluster_profile", "gold.champion_selection", "gold.model_scores", "gold.dim_dfu",
+             "ops.gate_results")),
     )
 }
 
-PIPELINE: tuple[str, ...] = ("bronze", "silver", "gold")
+PIPELINE: tuple[str, ...] = ("bronze", "silver", "gold", "forecast")
 
 
 def get_job(name: str) -> Job:

@@ -18,6 +18,8 @@ def _spark_settings(data_dir: Path, catalog: str = "lakecast") -> Settings:
         data_dir=data_dir,
         catalog={"name": catalog},
         spark={"master": "local[2]", "driver_memory": "2g", "shuffle_partitions": 2},
+        # the default model set, with fewer boosting rounds and Spark groups: fast on 50 tiny DFUs
+        forecast={"ml_params": {"rounds": 20}, "stat_buckets": 2},
     )
 
 
@@ -60,7 +62,7 @@ class PipelineRun:
 
 @pytest.fixture(scope="session")
 def pipeline(spark: Any, settings: Settings) -> PipelineRun:
-    """Generate `tiny` data (seed 7) and run bronze -> silver -> gold once for the whole test session."""
+    """Generate `tiny` data (seed 7) and run every PIPELINE job (bronze -> silver -> gold -> forecast) once."""
     from lakecast.generate import generate
     from spark_jobs.registry import PIPELINE, get_job
 

@@ -1,0 +1,492 @@
+"""gold facts -> clusters, backtests A..J, champion selection, forward forecast (gold forecast tables).
+
+Steps (every one leak-free; see docs/forecasting.md):
+
+1. Read ``gold.fact_sales_monthly`` (the history), SCD2 item/location attributes (statics, applied as of each
+   origin), ``gold.dim_dfu`` (execution lag) and the legacy forecast.
+2. Origins A..J (``make_origins``) and the forward origin F = the last month of actuals. Clusters are computed
+   on the driver once per origin over all DFUs, from data <= that origin only.
+3. One Spark pass of ``applyInPandas`` over *tasks*: per-series (statistical) models in hash buckets of DFUs
+   (all origins per task), gradient-boosted models one task per origin over all DFUs (they are global
+   models), plus the same for the forward origin. The same job runs in ``local[*]`` and through spark-submit.
+4. On the driver: combination, champion per DFU (at each DFU's execution lag by default, chosen on the
+   selection window, scored on the later holdout), ceiling, FVA vs seasonal naive and vs the legacy forecast.
+5. Gates (not null, unique key, DFU references), then publish: ``fact_forecast`` scenarios ``backtest`` and
+   ``baseline`` are replaced in one commit each table (scenario ``final`` is left to the ``final`` job), and
+   ``dim_dfu`` gets the current cluster. A failed gate publishes nothing.
+6. MLflow: one run with parameters, per-model metrics and artifacts (scores, cluster profiles, a
+   forecast-vs-actual plot), when tracking is enabled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+import uuid
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from contracts.forecast import FORECAST_TABLES, PLANNING_GRAIN
+from contracts.gold import GATE_RESULTS, GOLD_TABLES
+from lakecast import lag as lagdef
+from lakecast.forecast.backtest import backtest_frame, forecast_frame, make_origins
+from lakecast.forecast.champion import CompetitionConfig, add_combo, run_competition, score_models
+from lakecast.forecast.clustering import cluster_dfus
+from lakecast.forecast.models import DEFAULT_MODELS, MODELS
+from lakecast.settings import CompetitionSettings, Settings
+from spark_jobs import gates, io
+
+FORWARD = "F"
+TASK_SCHEMA = ("unique_id string, timeframe string, fcst_origin date, target_month date, lag int, "
+               "model_id string, fcst_qty double, y double, cluster_id int")
+ALGORITHMS = {"stat": "statsforecast", "lgbm": "lightgbm", "catboost": "catboost", "xgb": "xgboost"}
+SPECIAL_ALGORITHMS = {"champion": "selection", "ceiling": "oracle", "external": "external"}
+
+
+@dataclass
+class ForecastResult:
+    run_id: str
+    published: bool
+    models: list[str]
+    origins: dict[str, str]
+    holdout_timeframes: list[str]
+    rows: dict[str, int] = field(default_factory=dict)
+    gates: list[gates.GateOutcome] = field(default_factory=list)
+    snapshots: dict[str, int | None] = field(default_factory=dict)
+    scores: list[dict[str, Any]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    mlflow_run_id: str | None = None
+
+
+def resolve_model_ids(models: list[str] | str | None) -> list[str]:
+    if models is None or models == "default":
+        return list(DEFAULT_MODELS)
+    if models == "all":
+        return list(MODELS)
+    ids = [models] if isinstance(models, str) else list(models)
+    unknown = [m for m in ids if m not in MODELS]
+    if unknown:
+        raise ValueError(f"unknown model ids {unknown}; known: {sorted(MODELS)}")
+    return ids
+
+
+def algorithm_of(model_id: str) -> str:
+    if model_id in SPECIAL_ALGORITHMS:
+        return SPECIAL_ALGORITHMS[model_id]
+    if model_id in MODELS:
+        return ALGORITHMS.get(MODELS[model_id].family, MODELS[model_id].family)
+    return "ensemble"  # combo models
+
+
+def model_version(model_ids: list[str], settings: Settings) -> str:
+    """Version = package version + a hash of the model set and parameters (changes when either changes)."""
+    from importlib.metadata import version
+
+    fc = settings.forecast
+    key = repr((sorted(model_ids), fc.seed, fc.season_length, sorted(fc.ml_params.items()), fc.horizon))
+    return f"{version('lakecast')}+{hashlib.sha1(key.encode()).hexdigest()[:8]}"
+
+
+# ---------------------------------------------------------------- inputs (driver, pandas)
+def load_inputs(spark: SparkSession, settings: Settings) -> dict[str, pd.DataFrame]:
+    """History, statics (SCD2 item x location attributes), DFU keys and execution lag, legacy forecast."""
+    cat = settings.catalog.name
+    monthly = spark.table(f"{cat}.gold.fact_sales_monthly").select(
+        F.col("dfu_id").alias("unique_id"), F.col("month_start").alias("ds"), F.col("qty").alias("y"),
+        F.col("avg_price").alias("price"),
+        F.when(F.col("qty") > 0, F.col("promo_qty") / F.col("qty")).otherwise(F.lit(0.0)).alias("promo"),
+    ).toPandas()
+    if monthly.empty:
+        raise RuntimeError("gold.fact_sales_monthly is empty: run the gold job first (lakecast run pipeline)")
+    dfu = spark.table(f"{cat}.gold.dim_dfu").select("dfu_id", "item_id", "location_id", "execution_lag").toPandas()
+    item = spark.table(f"{cat}.gold.dim_item").select(
+        "item_id", "category", "brand", "supplier", "valid_from", "valid_to").toPandas()
+    loc = spark.table(f"{cat}.gold.dim_location").select(
+        "location_id", "region", "valid_from", "valid_to").toPandas()
+    external = spark.table(f"{cat}.gold.fact_external_forecast_monthly").select(
+        F.col("dfu_id").alias("unique_id"), "target_month", "lag", "fcst_qty").toPandas()
+    return {"history": monthly, "dfu": dfu, "statics": dfu_statics(dfu, item, loc), "external": external}
+
+
+def dfu_statics(dfu: pd.DataFrame, item: pd.DataFrame, loc: pd.DataFrame) -> pd.DataFrame:
+    """One row per DFU per period in which neither its item's nor its location's attributes changed.
+
+    The SCD2 periods of item and location are intersected, so ``statics_asof`` picks, at each origin, the
+    attributes valid then (never a later value).
+    """
+    d = dfu[["dfu_id", "item_id", "location_id"]]
+    x = d.merge(item, on="item_id").merge(loc, on="location_id", suffixes=("_i", "_l"))
+    # python dates, not Timestamps: the open end 9999-12-31 is outside pandas' nanosecond range
+    x["valid_from"] = [max(a, b) for a, b in zip(x["valid_from_i"], x["valid_from_l"], strict=True)]
+    x["valid_to"] = [min(a, b) for a, b in zip(x["valid_to_i"], x["valid_to_l"], strict=True)]
+    x = x.loc[x["valid_from"] < x["valid_to"]]
+    return x.rename(columns={"dfu_id": "unique_id"})[
+        ["unique_id", "category", "brand", "supplier", "region", "valid_from", "valid_to"]
+    ].reset_index(drop=True)
+
+
+def bucket_of(unique_id: str, n_buckets: int) -> int:
+    """Stable DFU -> bucket (crc32; Python's hash() is salted per process)."""
+    return zlib.crc32(unique_id.encode()) % n_buckets
+
+
+# ---------------------------------------------------------------- distributed model runs
+def _tasks(timeframes: list[str], stat_ids: list[str], ml_ids: list[str], n_buckets: int) -> list[tuple]:
+    """(task_id, kind, bucket, timeframe): stat tasks cover every origin of one DFU bucket; ML tasks cover one
+    origin over all DFUs (global models must see every DFU of the origin)."""
+    tasks: list[tuple] = []
+    if stat_ids:
+        tasks += [("backtest", b, "*") for b in range(n_buckets)]
+        tasks += [("forward", b, FORWARD) for b in range(n_buckets)]
+    if ml_ids:
+        tasks += [("backtest", -1, tf) for tf in timeframes]
+        tasks += [("forward", -1, FORWARD)]
+    return [(i, *t) for i, t in enumerate(tasks)]
+
+
+def make_task_runner(hist: pd.DataFrame, statics: pd.DataFrame, clusters: pd.DataFrame, origins: pd.DataFrame,
+                     forward_origin: pd.Timestamp, stat_ids: list[str], ml_ids: list[str],
+                     settings: Settings) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The applyInPandas function. Its closure carries the (small) driver frames to the Python workers."""
+    fc = settings.forecast
+    n_buckets = fc.stat_buckets
+    common = {"statics": statics, "clusters": clusters, "seed": fc.seed, "season_length": fc.season_length,
+              "ml_params": dict(fc.ml_params)}
+    cols = ["unique_id", "timeframe", "fcst_origin", "target_month", "lag", "model_id", "fcst_qty", "y",
+            "cluster_id"]
+
+    def run_task(pdf: pd.DataFrame) -> pd.DataFrame:
+        task = pdf.iloc[0]
+        stat = int(task["bucket"]) >= 0
+        models = stat_ids if stat else ml_ids
+        h = hist
+        if stat:
+            h = hist.loc[hist["unique_id"].map(lambda u: bucket_of(u, n_buckets)) == int(task["bucket"])]
+            if h.empty:
+                return pd.DataFrame(columns=cols)
+        if task["kind"] == "backtest":
+            ors = origins if task["timeframe"] == "*" else origins.loc[origins["timeframe"] == task["timeframe"]]
+            out = backtest_frame(h, ors, models=models, horizon=fc.horizon, **common)
+        else:
+            out = forecast_frame(h, origin=forward_origin, horizon=fc.forward_horizon, model_ids=models, **common)
+            out.insert(1, "timeframe", FORWARD)
+            out["y"] = np.nan
+        out = out[cols].copy()
+        out["fcst_origin"] = pd.to_datetime(out["fcst_origin"]).dt.date
+        out["target_month"] = pd.to_datetime(out["target_month"]).dt.date
+        return out
+
+    return run_task
+
+
+def run_models(spark: SparkSession, settings: Settings, inputs: dict[str, pd.DataFrame], origins: pd.DataFrame,
+               forward_origin: pd.Timestamp, clusters: pd.DataFrame, model_ids: list[str]) -> pd.DataFrame:
+    stat_ids = [m for m in model_ids if MODELS[m].family == "stat"]
+    ml_ids = [m for m in model_ids if MODELS[m].family != "stat"]
+    tasks = _tasks(list(origins["timeframe"]), stat_ids, ml_ids, settings.forecast.stat_buckets)
+    runner = make_task_runner(inputs["history"], inputs["statics"], clusters, origins, forward_origin, stat_ids,
+                              ml_ids, settings)
+    tdf = spark.createDataFrame(tasks, "task_id int, kind string, bucket int, timeframe string")
+    out = (tdf.repartition(len(tasks), "task_id").groupBy("task_id").applyInPandas(runner, TASK_SCHEMA))
+    pdf = out.toPandas()
+    pdf["fcst_origin"] = pd.to_datetime(pdf["fcst_origin"])
+    pdf["target_month"] = pd.to_datetime(pdf["target_month"])
+    return pdf
+
+
+# ---------------------------------------------------------------- competition (driver)
+def competition_config(comp: CompetitionSettings, lag: int | str, competing: list[str]) -> CompetitionConfig:
+    return CompetitionConfig(
+        metric=comp.metric, lag=lag, min_rows=comp.min_rows, models=tuple(competing),
+        n_holdout=comp.n_holdout, fallback_model=comp.fallback_model, baseline_model=comp.baseline_model,
+        combo_members=tuple(comp.combo_members) if comp.combo_members else None, combo_id="combo_mean",
+    )
+
+
+def compete(backtest: pd.DataFrame, dfu: pd.DataFrame, external: pd.DataFrame, comp: CompetitionSettings,
+            model_ids: list[str]) -> dict[str, Any]:
+    """Champion per DFU. With ``lag: execution_lag`` each DFU competes at its own execution lag (dim_dfu)."""
+    missing = [m for m in [*(comp.combo_members or []), *(comp.models or []), comp.baseline_model,
+                           comp.fallback_model] if m not in model_ids]
+    if missing:
+        raise ValueError(f"competition config refers to models the job did not run: {sorted(set(missing))}; "
+                         f"ran: {model_ids}")
+    competing = list(comp.models) if comp.models else list(model_ids)
+    if comp.combo_members:
+        competing.append("combo_mean")
+    if comp.lag == "execution_lag":
+        exec_lag = dfu.set_index("dfu_id")["execution_lag"].astype(int)
+        groups: dict[Any, list[str]] = {int(k): list(v) for k, v in exec_lag.groupby(exec_lag).groups.items()}
+    else:
+        groups = {comp.lag: list(backtest["unique_id"].unique())}
+    selections, frames = [], []
+    holdout: tuple[str, ...] = ()
+    for lag, ids in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        part = backtest.loc[backtest["unique_id"].isin(ids)]
+        if part.empty:
+            continue
+        res = run_competition(part, competition_config(comp, lag, competing), external=external)
+        holdout = res.holdout_timeframes
+        selections.append(res.selection.assign(
+            competition_lag=res.lag, selection_timeframes=",".join(res.selection_timeframes),
+            holdout_timeframes=",".join(holdout)))
+        # rows the pooled scores use: each DFU's competition lag (all lags for lag "all")
+        frames.append(res.frame if res.lag is None else res.frame.loc[res.frame["lag"] == res.lag])
+    selection = pd.concat(selections, ignore_index=True)
+    scores = score_models(pd.concat(frames, ignore_index=True), None, holdout, baseline=comp.baseline_model)
+    share = selection["champion_model_id"].value_counts(normalize=True)
+    scores["champion_share"] = scores["model_id"].map(share).fillna(0.0)
+    return {"selection": selection, "scores": scores, "holdout": list(holdout), "competing": competing}
+
+
+# ---------------------------------------------------------------- assemble the tables
+def _lineage(df: pd.DataFrame, dfu: pd.DataFrame, scenario: str, run_id: str, version: str) -> pd.DataFrame:
+    keys = dfu.rename(columns={"dfu_id": "unique_id"})[["unique_id", "item_id", "location_id"]]
+    out = df.merge(keys, on="unique_id", how="left").rename(columns={"unique_id": "dfu_id"})
+    out["scenario_id"] = scenario
+    out["algorithm_id"] = out["model_id"].map(algorithm_of)
+    out["model_version"] = version
+    out["run_id"] = run_id
+    out["planning_grain"] = PLANNING_GRAIN
+    return out
+
+
+def build_tables(raw: pd.DataFrame, comp: dict[str, Any], inputs: dict[str, pd.DataFrame], clusters: pd.DataFrame,
+                 profiles: pd.DataFrame, origins: pd.DataFrame, forward_origin: pd.Timestamp,
+                 settings: Settings, run_id: str, version: str) -> dict[str, pd.DataFrame]:
+    dfu = inputs["dfu"]
+    cfg = settings.forecast.competition
+    selection = comp["selection"]
+    holdout = set(comp["holdout"])
+    back = raw.loc[raw["timeframe"] != FORWARD].copy()
+    fwd = raw.loc[raw["timeframe"] == FORWARD].drop(columns="y").copy()
+    if cfg.combo_members:
+        back = add_combo(back, cfg.combo_members, "combo_mean")
+        fwd = add_combo(fwd, cfg.combo_members, "combo_mean")
+    champ_map = selection.set_index("unique_id")["champion_model_id"]
+    # backtest champion: only on the holdout timeframes (chosen on earlier ones)
+    bsel = back.loc[back["timeframe"].isin(holdout) & (back["model_id"] == back["unique_id"].map(champ_map))]
+    champ_back = bsel.assign(source_model_id=bsel["model_id"], model_id="champion")
+    fsel = fwd.loc[fwd["model_id"] == fwd["unique_id"].map(champ_map)]
+    champ_fwd = fsel.assign(source_model_id=fsel["model_id"], model_id="champion")
+    competing = comp["competing"]
+    cand = back.loc[back["model_id"].isin(competing) & back["timeframe"].isin(holdout) & back["y"].notna()]
+    cand = cand.assign(_ae=(cand["fcst_qty"] - cand["y"]).abs()).sort_values(
+        ["unique_id", "fcst_origin", "target_month", "lag", "_ae", "model_id"])
+    ceil = cand.drop_duplicates(["unique_id", "fcst_origin", "target_month", "lag"]).drop(columns="_ae")
+    ceiling = ceil.assign(source_model_id=ceil["model_id"], model_id="ceiling")
+    back_all = pd.concat([back.assign(source_model_id=None), champ_back, ceiling], ignore_index=True)
+    fwd_all = pd.concat([fwd.assign(source_model_id=None), champ_fwd], ignore_index=True)
+
+    fact_cols = list(FORECAST_TABLES["fact_forecast"].model.model_fields)
+    b = _lineage(back_all, dfu, "backtest", run_id, version)
+    f = _lineage(fwd_all, dfu, "baseline", run_id, version)
+    fact = pd.concat([b, f], ignore_index=True).assign(override_id=None)[fact_cols]
+
+    # accuracy: every backtest row with an actual, plus the legacy forecast on the same DFU/origin/lag
+    acc = back_all.loc[back_all["y"].notna()]
+    ext = inputs["external"].copy()
+    ext["target_month"] = pd.to_datetime(ext["target_month"])
+    keys = back.drop_duplicates(["unique_id", "fcst_origin", "lag"])[
+        ["unique_id", "timeframe", "fcst_origin", "target_month", "lag", "y", "cluster_id"]]
+    ext_rows = keys.merge(ext, on=["unique_id", "target_month", "lag"], how="inner").assign(model_id="external")
+    acc = pd.concat([acc, ext_rows], ignore_index=True)
+    acc = _lineage(acc, dfu, "backtest", run_id, version)
+    acc["actual_qty"] = acc["y"]
+    acc["abs_error"] = (acc["fcst_qty"] - acc["y"]).abs()
+    acc["is_holdout"] = acc["timeframe"].isin(holdout)
+    acc = acc[list(FORECAST_TABLES["fact_forecast_accuracy"].model.model_fields)]
+
+    tf_of = dict(zip(origins["fcst_origin"], origins["timeframe"], strict=True))
+    tf_of[forward_origin] = FORWARD
+    dc = clusters.rename(columns={"unique_id": "dfu_id"}).copy()
+    dc["timeframe"] = dc["fcst_origin"].map(tf_of)
+    dc["is_current"] = dc["fcst_origin"] == forward_origin
+    dc["run_id"] = run_id
+    current = dc.loc[dc["is_current"], ["dfu_id", "cluster_id", "cluster_label", "fcst_origin", "run_id"]]
+    prof = profiles.assign(run_id=run_id)[list(FORECAST_TABLES["cluster_profile"].model.model_fields)]
+
+    hold = _holdout_wape(back_all, selection, holdout)
+    sel = selection.rename(columns={"unique_id": "dfu_id"}).merge(hold, on="dfu_id", how="left")
+    sel["holdout_rows"] = sel["holdout_rows"].fillna(0).astype(int)
+    sel["run_id"] = run_id
+    sel = sel[list(FORECAST_TABLES["champion_selection"].model.model_fields)]
+
+    scores = comp["scores"].copy()
+    scores["algorithm_id"] = scores["model_id"].map(algorithm_of)
+    scores["competition_lag"] = None if cfg.lag in ("execution_lag", "all") else int(cfg.lag)
+    scores["run_id"] = run_id
+    for c in FORECAST_TABLES["model_scores"].model.model_fields:
+        if c not in scores.columns:
+            scores[c] = None
+    scores = scores[list(FORECAST_TABLES["model_scores"].model.model_fields)]
+    return {"fact_forecast": fact, "fact_forecast_accuracy": acc, "dfu_cluster": dc[
+        list(FORECAST_TABLES["dfu_cluster"].model.model_fields)], "dfu_cluster_current": current,
+        "cluster_profile": prof, "champion_selection": sel, "model_scores": scores}
+
+
+def _holdout_wape(back_all: pd.DataFrame, selection: pd.DataFrame, holdout: set[str]) -> pd.DataFrame:
+    """Champion WAPE per DFU on the holdout at its competition lag (pooled over its rows there)."""
+    lag_of = selection.set_index("unique_id")["competition_lag"]
+    ch = back_all.loc[(back_all["model_id"] == "champion") & back_all["y"].notna()
+                      & back_all["timeframe"].isin(holdout)]
+    lag = ch["unique_id"].map(lag_of)
+    ch = ch.loc[lag.isna() | (ch["lag"] == lag)]
+    g = ch.assign(ae=(ch["fcst_qty"] - ch["y"]).abs(), a=ch["y"].abs()).groupby("unique_id")
+    out = pd.DataFrame({"ae": g["ae"].sum(), "a": g["a"].sum(), "holdout_rows": g.size()}).reset_index()
+    out["holdout_wape"] = np.where(out["a"] > 0, out["ae"] / out["a"].where(out["a"] > 0, 1.0), np.nan)
+    return out.rename(columns={"unique_id": "dfu_id"})[["dfu_id", "holdout_wape", "holdout_rows"]]
+
+
+# ---------------------------------------------------------------- job
+def run(spark: SparkSession, settings: Settings, progress=None, models: list[str] | str | None = None,
+        competition: CompetitionSettings | None = None) -> ForecastResult:
+    """Cluster, backtest, choose champions, forecast forward; gate and publish the forecast tables."""
+    fc = settings.forecast
+    comp_cfg = competition or _active_competition(settings)
+    model_ids = resolve_model_ids(models if models is not None else fc.models)
+    run_id = f"forecast-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    version = model_version(model_ids, settings)
+    secs: dict[str, float] = {}
+
+    def step(name: str, t0: float) -> None:
+        secs[name] = round(time.perf_counter() - t0, 2)
+        if progress:
+            progress("forecast", name)
+
+    t0 = time.perf_counter()
+    inputs = load_inputs(spark, settings)
+    forward_origin = inputs["history"]["ds"].max()
+    forward_origin = pd.Timestamp(forward_origin).to_period("M").to_timestamp()
+    origins = make_origins(forward_origin, n_origins=fc.n_origins, horizon=fc.horizon)
+    step("inputs", t0)
+
+    t0 = time.perf_counter()
+    assignments, current_profiles = [], None
+    for o in [*origins["fcst_origin"], forward_origin]:
+        res = cluster_dfus(inputs["history"], o, seed=fc.seed, season_length=fc.season_length)
+        assignments.append(res.assignments)
+        if o == forward_origin:
+            current_profiles = res.profiles
+    clusters = pd.concat(assignments, ignore_index=True)
+    clusters["fcst_origin"] = pd.to_datetime(clusters["fcst_origin"])
+    step("clusters", t0)
+
+    t0 = time.perf_counter()
+    raw = run_models(spark, settings, inputs, origins, forward_origin, clusters, model_ids)
+    step("models", t0)
+
+    t0 = time.perf_counter()
+    back = raw.loc[raw["timeframe"] != FORWARD]
+    comp = compete(back, inputs["dfu"], inputs["external"], comp_cfg, model_ids)
+    tables = build_tables(raw, comp, inputs, clusters, current_profiles, origins, forward_origin,
+                          _with_competition(settings, comp_cfg), run_id, version)
+    step("champion", t0)
+
+    result = ForecastResult(run_id=run_id, published=False, models=model_ids,
+                            origins={r.timeframe: str(r.fcst_origin.date()) for r in origins.itertuples()}
+                            | {FORWARD: str(forward_origin.date())},
+                            holdout_timeframes=comp["holdout"], seconds=secs)
+    result.scores = tables["model_scores"].to_dict("records")
+
+    t0 = time.perf_counter()
+    sdfs = {name: _to_spark(spark, name, df) for name, df in tables.items()}
+    outcomes, counts = evaluate(spark, settings, sdfs)
+    result.gates, result.rows = outcomes, counts
+    checked_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    io.append(spark, settings, GATE_RESULTS,
+              spark.createDataFrame(gates.result_rows(run_id, outcomes, checked_at), io.spark_schema(GATE_RESULTS)))
+    failed = [g for g in outcomes if not g.passed]
+    if failed:
+        raise gates.GateFailure(failed)
+    step("gates", t0)
+
+    t0 = time.perf_counter()
+    for name, sdf in sdfs.items():
+        spec = FORECAST_TABLES[name]
+        where = F.col("scenario_id").isin("backtest", "baseline") if name == "fact_forecast" else None
+        result.snapshots[name] = io.overwrite(spark, settings, spec, sdf, where=where)
+    result.snapshots["dim_dfu"] = _update_dim_dfu_clusters(spark, settings)
+    result.published = True
+    step("publish", t0)
+
+    result.mlflow_run_id = _log_mlflow(settings, result, tables, comp_cfg, fc)
+    return result
+
+
+def _active_competition(settings: Settings) -> CompetitionSettings:
+    """The competition config stored through the API if there is one, else the one in conf/."""
+    try:
+        from lakecast.forecast.competition_store import active_competition_settings
+    except ImportError:
+        return settings.forecast.competition
+    return active_competition_settings(settings)
+
+
+def _with_competition(settings: Settings, comp: CompetitionSettings) -> Settings:
+    return settings.model_copy(update={"forecast": settings.forecast.model_copy(update={"competition": comp})})
+
+
+def _to_spark(spark: SparkSession, name: str, df: pd.DataFrame) -> DataFrame:
+    spec = FORECAST_TABLES[name]
+    schema = io.spark_schema(spec)
+    pdf = df.copy()
+    for f in schema.fields:
+        t = f.dataType.simpleString()
+        if t == "date":
+            pdf[f.name] = pd.to_datetime(pdf[f.name]).dt.date
+        elif t in ("int", "bigint"):
+            pdf[f.name] = pdf[f.name].astype("Int64") if f.nullable else pdf[f.name].astype("int64")
+        elif t == "double":
+            pdf[f.name] = pdf[f.name].astype("float64")
+        elif t == "string":
+            pdf[f.name] = pdf[f.name].astype(object).where(pdf[f.name].notna(), None)
+        elif t == "boolean":
+            pdf[f.name] = pdf[f.name].astype(bool)
+    return spark.createDataFrame(pdf[[f.name for f in schema.fields]], schema)
+
+
+def evaluate(spark: SparkSession, settings: Settings,
+             tables: dict[str, DataFrame]) -> tuple[list[gates.GateOutcome], dict[str, int]]:
+    outcomes: list[gates.GateOutcome] = []
+    counts: dict[str, int] = {}
+    dim_dfu = io.read(spark, settings, GOLD_TABLES["dim_dfu"])
+    for name, df in tables.items():
+        spec = FORECAST_TABLES[name]
+        df = io.conform(df, spec)
+        counts[name] = df.count()
+        outcomes.append(gates.not_null(spec, df))
+        outcomes.append(gates.unique_key(spec, df))
+        for column, ref in spec.references.items():
+            outcomes.append(gates.referential(spec, df, column, dim_dfu, ref.split(".")[-1], ref))
+    return outcomes, counts
+
+
+def _update_dim_dfu_clusters(spark: SparkSession, settings: Settings) -> int | None:
+    """Set gold.dim_dfu's current cluster columns (one MERGE commit)."""
+    cat = settings.catalog.name
+    spark.sql(f"""
+        MERGE INTO {cat}.gold.dim_dfu t
+        USING {cat}.gold.dfu_cluster_current s ON t.dfu_id = s.dfu_id
+        WHEN MATCHED THEN UPDATE SET t.cluster_id = s.cluster_id, t.cluster_label = s.cluster_label
+    """)
+    return io.snapshot_id(spark, settings, GOLD_TABLES["dim_dfu"])
+
+
+def _log_mlflow(settings: Settings, result: ForecastResult, tables: dict[str, pd.DataFrame],
+                comp: CompetitionSettings, fc) -> str | None:
+    from lakecast import tracking
+
+    return tracking.log_forecast_run(settings, result, tables, comp, fc)
+
+
+# keep lagdef imported for readers: the lag definition every table here follows
+_ = lagdef.target_month
