@@ -35,7 +35,7 @@ class FactForecast(LakecastModel):
     model_version: str = Field(description="Version of the model code and parameters (lakecast version + hash)")
     run_id: str = Field(description="Pipeline run that wrote the row (MLflow run id when tracking is on)")
     planning_grain: str = Field(description="Grain the forecast was made at (dfu_month)")
-    timeframe: str = Field(description="Backtest origin label A..J (A = oldest); F for forward scenarios")
+    timeframe: str = Field(description="Backtest origin label A..J (A = oldest); 'forward' for the baseline and final scenarios")
     fcst_origin: dt.date = Field(description="Last month of actuals visible to the forecast")
     target_month: dt.date = Field(description="Month forecast = fcst_origin + lag + 1")
     lag: int = Field(description="Lag in months (0 = one month ahead), see lakecast/lag.py")
@@ -67,7 +67,7 @@ class FactForecastAccuracy(LakecastModel):
 class DfuCluster(LakecastModel):
     dfu_id: str = Field(description="DFU key")
     fcst_origin: dt.date = Field(description="Origin the cluster was computed at (data <= origin only)")
-    timeframe: str = Field(description="Backtest origin label A..J, or F for the current (forward) origin")
+    timeframe: str = Field(description="Backtest origin label A..J, or 'forward' for the current origin")
     cluster_id: int = Field(description="Cluster id at that origin")
     cluster_label: str = Field(description="Human-readable label, e.g. 'seasonal high-volume'")
     is_current: bool = Field(description="True for the clustering at the last month of actuals")

@@ -41,6 +41,25 @@ def generate(
                   f"{_manifest_rows(manifest):,} rows")
 
 
+ModelsOption = Annotated[str | None, typer.Option(
+    "--models", help="Forecast models: default (fast set), all, or ids separated by commas (see docs/forecasting.md)")]
+
+
+def _settings_with_models(models: str | None):
+    """Settings, with the forecast job's model set replaced when --models is given (validated here)."""
+    settings = get_settings()
+    if not models:
+        return settings
+    from spark_jobs.forecast import resolve_model_ids
+
+    chosen: list[str] | str = models if models in ("default", "all") else [m.strip() for m in models.split(",") if m.strip()]
+    try:
+        resolve_model_ids(chosen)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    return settings.model_copy(update={"forecast": settings.forecast.model_copy(update={"models": chosen})})
+
+
 def _manifest_rows(manifest: dict) -> int:
     total = 0
     for source in manifest.get("sources", {}).values():
@@ -61,7 +80,8 @@ def list_jobs() -> None:
 
 
 @app.command()
-def run(jobs: Annotated[list[str], typer.Argument(help="Job names (see `lakecast jobs`), or `pipeline`")]) -> None:
+def run(jobs: Annotated[list[str], typer.Argument(help="Job names (see `lakecast jobs`), or `pipeline`")],
+        models: ModelsOption = None) -> None:
     """Run Spark jobs in the embedded runtime (the same code spark-submit runs)."""
     from lakecast.pipeline import run_jobs
     from spark_jobs.gates import GateFailure
@@ -72,7 +92,7 @@ def run(jobs: Annotated[list[str], typer.Argument(help="Job names (see `lakecast
     if unknown:
         _fail(f"unknown job(s) {unknown}; known: {', '.join(JOBS)} (or `pipeline`)", 2)
     try:
-        run_jobs(get_settings(), names, console)
+        run_jobs(_settings_with_models(models), names, console)
     except GateFailure as exc:
         _fail(str(exc))
     except FileNotFoundError as exc:
@@ -85,13 +105,14 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed")] = 42,
     serve: Annotated[bool, typer.Option(help="Serve the API/UI at the end")] = True,
     regenerate: Annotated[bool, typer.Option(help="Regenerate landing data even if present")] = False,
+    models: ModelsOption = None,
 ) -> None:
     """Set up what is missing, generate data, run the whole pipeline, print a summary, then serve."""
     from lakecast.pipeline import run_demo
     from spark_jobs.gates import GateFailure
 
     try:
-        run_demo(get_settings(), scale=scale, seed=seed, regenerate=regenerate, console=console)
+        run_demo(_settings_with_models(models), scale=scale, seed=seed, regenerate=regenerate, console=console)
     except GateFailure as exc:
         _fail(str(exc))
     if serve:

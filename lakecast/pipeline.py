@@ -39,10 +39,47 @@ def generate_landing(settings: Settings, scale: str, seed: int, messy_fraction: 
         return generate(out_dir, scale=scale, seed=seed, messy_fraction=fraction, progress=on_progress)
 
 
+def _run_recorder(settings: Settings):
+    """Record job runs in the app database's pipeline_runs when it is running (never starts it, never fails)."""
+    from lakecast.appdb import server
+    from lakecast.appdb.runs import record_run
+
+    try:
+        url = server.database_url(settings, start_if_needed=False)
+    except Exception:  # noqa: BLE001 - no app database: runs are still in Iceberg/MLflow
+        return None
+
+    def record(**kw: Any) -> None:
+        try:
+            record_run(url, **kw)
+        except Exception as exc:  # noqa: BLE001
+            Console(stderr=True).print(f"[yellow]warning:[/] could not record the run: {exc}")
+
+    return record
+
+
+def _run_details(result: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("run_id", "published", "rows", "snapshots", "mlflow_run_id", "models", "holdout_timeframes",
+                "quarantined_by_rule", "seconds"):
+        value = getattr(result, key, None)
+        if value is not None:
+            out[key] = value
+    gates = getattr(result, "gates", None)
+    if gates:
+        out["gates_passed"] = sum(1 for g in gates if g.passed)
+        out["gates_failed"] = [f"{g.table_name}.{g.gate}" for g in gates if not g.passed]
+    return json.loads(json.dumps(out, default=str))
+
+
 def run_jobs(settings: Settings, names: list[str], console: Console) -> PipelineReport:
-    """Run registered jobs in order in one Spark session, with a spinner per job and timings."""
+    """Run registered jobs in order in one Spark session, with a spinner per job and timings.
+
+    Each job run is also recorded in the app database (pipeline_runs) when that database is running."""
     from lakecast.runtime.spark import get_spark
     from spark_jobs.registry import get_job
+
+    record = _run_recorder(settings)
 
     report = PipelineReport()
     with console.status("starting Spark (local, Iceberg runtime from PyPI) ..."):
@@ -58,10 +95,21 @@ def run_jobs(settings: Settings, names: list[str], console: Console) -> Pipeline
                 progress.update(task, description=f"{name}: {stage} {detail}")
 
             t0 = time.perf_counter()
+            run_key = f"{name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
+            if record:
+                record(run_id=run_key, job=name, status="running")
             try:
                 result = job.load()(spark, settings, progress=on_progress)
+            except Exception as exc:
+                if record:
+                    record(run_id=run_key, job=name, status="failed",
+                           details={"error": f"{type(exc).__name__}: {exc}"[:2000]})
+                raise
             finally:
                 report.timings[name] = time.perf_counter() - t0
+            if record:
+                record(run_id=run_key, job=name, status="succeeded",
+                       details={"seconds": round(report.timings[name], 1), **_run_details(result)})
         report.results[name] = result
         console.print(f"[green]✓[/] {name} in {report.timings[name]:.1f}s: {_describe(result)}")
     return report
@@ -75,6 +123,12 @@ def _describe(result: Any) -> str:
         return f"{landed} batches landed, {skipped} unchanged (skipped), {rej} files rejected, {sum(result.rows.values()):,} rows"
     if hasattr(result, "quarantined_by_rule"):
         return f"{result.rows.get('sales_lines', 0):,} sales lines, {sum(result.quarantined_by_rule.values()):,} rows quarantined"
+    if hasattr(result, "holdout_timeframes"):
+        champ = next((r for r in result.scores if r["model_id"] == "champion"), {})
+        acc = champ.get("accuracy_pct")
+        return (f"{len(result.models)} models x {len(result.origins) - 1} origins, champion holdout accuracy "
+                f"{acc:.1f}%" if acc is not None else "champion accuracy n/a") + \
+            f", {sum(1 for g in result.gates if g.passed)}/{len(result.gates)} gates passed"
     if hasattr(result, "published"):
         passed = sum(1 for g in result.gates if g.passed)
         return f"{len(result.gates)} gates ({passed} passed), published {len(result.snapshots)} tables"
@@ -128,6 +182,23 @@ def print_summary(settings: Settings, report: PipelineReport, console: Console, 
             failed = [f"{g.gate}({g.column_name or ''}): {g.detail}" for g in outcomes if not g.passed]
             gt.add_row(name, f"{len(outcomes) - len(failed)}/{len(outcomes)}", "; ".join(failed) or "-")
         console.print(gt)
+    fc = report.results.get("forecast")
+    if fc is not None:
+        st = Table("model", "family", "accuracy %", "WAPE", "bias", "FVA vs naive", "FVA vs legacy",
+                   "gap to ceiling", "champion share",
+                   title=f"Model competition on holdout {','.join(fc.holdout_timeframes)} (run {fc.run_id})")
+
+        def num(v: Any, fmt: str) -> str:
+            return "-" if v is None or v != v else format(v, fmt)
+
+        for r in fc.scores:
+            st.add_row(r["model_id"], r["algorithm_id"], num(r["accuracy_pct"], ".1f"), num(r["wape"], ".3f"),
+                       num(r["bias"], "+.3f"), num(r["fva_vs_baseline"], "+.1f"), num(r["fva_vs_external"], "+.1f"),
+                       num(r["gap_to_ceiling"], ".1f"), num(r["champion_share"], ".0%"))
+        console.print(st)
+        if fc.mlflow_run_id:
+            console.print(f"MLflow run {fc.mlflow_run_id}: `uv run mlflow ui --backend-store-uri "
+                          f"{settings.mlflow_tracking_uri}`")
     tt = Table("step", "seconds", title="Timings")
     for k, v in report.timings.items():
         tt.add_row(k, f"{v:.1f}")

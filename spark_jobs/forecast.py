@@ -44,7 +44,7 @@ from lakecast.forecast.models import DEFAULT_MODELS, MODELS
 from lakecast.settings import CompetitionSettings, Settings
 from spark_jobs import gates, io
 
-FORWARD = "F"
+FORWARD = "forward"  # timeframe label of the forward (baseline) origin; backtest origins are A..J
 TASK_SCHEMA = ("unique_id string, timeframe string, fcst_origin date, target_month date, lag int, "
                "model_id string, fcst_qty double, y double, cluster_id int")
 ALGORITHMS = {"stat": "statsforecast", "lgbm": "lightgbm", "catboost": "catboost", "xgb": "xgboost"}

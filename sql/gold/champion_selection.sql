@@ -3,7 +3,7 @@
 -- primary key: dfu_id
 -- partitioned by: (unpartitioned)
 -- sorted by: dfu_id
--- produced by job: (none); served: yes
+-- produced by job: forecast; served: yes
 -- contract: contracts.forecast.ChampionSelection
 -- foreign key: dfu_id -> gold.dim_dfu.dfu_id
 CREATE TABLE IF NOT EXISTS lakecast.gold.champion_selection (

@@ -3,7 +3,7 @@
 -- primary key: cluster_id
 -- partitioned by: (unpartitioned)
 -- sorted by: cluster_id
--- produced by job: (none); served: yes
+-- produced by job: forecast; served: yes
 -- contract: contracts.forecast.ClusterProfile
 CREATE TABLE IF NOT EXISTS lakecast.gold.cluster_profile (
   `cluster_id` bigint NOT NULL COMMENT 'Cluster id (current clustering)',

@@ -3,7 +3,7 @@
 -- primary key: dfu_id
 -- partitioned by: (unpartitioned)
 -- sorted by: dfu_id
--- produced by job: (none); served: yes
+-- produced by job: forecast; served: yes
 -- contract: contracts.forecast.DfuClusterCurrent
 CREATE TABLE IF NOT EXISTS lakecast.gold.dfu_cluster_current (
   `dfu_id` string NOT NULL COMMENT 'DFU key',

@@ -3,7 +3,7 @@
 -- primary key: scenario_id, dfu_id, model_id, fcst_origin, target_month
 -- partitioned by: scenario_id, years(target_month)
 -- sorted by: dfu_id, model_id, target_month, lag
--- produced by job: (none); served: yes
+-- produced by job: forecast; served: yes
 -- contract: contracts.forecast.FactForecast
 -- foreign key: dfu_id -> gold.dim_dfu.dfu_id
 CREATE TABLE IF NOT EXISTS lakecast.gold.fact_forecast (
@@ -16,7 +16,7 @@ CREATE TABLE IF NOT EXISTS lakecast.gold.fact_forecast (
   `model_version` string NOT NULL COMMENT 'Version of the model code and parameters (lakecast version + hash)',
   `run_id` string NOT NULL COMMENT 'Pipeline run that wrote the row (MLflow run id when tracking is on)',
   `planning_grain` string NOT NULL COMMENT 'Grain the forecast was made at (dfu_month)',
-  `timeframe` string NOT NULL COMMENT 'Backtest origin label A..J (A = oldest); F for forward scenarios',
+  `timeframe` string NOT NULL COMMENT 'Backtest origin label A..J (A = oldest); \'forward\' for the baseline and final scenarios',
   `fcst_origin` date NOT NULL COMMENT 'Last month of actuals visible to the forecast',
   `target_month` date NOT NULL COMMENT 'Month forecast = fcst_origin + lag + 1',
   `lag` bigint NOT NULL COMMENT 'Lag in months (0 = one month ahead), see lakecast/lag.py',

@@ -3,7 +3,7 @@
 -- primary key: scenario_id, dfu_id, model_id, fcst_origin, target_month
 -- partitioned by: years(target_month)
 -- sorted by: model_id, lag, dfu_id, target_month
--- produced by job: (none); served: yes
+-- produced by job: forecast; served: yes
 -- contract: contracts.forecast.FactForecastAccuracy
 -- foreign key: dfu_id -> gold.dim_dfu.dfu_id
 CREATE TABLE IF NOT EXISTS lakecast.gold.fact_forecast_accuracy (

@@ -3,7 +3,7 @@
 -- primary key: model_id
 -- partitioned by: (unpartitioned)
 -- sorted by: model_id
--- produced by job: (none); served: yes
+-- produced by job: forecast; served: yes
 -- contract: contracts.forecast.ModelScore
 CREATE TABLE IF NOT EXISTS lakecast.gold.model_scores (
   `model_id` string NOT NULL COMMENT 'Model, combo_mean, champion, ceiling or external',

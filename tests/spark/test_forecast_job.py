@@ -128,8 +128,8 @@ def test_clusters_are_published_and_dim_dfu_carries_the_current_one(spark, pipel
     assert prof["n_dfus"].sum() == len(cur) and prof["share"].sum() == pytest.approx(1.0)
     per_origin = _pdf(spark, s, "SELECT timeframe, count(*) AS n, max(CAST(is_current AS int)) AS cur "
                                 "FROM gold.dfu_cluster GROUP BY timeframe")
-    assert set(per_origin["timeframe"]) == set("ABCDEFGHIJ") | {"F"}
-    assert per_origin.set_index("timeframe").loc["F", "cur"] == 1
+    assert set(per_origin["timeframe"]) == set("ABCDEFGHIJ") | {"forward"}
+    assert per_origin.set_index("timeframe").loc["forward", "cur"] == 1
 
 
 def test_mlflow_run_holds_params_metrics_and_artifacts(pipeline, result):
