@@ -30,12 +30,16 @@ class FactForecast(LakecastModel):
     item_id: str = Field(description="Item key")
     location_id: str = Field(description="Location key")
     model_id: str = Field(description="Model (e.g. theta, lgbm_global, combo_mean, champion, ceiling)")
-    algorithm_id: str = Field(description="Model family: statsforecast | lightgbm | catboost | xgboost | "
-                                          "ensemble | selection | oracle | override")
+    algorithm_id: str = Field(
+        description="Model family: statsforecast | lightgbm | catboost | xgboost | "
+        "ensemble | selection | oracle | override"
+    )
     model_version: str = Field(description="Version of the model code and parameters (lakecast version + hash)")
     run_id: str = Field(description="Pipeline run that wrote the row (MLflow run id when tracking is on)")
     planning_grain: str = Field(description="Grain the forecast was made at (dfu_month)")
-    timeframe: str = Field(description="Backtest origin label A..J (A = oldest); 'forward' for the baseline and final scenarios")
+    timeframe: str = Field(
+        description="Backtest origin label A..J (A = oldest); 'forward' for the baseline and final scenarios"
+    )
     fcst_origin: dt.date = Field(description="Last month of actuals visible to the forecast")
     target_month: dt.date = Field(description="Month forecast = fcst_origin + lag + 1")
     lag: int = Field(description="Lag in months (0 = one month ahead), see lakecast/lag.py")
@@ -132,26 +136,74 @@ _LINEAGE = {"dfu_id": "gold.dim_dfu.dfu_id"}
 FORECAST_TABLES: dict[str, TableSpec] = {
     spec.name: spec
     for spec in (
-        TableSpec("gold", "fact_forecast", FactForecast,
-                  "one row per scenario x DFU x model x origin x target month",
-                  primary_key=("scenario_id", "dfu_id", "model_id", "fcst_origin", "target_month"),
-                  partition_by=("scenario_id", "years(target_month)"),
-                  sort_by=("dfu_id", "model_id", "target_month", "lag"), served=True, references=_LINEAGE),
-        TableSpec("gold", "fact_forecast_accuracy", FactForecastAccuracy,
-                  "one row per scenario x DFU x model x origin x target month with an actual",
-                  primary_key=("scenario_id", "dfu_id", "model_id", "fcst_origin", "target_month"),
-                  partition_by=("years(target_month)",),
-                  sort_by=("model_id", "lag", "dfu_id", "target_month"), served=True, references=_LINEAGE),
-        TableSpec("gold", "dfu_cluster", DfuCluster, "one row per DFU per clustering origin",
-                  primary_key=("dfu_id", "fcst_origin"), sort_by=("fcst_origin", "dfu_id"), served=True,
-                  references=_LINEAGE),
-        TableSpec("gold", "dfu_cluster_current", DfuClusterCurrent, "one row per DFU (current clustering)",
-                  primary_key=("dfu_id",), sort_by=("dfu_id",), served=True),
-        TableSpec("gold", "cluster_profile", ClusterProfile, "one row per current cluster",
-                  primary_key=("cluster_id",), sort_by=("cluster_id",), served=True),
-        TableSpec("gold", "champion_selection", ChampionSelection, "one row per DFU (latest competition)",
-                  primary_key=("dfu_id",), sort_by=("dfu_id",), served=True, references=_LINEAGE),
-        TableSpec("gold", "model_scores", ModelScore, "one row per model (latest competition, holdout window)",
-                  primary_key=("model_id",), sort_by=("model_id",), served=True),
+        TableSpec(
+            "gold",
+            "fact_forecast",
+            FactForecast,
+            "one row per scenario x DFU x model x origin x target month",
+            primary_key=("scenario_id", "dfu_id", "model_id", "fcst_origin", "target_month"),
+            partition_by=("scenario_id", "years(target_month)"),
+            sort_by=("dfu_id", "model_id", "target_month", "lag"),
+            served=True,
+            references=_LINEAGE,
+        ),
+        TableSpec(
+            "gold",
+            "fact_forecast_accuracy",
+            FactForecastAccuracy,
+            "one row per scenario x DFU x model x origin x target month with an actual",
+            primary_key=("scenario_id", "dfu_id", "model_id", "fcst_origin", "target_month"),
+            partition_by=("years(target_month)",),
+            sort_by=("model_id", "lag", "dfu_id", "target_month"),
+            served=True,
+            references=_LINEAGE,
+        ),
+        TableSpec(
+            "gold",
+            "dfu_cluster",
+            DfuCluster,
+            "one row per DFU per clustering origin",
+            primary_key=("dfu_id", "fcst_origin"),
+            sort_by=("fcst_origin", "dfu_id"),
+            served=True,
+            references=_LINEAGE,
+        ),
+        TableSpec(
+            "gold",
+            "dfu_cluster_current",
+            DfuClusterCurrent,
+            "one row per DFU (current clustering)",
+            primary_key=("dfu_id",),
+            sort_by=("dfu_id",),
+            served=True,
+        ),
+        TableSpec(
+            "gold",
+            "cluster_profile",
+            ClusterProfile,
+            "one row per current cluster",
+            primary_key=("cluster_id",),
+            sort_by=("cluster_id",),
+            served=True,
+        ),
+        TableSpec(
+            "gold",
+            "champion_selection",
+            ChampionSelection,
+            "one row per DFU (latest competition)",
+            primary_key=("dfu_id",),
+            sort_by=("dfu_id",),
+            served=True,
+            references=_LINEAGE,
+        ),
+        TableSpec(
+            "gold",
+            "model_scores",
+            ModelScore,
+            "one row per model (latest competition, holdout window)",
+            primary_key=("model_id",),
+            sort_by=("model_id",),
+            served=True,
+        ),
     )
 }

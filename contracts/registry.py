@@ -10,7 +10,13 @@ from contracts.silver import BATCH_RECONCILIATION, SILVER_TABLES
 
 TABLES: dict[str, TableSpec] = {
     spec.fqn: spec
-    for group in (BRONZE_TABLES, SILVER_TABLES, GOLD_TABLES, FORECAST_TABLES, {"x": INGEST_FILES, "y": GATE_RESULTS, "z": BATCH_RECONCILIATION})
+    for group in (
+        BRONZE_TABLES,
+        SILVER_TABLES,
+        GOLD_TABLES,
+        FORECAST_TABLES,
+        {"x": INGEST_FILES, "y": GATE_RESULTS, "z": BATCH_RECONCILIATION},
+    )
     for spec in group.values()
 }
 

@@ -13,8 +13,11 @@ from rich.table import Table
 
 from lakecast.settings import get_settings
 
-app = typer.Typer(help="Lakecast: an open local lakehouse for demand forecasting.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Lakecast: an open local lakehouse for demand forecasting.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Embedded Postgres (app database) lifecycle.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 console = Console()
@@ -37,12 +40,19 @@ def generate(
 
     settings = get_settings()
     manifest = generate_landing(settings, scale, seed, messy_fraction, out, console)
-    console.print(f"[green]generated[/] {scale} data (seed {seed}) into {out or settings.landing_dir}: "
-                  f"{_manifest_rows(manifest):,} rows")
+    console.print(
+        f"[green]generated[/] {scale} data (seed {seed}) into {out or settings.landing_dir}: "
+        f"{_manifest_rows(manifest):,} rows"
+    )
 
 
-ModelsOption = Annotated[str | None, typer.Option(
-    "--models", help="Forecast models: default (fast set), all, or ids separated by commas (see docs/forecasting.md)")]
+ModelsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--models",
+        help="Forecast models: default (fast set), all, or ids separated by commas (see docs/forecasting.md)",
+    ),
+]
 
 
 def _settings_with_models(models: str | None):
@@ -52,7 +62,9 @@ def _settings_with_models(models: str | None):
         return settings
     from spark_jobs.forecast import resolve_model_ids
 
-    chosen: list[str] | str = models if models in ("default", "all") else [m.strip() for m in models.split(",") if m.strip()]
+    chosen: list[str] | str = (
+        models if models in ("default", "all") else [m.strip() for m in models.split(",") if m.strip()]
+    )
     try:
         resolve_model_ids(chosen)
     except ValueError as exc:
@@ -80,8 +92,10 @@ def list_jobs() -> None:
 
 
 @app.command()
-def run(jobs: Annotated[list[str], typer.Argument(help="Job names (see `lakecast jobs`), or `pipeline`")],
-        models: ModelsOption = None) -> None:
+def run(
+    jobs: Annotated[list[str], typer.Argument(help="Job names (see `lakecast jobs`), or `pipeline`")],
+    models: ModelsOption = None,
+) -> None:
     """Run Spark jobs in the embedded runtime (the same code spark-submit runs)."""
     from lakecast.pipeline import run_jobs
     from spark_jobs.gates import GateFailure
@@ -172,7 +186,9 @@ def _serve() -> None:
     server.start(settings)
     url = f"http://{settings.api.host}:{settings.api.port}"
     console.print(f"[bold green]Lakecast is serving at {url}[/]  (API docs: {url}/docs) — Ctrl+C to stop")
-    uvicorn.run(create_app(settings, seed_demo_users=True), host=settings.api.host, port=settings.api.port, log_level="warning")
+    uvicorn.run(
+        create_app(settings, seed_demo_users=True), host=settings.api.host, port=settings.api.port, log_level="warning"
+    )
 
 
 @db_app.command("start")

@@ -22,15 +22,23 @@ class PipelineReport:
     results: dict[str, Any] = field(default_factory=dict)
 
 
-def generate_landing(settings: Settings, scale: str, seed: int, messy_fraction: float | None,
-                     out: Path | None, console: Console) -> dict:
+def generate_landing(
+    settings: Settings, scale: str, seed: int, messy_fraction: float | None, out: Path | None, console: Console
+) -> dict:
     """Write landing files with a progress bar; return the generator's manifest."""
     from lakecast.generate import generate
 
     out_dir = out or settings.landing_dir
     fraction = settings.generate.messy_fraction if messy_fraction is None else messy_fraction
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=False) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
         task = progress.add_task(f"generate {scale}", total=None)
 
         def on_progress(stage: str, done: int, total: int) -> None:
@@ -60,8 +68,17 @@ def _run_recorder(settings: Settings):
 
 def _run_details(result: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key in ("run_id", "published", "rows", "snapshots", "mlflow_run_id", "models", "holdout_timeframes",
-                "quarantined_by_rule", "seconds"):
+    for key in (
+        "run_id",
+        "published",
+        "rows",
+        "snapshots",
+        "mlflow_run_id",
+        "models",
+        "holdout_timeframes",
+        "quarantined_by_rule",
+        "seconds",
+    ):
         value = getattr(result, key, None)
         if value is not None:
             out[key] = value
@@ -88,10 +105,12 @@ def run_jobs(settings: Settings, names: list[str], console: Console) -> Pipeline
         report.timings["spark_start"] = time.perf_counter() - t0
     for name in names:
         job = get_job(name)
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+        ) as progress:
             task = progress.add_task(f"{name}: {job.description}", total=None)
 
-            def on_progress(stage: str, detail: Any, *_: Any) -> None:
+            def on_progress(stage: str, detail: Any, *_: Any, task=task, name=name) -> None:
                 progress.update(task, description=f"{name}: {stage} {detail}")
 
             t0 = time.perf_counter()
@@ -102,14 +121,22 @@ def run_jobs(settings: Settings, names: list[str], console: Console) -> Pipeline
                 result = job.load()(spark, settings, progress=on_progress)
             except Exception as exc:
                 if record:
-                    record(run_id=run_key, job=name, status="failed",
-                           details={"error": f"{type(exc).__name__}: {exc}"[:2000]})
+                    record(
+                        run_id=run_key,
+                        job=name,
+                        status="failed",
+                        details={"error": f"{type(exc).__name__}: {exc}"[:2000]},
+                    )
                 raise
             finally:
                 report.timings[name] = time.perf_counter() - t0
             if record:
-                record(run_id=run_key, job=name, status="succeeded",
-                       details={"seconds": round(report.timings[name], 1), **_run_details(result)})
+                record(
+                    run_id=run_key,
+                    job=name,
+                    status="succeeded",
+                    details={"seconds": round(report.timings[name], 1), **_run_details(result)},
+                )
         report.results[name] = result
         console.print(f"[green]✓[/] {name} in {report.timings[name]:.1f}s: {_describe(result)}")
     return report
@@ -120,15 +147,19 @@ def _describe(result: Any) -> str:
         landed = sum(len(v) for v in result.landed_batches.values())
         skipped = sum(len(v) for v in result.skipped_batches.values())
         rej = len(result.rejected_files)
-        return f"{landed} batches landed, {skipped} unchanged (skipped), {rej} files rejected, {sum(result.rows.values()):,} rows"
+        rows = sum(result.rows.values())
+        return f"{landed} batches landed, {skipped} unchanged (skipped), {rej} files rejected, {rows:,} rows"
     if hasattr(result, "quarantined_by_rule"):
-        return f"{result.rows.get('sales_lines', 0):,} sales lines, {sum(result.quarantined_by_rule.values()):,} rows quarantined"
+        quarantined = sum(result.quarantined_by_rule.values())
+        return f"{result.rows.get('sales_lines', 0):,} sales lines, {quarantined:,} rows quarantined"
     if hasattr(result, "holdout_timeframes"):
         champ = next((r for r in result.scores if r["model_id"] == "champion"), {})
         acc = champ.get("accuracy_pct")
-        return (f"{len(result.models)} models x {len(result.origins) - 1} origins, champion holdout accuracy "
-                f"{acc:.1f}%" if acc is not None else "champion accuracy n/a") + \
-            f", {sum(1 for g in result.gates if g.passed)}/{len(result.gates)} gates passed"
+        return (
+            f"{len(result.models)} models x {len(result.origins) - 1} origins, champion holdout accuracy {acc:.1f}%"
+            if acc is not None
+            else "champion accuracy n/a"
+        ) + f", {sum(1 for g in result.gates if g.passed)}/{len(result.gates)} gates passed"
     if hasattr(result, "published"):
         passed = sum(1 for g in result.gates if g.passed)
         return f"{len(result.gates)} gates ({passed} passed), published {len(result.snapshots)} tables"
@@ -165,9 +196,11 @@ def print_summary(settings: Settings, report: PipelineReport, console: Console, 
     engine = get_engine(settings)
     console.rule("[bold]Summary")
     console.print(table_summary(settings, engine))
-    rules = engine.query(
-        "SELECT source_table, rule, count(*) AS n FROM silver.quarantine GROUP BY 1, 2 ORDER BY 1, 3 DESC"
-    ) if _has(engine, "silver.quarantine") else []
+    rules = (
+        engine.query("SELECT source_table, rule, count(*) AS n FROM silver.quarantine GROUP BY 1, 2 ORDER BY 1, 3 DESC")
+        if _has(engine, "silver.quarantine")
+        else []
+    )
     qt = Table("source", "rule", "rows quarantined", title="Quarantine by rule")
     for r in rules:
         qt.add_row(r["source_table"], r["rule"], f"{r['n']:,}")
@@ -184,28 +217,48 @@ def print_summary(settings: Settings, report: PipelineReport, console: Console, 
         console.print(gt)
     fc = report.results.get("forecast")
     if fc is not None:
-        st = Table("model", "family", "accuracy %", "WAPE", "bias", "FVA vs naive", "FVA vs legacy",
-                   "gap to ceiling", "champion share",
-                   title=f"Model competition on holdout {','.join(fc.holdout_timeframes)} (run {fc.run_id})")
+        st = Table(
+            "model",
+            "family",
+            "accuracy %",
+            "WAPE",
+            "bias",
+            "FVA vs naive",
+            "FVA vs legacy",
+            "gap to ceiling",
+            "champion share",
+            title=f"Model competition on holdout {','.join(fc.holdout_timeframes)} (run {fc.run_id})",
+        )
 
         def num(v: Any, fmt: str) -> str:
             return "-" if v is None or v != v else format(v, fmt)
 
         for r in fc.scores:
-            st.add_row(r["model_id"], r["algorithm_id"], num(r["accuracy_pct"], ".1f"), num(r["wape"], ".3f"),
-                       num(r["bias"], "+.3f"), num(r["fva_vs_baseline"], "+.1f"), num(r["fva_vs_external"], "+.1f"),
-                       num(r["gap_to_ceiling"], ".1f"), num(r["champion_share"], ".0%"))
+            st.add_row(
+                r["model_id"],
+                r["algorithm_id"],
+                num(r["accuracy_pct"], ".1f"),
+                num(r["wape"], ".3f"),
+                num(r["bias"], "+.3f"),
+                num(r["fva_vs_baseline"], "+.1f"),
+                num(r["fva_vs_external"], "+.1f"),
+                num(r["gap_to_ceiling"], ".1f"),
+                num(r["champion_share"], ".0%"),
+            )
         console.print(st)
         if fc.mlflow_run_id:
-            console.print(f"MLflow run {fc.mlflow_run_id}: `uv run mlflow ui --backend-store-uri "
-                          f"{settings.mlflow_tracking_uri}`")
+            console.print(
+                f"MLflow run {fc.mlflow_run_id}: `uv run mlflow ui --backend-store-uri {settings.mlflow_tracking_uri}`"
+            )
     tt = Table("step", "seconds", title="Timings")
     for k, v in report.timings.items():
         tt.add_row(k, f"{v:.1f}")
     tt.add_row("total", f"{total_seconds:.1f}")
     console.print(tt)
-    console.print(f"data: landing {settings.landing_dir} | Iceberg warehouse {settings.warehouse} | "
-                  f"Postgres {settings.postgres_dir} | MLflow {settings.mlflow_tracking_uri}")
+    console.print(
+        f"data: landing {settings.landing_dir} | Iceberg warehouse {settings.warehouse} | "
+        f"Postgres {settings.postgres_dir} | MLflow {settings.mlflow_tracking_uri}"
+    )
 
 
 def _has(engine: Any, fqn: str) -> bool:

@@ -69,7 +69,9 @@ def forecast_plot(accuracy: pd.DataFrame, path: Path, lag: int = 0) -> Path:
     return path
 
 
-def log_forecast_run(settings: Settings, result: Any, tables: dict[str, pd.DataFrame], comp: Any, fc: Any) -> str | None:
+def log_forecast_run(
+    settings: Settings, result: Any, tables: dict[str, pd.DataFrame], comp: Any, fc: Any
+) -> str | None:
     """Log the forecast job: parameters, per-model holdout metrics, artifacts. Returns the MLflow run id.
 
     Tracking problems never fail the job (the tables are already published); they are logged as warnings.
@@ -87,19 +89,37 @@ def log_forecast_run(settings: Settings, result: Any, tables: dict[str, pd.DataF
 
 def _log_forecast_run(settings: Settings, result: Any, tables: dict[str, pd.DataFrame], comp: Any, fc: Any) -> str:
     mlflow = _mlflow(settings)
-    with mlflow.start_run(run_name=result.run_id, tags={"lakecast.run_id": result.run_id, "lakecast.job": "forecast"}) as run:
-        mlflow.log_params({
-            "models": ",".join(result.models), "n_origins": fc.n_origins, "horizon": fc.horizon,
-            "forward_horizon": fc.forward_horizon, "seed": fc.seed, "season_length": fc.season_length,
-            "ml_params": json.dumps(fc.ml_params, sort_keys=True), "origins": json.dumps(result.origins),
-            "holdout_timeframes": ",".join(result.holdout_timeframes),
-            **{f"competition.{k}": json.dumps(v) if isinstance(v, list | dict) else v
-               for k, v in comp.model_dump().items()},
-        })
+    with mlflow.start_run(
+        run_name=result.run_id, tags={"lakecast.run_id": result.run_id, "lakecast.job": "forecast"}
+    ) as run:
+        mlflow.log_params(
+            {
+                "models": ",".join(result.models),
+                "n_origins": fc.n_origins,
+                "horizon": fc.horizon,
+                "forward_horizon": fc.forward_horizon,
+                "seed": fc.seed,
+                "season_length": fc.season_length,
+                "ml_params": json.dumps(fc.ml_params, sort_keys=True),
+                "origins": json.dumps(result.origins),
+                "holdout_timeframes": ",".join(result.holdout_timeframes),
+                **{
+                    f"competition.{k}": json.dumps(v) if isinstance(v, list | dict) else v
+                    for k, v in comp.model_dump().items()
+                },
+            }
+        )
         metrics: dict[str, float] = {}
         for row in result.scores:
-            for key in ("accuracy_pct", "wape", "bias", "fva_vs_baseline", "fva_vs_external", "gap_to_ceiling",
-                        "champion_share"):
+            for key in (
+                "accuracy_pct",
+                "wape",
+                "bias",
+                "fva_vs_baseline",
+                "fva_vs_external",
+                "gap_to_ceiling",
+                "champion_share",
+            ):
                 value = row.get(key)
                 if value is not None and pd.notna(value):
                     metrics[_metric_key(f"{row['model_id']}.{key}")] = float(value)
@@ -113,7 +133,8 @@ def _log_forecast_run(settings: Settings, result: Any, tables: dict[str, pd.Data
             tables["model_scores"].to_csv(out / "model_scores.csv", index=False)
             clusters.to_csv(out / "cluster_profiles.csv", index=False)
             tables["champion_selection"]["champion_model_id"].value_counts().rename_axis("model_id").rename(
-                "dfus").to_csv(out / "champion_share.csv")
+                "dfus"
+            ).to_csv(out / "champion_share.csv")
             forecast_plot(tables["fact_forecast_accuracy"], out / "forecast_vs_actual_lag0.png", lag=0)
             mlflow.log_artifacts(str(out))
         return run.info.run_id

@@ -46,8 +46,9 @@ def build(spark: SparkSession, settings: Settings) -> dict[str, DataFrame]:
         "fact_external_forecast_monthly": gt.fact_external_forecast(silver["external_forecast"], dfu),
         "agg_loc_week": gt.weekly(sales, ["location_id"]),
         "agg_loc_item_week": gt.weekly(sales, ["location_id", "item_id"]).drop("n_items"),
-        "agg_loc_customer_week": gt.weekly(sales.where("customer_id IS NOT NULL"), ["location_id", "customer_id"])
-        .drop("n_items"),
+        "agg_loc_customer_week": gt.weekly(sales.where("customer_id IS NOT NULL"), ["location_id", "customer_id"]).drop(
+            "n_items"
+        ),
     }
 
 
@@ -57,7 +58,9 @@ def _current_clusters(spark: SparkSession, settings: Settings) -> DataFrame | No
     return spark.table(name) if spark.catalog.tableExists(name) else None
 
 
-def evaluate(spark: SparkSession, settings: Settings, tables: dict[str, DataFrame]) -> tuple[list[gates.GateOutcome], dict[str, int]]:
+def evaluate(
+    spark: SparkSession, settings: Settings, tables: dict[str, DataFrame]
+) -> tuple[list[gates.GateOutcome], dict[str, int]]:
     outcomes: list[gates.GateOutcome] = []
     counts: dict[str, int] = {}
     for name, df in tables.items():
@@ -82,8 +85,12 @@ def run(spark: SparkSession, settings: Settings, progress=None) -> GoldResult:
         progress("gold", "built")
     outcomes, counts = evaluate(spark, settings, tables)
     checked_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    io.append(spark, settings, GATE_RESULTS,
-              spark.createDataFrame(gates.result_rows(run_id, outcomes, checked_at), io.spark_schema(GATE_RESULTS)))
+    io.append(
+        spark,
+        settings,
+        GATE_RESULTS,
+        spark.createDataFrame(gates.result_rows(run_id, outcomes, checked_at), io.spark_schema(GATE_RESULTS)),
+    )
     result = GoldResult(run_id=run_id, published=False, rows=counts, gates=outcomes)
     failed = [g for g in outcomes if not g.passed]
     if failed:

@@ -63,8 +63,9 @@ def fact_sales_monthly(sales: DataFrame) -> DataFrame:
         .fillna({"qty": 0.0, "revenue": 0.0, "n_lines": 0, "promo_qty": 0.0})
         .withColumn("avg_price", F.when(F.col("qty") > 0, F.col("revenue") / F.col("qty")))
         .withColumn("dfu_id", dfu_id())
-        .select("dfu_id", "item_id", "location_id", "month_start", "qty", "revenue", "n_lines", "promo_qty",
-                "avg_price")
+        .select(
+            "dfu_id", "item_id", "location_id", "month_start", "qty", "revenue", "n_lines", "promo_qty", "avg_price"
+        )
     )
 
 
@@ -84,8 +85,11 @@ def abc_xyz(monthly: DataFrame) -> DataFrame:
     return stats.select(
         "dfu_id",
         F.col("qty_12m"),
-        F.when(F.col("qty_12m") <= 0, "C").when(F.col("_before") < 0.80, "A")
-        .when(F.col("_before") < 0.95, "B").otherwise("C").alias("abc_class"),
+        F.when(F.col("qty_12m") <= 0, "C")
+        .when(F.col("_before") < 0.80, "A")
+        .when(F.col("_before") < 0.95, "B")
+        .otherwise("C")
+        .alias("abc_class"),
         F.when(cv.isNull(), "Z").when(cv < 0.5, "X").when(cv < 1.0, "Y").otherwise("Z").alias("xyz_class"),
     )
 
@@ -99,7 +103,9 @@ def dim_dfu(monthly: DataFrame, items: DataFrame, locations: DataFrame, clusters
     )
     cur_items = items.where("is_current").select("item_id", "category", "brand", "supplier", "lead_time_days")
     cur_locs = locations.where("is_current").select("location_id", "region")
-    lag = F.least(F.greatest(F.ceil(F.coalesce(F.col("lead_time_days"), F.lit(0)) / 30.0) - 1, F.lit(0)), F.lit(MAX_LAG))
+    lag = F.least(
+        F.greatest(F.ceil(F.coalesce(F.col("lead_time_days"), F.lit(0)) / 30.0) - 1, F.lit(0)), F.lit(MAX_LAG)
+    )
     out = (
         span.join(abc_xyz(monthly), "dfu_id", "left")
         .join(cur_items, "item_id", "left")
@@ -111,7 +117,9 @@ def dim_dfu(monthly: DataFrame, items: DataFrame, locations: DataFrame, clusters
     if clusters is not None:
         out = out.join(clusters.select("dfu_id", "cluster_id", "cluster_label"), "dfu_id", "left")
     else:
-        out = out.withColumn("cluster_id", F.lit(None).cast("long")).withColumn("cluster_label", F.lit(None).cast("string"))
+        out = out.withColumn("cluster_id", F.lit(None).cast("long")).withColumn(
+            "cluster_label", F.lit(None).cast("string")
+        )
     return out
 
 

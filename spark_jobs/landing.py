@@ -63,8 +63,7 @@ def list_batches(source_dir: Path) -> dict[str, list[Path]]:
         return batches
     for batch_dir in sorted(p for p in source_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
         files = sorted(
-            p for p in batch_dir.iterdir()
-            if (p.is_file() or p.is_dir()) and not p.name.startswith((".", "_"))
+            p for p in batch_dir.iterdir() if (p.is_file() or p.is_dir()) and not p.name.startswith((".", "_"))
         )
         batches[batch_dir.name] = files
     return batches
@@ -121,10 +120,13 @@ def plan_file(source: LandingSource, batch_id: str, path: Path, staging_dir: Pat
     """Inspect one file and decide accept/reject, encoding, delimiter and header."""
     if path.is_dir():
         inside = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
-        plan = FilePlan(source.name, batch_id, path, hashlib.sha256("\n".join(inside).encode()).hexdigest(),
-                        "directory")
-        plan.rejected = (f"subdirectory inside a batch is not read (holds {len(inside)} files: "
-                         f"{inside[:5]}); put data files directly in the batch directory")
+        plan = FilePlan(
+            source.name, batch_id, path, hashlib.sha256("\n".join(inside).encode()).hexdigest(), "directory"
+        )
+        plan.rejected = (
+            f"subdirectory inside a batch is not read (holds {len(inside)} files: "
+            f"{inside[:5]}); put data files directly in the batch directory"
+        )
         return plan
     fmt = DATA_SUFFIXES.get(path.suffix.lower())
     plan = FilePlan(source.name, batch_id, path, sha256_of(path), fmt or "unknown")
@@ -151,8 +153,7 @@ def plan_file(source: LandingSource, batch_id: str, path: Path, staging_dir: Pat
     missing = [c for c in source.required if c not in header]
     if missing:
         plan.rejected = (
-            f"header lacks required columns {missing}; found {list(header)} "
-            f"(expected {list(source.columns)})"
+            f"header lacks required columns {missing}; found {list(header)} (expected {list(source.columns)})"
         )
         return plan
     if len(set(header)) != len(header):
@@ -165,7 +166,10 @@ def plan_file(source: LandingSource, batch_id: str, path: Path, staging_dir: Pat
         plan.notes.append(f"transcoded from {encoding} to utf-8")
         staged = staging_dir / source.name / batch_id / (path.name + ".utf8.csv")
         staged.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("r", encoding=encoding, newline="") as src, staged.open("w", encoding="utf-8", newline="") as dst:
+        with (
+            path.open("r", encoding=encoding, newline="") as src,
+            staged.open("w", encoding="utf-8", newline="") as dst,
+        ):
             for chunk in iter(lambda: src.read(1 << 20), ""):
                 dst.write(chunk)
         plan.read_path = staged
@@ -204,8 +208,9 @@ def _plan_parquet(source: LandingSource, plan: FilePlan) -> FilePlan:
     if missing:
         plan.rejected = f"parquet schema lacks required columns {missing}; found {list(header)}"
     elif unreadable:
-        plan.rejected = (f"parquet columns of a type Spark cannot read: {unreadable} "
-                         "(write timestamps in ms/us, dates as date32)")
+        plan.rejected = (
+            f"parquet columns of a type Spark cannot read: {unreadable} (write timestamps in ms/us, dates as date32)"
+        )
     else:
         extra = [c for c in header if c not in source.columns]
         if extra:

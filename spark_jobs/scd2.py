@@ -10,7 +10,9 @@ from pyspark.sql import functions as F
 from contracts.silver import OPEN_END
 
 
-def scd2_from_snapshots(df: DataFrame, key: str, attributes: Sequence[str], effective_col: str = "effective_date") -> DataFrame:
+def scd2_from_snapshots(
+    df: DataFrame, key: str, attributes: Sequence[str], effective_col: str = "effective_date"
+) -> DataFrame:
     """Return one row per key per period of unchanged attributes.
 
     Input: typed snapshot rows (key, attributes..., effective_col), at most one per key and date. A row opens

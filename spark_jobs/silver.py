@@ -49,12 +49,16 @@ class MasterConfig:
 
 
 MASTERS = (
-    MasterConfig("item_master", "item", "item_id",
-                 ("item_name", "brand", "category", "subcategory", "supplier", "uom"),
-                 date_attrs=("launch_date", "discontinue_date"), double_attrs=("unit_cost",),
-                 int_attrs=("lead_time_days",)),
-    MasterConfig("location_master", "location", "location_id",
-                 ("location_name", "location_type", "region", "country")),
+    MasterConfig(
+        "item_master",
+        "item",
+        "item_id",
+        ("item_name", "brand", "category", "subcategory", "supplier", "uom"),
+        date_attrs=("launch_date", "discontinue_date"),
+        double_attrs=("unit_cost",),
+        int_attrs=("lead_time_days",),
+    ),
+    MasterConfig("location_master", "location", "location_id", ("location_name", "location_type", "region", "country")),
     MasterConfig("customer_master", "customer", "customer_id", ("customer_name", "segment", "region")),
 )
 
@@ -85,8 +89,9 @@ def validate_master(bronze: DataFrame, cfg: MasterConfig) -> DataFrame:
         typed = typed.withColumn(f"_t_{c}", parse_int(c))
         rules.append(value_rule("non_numeric", c, F.col(f"_t_{c}"), "a whole number", optional=True))
     flagged = apply_rules(typed, rules)
-    return flag_duplicates(flagged, [cfg.key, "_effective"], "duplicate_key", LINEAGE_ORDER,
-                           f"{cfg.key} with the same effective_date")
+    return flag_duplicates(
+        flagged, [cfg.key, "_effective"], "duplicate_key", LINEAGE_ORDER, f"{cfg.key} with the same effective_date"
+    )
 
 
 def build_master(valid: DataFrame, cfg: MasterConfig) -> DataFrame:
@@ -141,7 +146,9 @@ def sales_rows(flagged: DataFrame) -> DataFrame:
         F.col("_t_qty").alias("qty"),
         F.col("_t_unit_price").alias("unit_price"),
         F.coalesce(F.col("_t_promo").isin("1", "true", "1.0"), F.lit(False)).alias("promo_flag"),
-        "_batch_id", "_source_file", "_row_number",
+        "_batch_id",
+        "_source_file",
+        "_row_number",
     )
 
 
@@ -167,8 +174,14 @@ def validate_external(bronze: DataFrame, items: DataFrame, locations: DataFrame)
         value_rule("bad_month", "target_month", F.col("_t_target"), "a yyyy-MM month"),
         value_rule("non_numeric", "lag", F.col("_t_lag"), "a whole number"),
         value_rule("non_numeric_qty", "fcst_qty", F.col("_t_qty"), "a number"),
-        Rule("bad_lag", ~lag_ok, F.concat(F.lit("lag must be 0..4 with target_month = fcst_origin + lag + 1; got "),
-                                          F.concat_ws(" / ", "fcst_origin", "target_month", "lag"))),
+        Rule(
+            "bad_lag",
+            ~lag_ok,
+            F.concat(
+                F.lit("lag must be 0..4 with target_month = fcst_origin + lag + 1; got "),
+                F.concat_ws(" / ", "fcst_origin", "target_month", "lag"),
+            ),
+        ),
         Rule("negative_qty", F.col("_t_qty") < 0, F.concat(F.lit("`fcst_qty` is negative: "), F.col("fcst_qty"))),
         item_rule,
         loc_rule,
@@ -177,7 +190,8 @@ def validate_external(bronze: DataFrame, items: DataFrame, locations: DataFrame)
     # The latest delivery of a forecast wins; earlier copies are quarantined as superseded.
     return flag_duplicates(
         flagged.withColumn("_k_item", F.trim("item_id")).withColumn("_k_loc", F.trim("location_id")),
-        ["_k_item", "_k_loc", "_t_target", "_t_lag"], "duplicate_key",
+        ["_k_item", "_k_loc", "_t_target", "_t_lag"],
+        "duplicate_key",
         [F.desc(c) for c in LINEAGE_ORDER],
         "forecast (item|location|target|lag) superseded by a later delivery of",
     )
@@ -185,18 +199,26 @@ def validate_external(bronze: DataFrame, items: DataFrame, locations: DataFrame)
 
 def external_rows(flagged: DataFrame) -> DataFrame:
     return flagged.where(F.col("_rule").isNull()).select(
-        F.trim("item_id").alias("item_id"), F.trim("location_id").alias("location_id"),
-        F.col("_t_origin").alias("fcst_origin"), F.col("_t_target").alias("target_month"),
-        F.col("_t_lag").alias("lag"), F.col("_t_qty").alias("fcst_qty"), "_batch_id",
+        F.trim("item_id").alias("item_id"),
+        F.trim("location_id").alias("location_id"),
+        F.col("_t_origin").alias("fcst_origin"),
+        F.col("_t_target").alias("target_month"),
+        F.col("_t_lag").alias("lag"),
+        F.col("_t_qty").alias("fcst_qty"),
+        "_batch_id",
     )
 
 
 def reconciliation(flagged: DataFrame, source_table: str) -> DataFrame:
-    return flagged.groupBy(F.col("_batch_id").alias("batch_id")).agg(
-        F.count(F.lit(1)).alias("rows_landed"),
-        F.sum(F.when(F.col("_rule").isNull(), 1).otherwise(0)).alias("rows_accepted"),
-        F.sum(F.when(F.col("_rule").isNotNull(), 1).otherwise(0)).alias("rows_quarantined"),
-    ).withColumn("source_table", F.lit(source_table))
+    return (
+        flagged.groupBy(F.col("_batch_id").alias("batch_id"))
+        .agg(
+            F.count(F.lit(1)).alias("rows_landed"),
+            F.sum(F.when(F.col("_rule").isNull(), 1).otherwise(0)).alias("rows_accepted"),
+            F.sum(F.when(F.col("_rule").isNotNull(), 1).otherwise(0)).alias("rows_quarantined"),
+        )
+        .withColumn("source_table", F.lit(source_table))
+    )
 
 
 def run(spark: SparkSession, settings: Settings, progress=None) -> SilverResult:
@@ -215,15 +237,18 @@ def run(spark: SparkSession, settings: Settings, progress=None) -> SilverResult:
         if progress:
             progress("silver", cfg.silver)
 
-    sales = validate_sales(_bronze(spark, settings, "sales_lines"), masters["item"], masters["location"],
-                           masters["customer"]).persist()
+    sales = validate_sales(
+        _bronze(spark, settings, "sales_lines"), masters["item"], masters["location"], masters["customer"]
+    ).persist()
     io.overwrite(spark, settings, SILVER_TABLES["sales_lines"], sales_rows(sales))
     quarantines.append(quarantine_rows(sales, "bronze.sales_lines", SOURCES["sales_lines"].columns))
     recon.append(reconciliation(sales, "bronze.sales_lines"))
     if progress:
         progress("silver", "sales_lines")
 
-    ext = validate_external(_bronze(spark, settings, "external_forecast"), masters["item"], masters["location"]).persist()
+    ext = validate_external(
+        _bronze(spark, settings, "external_forecast"), masters["item"], masters["location"]
+    ).persist()
     io.overwrite(spark, settings, SILVER_TABLES["external_forecast"], external_rows(ext))
     quarantines.append(quarantine_rows(ext, "bronze.external_forecast", SOURCES["external_forecast"].columns))
     recon.append(reconciliation(ext, "bronze.external_forecast"))

@@ -39,8 +39,9 @@ def parse_date(col: str) -> Column:
 def parse_month(col: str) -> Column:
     """Month given as yyyy-MM (or yyyy-MM-01) -> first day of month, else null."""
     text = F.trim(F.col(col))
-    return F.when(text.rlike(r"^\d{4}-\d{2}(-01)?$"),
-                  F.to_date(F.concat(F.substring(text, 1, 7), F.lit("-01")), "yyyy-MM-dd"))
+    return F.when(
+        text.rlike(r"^\d{4}-\d{2}(-01)?$"), F.to_date(F.concat(F.substring(text, 1, 7), F.lit("-01")), "yyyy-MM-dd")
+    )
 
 
 def parse_double(col: str) -> Column:
@@ -75,7 +76,9 @@ def value_rule(name: str, col: str, parsed: Column, what: str, optional: bool = 
     return Rule(name, fails, F.concat(F.lit(f"`{col}` is not {what}: "), F.coalesce(F.col(col), F.lit("<null>"))))
 
 
-def unknown_key_rule(name: str, col: str, known: DataFrame, known_col: str, optional: bool = False) -> tuple[Rule, DataFrame]:
+def unknown_key_rule(
+    name: str, col: str, known: DataFrame, known_col: str, optional: bool = False
+) -> tuple[Rule, DataFrame]:
     """Return a rule flagging keys absent from ``known`` and the (broadcast) frame to left-join first."""
     flag = f"_known_{col}"
     keys = known.select(F.col(known_col).alias(f"_k_{col}")).distinct().withColumn(flag, F.lit(True))
@@ -102,7 +105,9 @@ def flag_duplicates(df: DataFrame, keys: Sequence[str], rule: str, order: Sequen
     dup = F.col("_rule").isNull() & (F.col("_dup_rank") > 1)
     key_text = F.concat_ws("|", *[F.coalesce(F.col(k).cast("string"), F.lit("")) for k in keys])
     return (
-        df.withColumn("_detail", F.when(dup, F.concat(F.lit(f"{what} seen earlier: "), key_text)).otherwise(F.col("_detail")))
+        df.withColumn(
+            "_detail", F.when(dup, F.concat(F.lit(f"{what} seen earlier: "), key_text)).otherwise(F.col("_detail"))
+        )
         .withColumn("_rule", F.when(dup, F.lit(rule)).otherwise(F.col("_rule")))
         .drop("_valid_group", "_dup_rank")
     )
