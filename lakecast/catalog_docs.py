@@ -18,13 +18,16 @@ def table_sql(fqn: str) -> str:
 
     spec = TABLES[fqn]
     producers = [j.name for j in JOBS.values() if fqn in j.produces]
+    updaters = [j.name for j in JOBS.values() if fqn in j.updates]
     head = [
         f"-- {fqn}",
         f"-- grain: {spec.grain}",
         f"-- primary key: {', '.join(spec.primary_key) or '(none)'}",
         f"-- partitioned by: {', '.join(spec.partition_by) or '(unpartitioned)'}",
         f"-- sorted by: {', '.join(spec.sort_by) or '(none)'}",
-        f"-- produced by job: {', '.join(producers) or '(none)'}; served: {'yes' if spec.served else 'no'}",
+        f"-- produced by job: {', '.join(producers) or '(none)'}"
+        + (f" (also written by: {', '.join(updaters)})" if updaters else "")
+        + f"; served: {'yes' if spec.served else 'no'}",
         f"-- contract: {spec.model.__module__}.{spec.model.__name__}",
     ]
     if spec.description:

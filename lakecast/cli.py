@@ -87,7 +87,8 @@ def list_jobs() -> None:
 
     table = Table("job", "description", "produces")
     for job in JOBS.values():
-        table.add_row(job.name, job.description, ", ".join(job.produces))
+        also = f" (also writes {', '.join(job.updates)})" if job.updates else ""
+        table.add_row(job.name, job.description, ", ".join(job.produces) + also)
     console.print(table)
 
 

@@ -13,6 +13,8 @@ class Job:
     module: str
     description: str
     produces: tuple[str, ...]
+    # tables the job also writes to without owning them (e.g. a column update, its rows in a shared log)
+    updates: tuple[str, ...] = ()
 
     def load(self) -> Callable[..., Any]:
         """Return the job's `run(spark, settings, progress=None)` callable (imported lazily)."""
@@ -37,8 +39,8 @@ JOBS: dict[str, Job] = {
         Job("forecast", "spark_jobs.forecast",
             "gold facts -> clusters, backtests A..J, champion selection, forward forecast",
             ("gold.fact_forecast", "gold.fact_forecast_accuracy", "gold.dfu_cluster", "gold.dfu_cluster_current",
-             "gold.cluster_profile", "gold.champion_selection", "gold.model_scores", "gold.dim_dfu",
-             "ops.gate_results")),
+             "gold.cluster_profile", "gold.champion_selection", "gold.model_scores"),
+            updates=("gold.dim_dfu", "ops.gate_results")),
     )
 }
 

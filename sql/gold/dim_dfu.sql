@@ -3,7 +3,7 @@
 -- primary key: dfu_id
 -- partitioned by: (unpartitioned)
 -- sorted by: dfu_id
--- produced by job: gold, forecast; served: yes
+-- produced by job: gold (also written by: forecast); served: yes
 -- contract: contracts.gold.DimDfu
 -- foreign key: item_id -> gold.dim_item.item_id
 -- foreign key: location_id -> gold.dim_location.location_id
