@@ -30,6 +30,7 @@ from api.routes import auth, health, overrides
 from api.routes.health import ReadinessCheck, postgres_check
 from api.services import ServiceError
 from api.services.auth import jwt_secret
+from api.ui import mount_ui
 from lakecast.appdb.db import open_pool
 from lakecast.appdb.migrate import app_role_conninfo, upgrade
 from lakecast.appdb.seed import seed_demo_users as _seed_demo_users
@@ -140,4 +141,5 @@ def create_app(
     _install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    mount_ui(app, s)  # last: the built UI (if any) never shadows an API route
     return app
