@@ -41,6 +41,10 @@ JOBS: dict[str, Job] = {
             ("gold.fact_forecast", "gold.fact_forecast_accuracy", "gold.dfu_cluster", "gold.dfu_cluster_current",
              "gold.cluster_profile", "gold.champion_selection", "gold.model_scores"),
             updates=("gold.dim_dfu", "ops.gate_results")),
+        # not in PIPELINE: reads approved overrides from the app database (must be running)
+        Job("final", "spark_jobs.final",
+            "approved overrides (app DB) + baseline champion -> gold.fact_forecast scenario final",
+            (), updates=("gold.fact_forecast", "ops.gate_results")),
     )
 }
 

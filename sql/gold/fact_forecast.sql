@@ -3,7 +3,7 @@
 -- primary key: scenario_id, dfu_id, model_id, fcst_origin, target_month
 -- partitioned by: scenario_id, years(target_month)
 -- sorted by: dfu_id, model_id, target_month, lag
--- produced by job: forecast; served: yes
+-- produced by job: forecast (also written by: final); served: yes
 -- contract: contracts.forecast.FactForecast
 -- foreign key: dfu_id -> gold.dim_dfu.dfu_id
 CREATE TABLE IF NOT EXISTS lakecast.gold.fact_forecast (

@@ -3,7 +3,7 @@
 -- primary key: run_id, table_name, gate, column_name
 -- partitioned by: (unpartitioned)
 -- sorted by: (none)
--- produced by job: gold (also written by: forecast); served: no
+-- produced by job: gold (also written by: forecast, final); served: no
 -- contract: contracts.gold.GateResult
 CREATE TABLE IF NOT EXISTS lakecast.ops.gate_results (
   `run_id` string NOT NULL COMMENT 'Pipeline run that evaluated the gate',
