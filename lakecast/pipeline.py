@@ -184,7 +184,8 @@ def run_demo(settings: Settings, scale: str, seed: int, regenerate: bool, consol
     else:
         console.print(f"[green]✓[/] landing data present ({manifest_file}); use --regenerate to rebuild")
     gen_seconds = time.perf_counter() - t0
-    report = run_jobs(settings, list(PIPELINE), console)
+    # the app database runs (started above), so the final scenario (approved overrides) is built too
+    report = run_jobs(settings, [*PIPELINE, "final"], console)
     report.timings = {"generate": gen_seconds, **report.timings}
     print_summary(settings, report, console, time.perf_counter() - started)
     return report
