@@ -14,6 +14,7 @@ from pathlib import Path
 import pyspark
 import pytest
 
+from contracts.forecast import FORECAST_TABLES
 from contracts.gold import GOLD_TABLES
 from contracts.silver import SILVER_TABLES
 from lakecast.runtime.spark import build_py_files, submit_command
@@ -77,19 +78,26 @@ def test_spark_submit_builds_the_same_tables(spark, pipeline, standalone_cluster
                          spark={"driver_memory": "1g", "shuffle_partitions": 2,
                                 "extra_conf": {"spark.executor.memory": "1g", "spark.cores.max": "2"}})
     shutil.copytree(local.landing_dir, submitted.landing_dir)
-    argv = submit_command(submitted, master, ["bronze", "silver", "gold"], build_py_files(tmp_path))
+    argv = submit_command(submitted, master, ["bronze", "silver", "gold", "forecast"], build_py_files(tmp_path))
     run_env = {**env, "LAKECAST_DATA_DIR": str(submitted.data_path), "LAKECAST_CATALOG__NAME": "submitted",
-               "LAKECAST_CONF_DIR": str(Path(__file__).resolve().parents[2] / "conf")}
+               "LAKECAST_CONF_DIR": str(Path(__file__).resolve().parents[2] / "conf"),
+               # the forecast settings of the local session pipeline (tests/conftest.py)
+               "LAKECAST_FORECAST__ML_PARAMS": '{"rounds": 20}', "LAKECAST_FORECAST__STAT_BUCKETS": "2",
+               "LAKECAST_MLFLOW__ENABLED": "false"}
     done = subprocess.run(argv, env=run_env, capture_output=True, text=True, timeout=900)
     (logs / "submit.log").write_text(done.stdout + done.stderr)
     assert done.returncode == 0, done.stderr[-4000:]
     assert "[lakecast] job gold done" in done.stdout
+    assert "[lakecast] job forecast done" in done.stdout
     assert "app-" in (logs / "master.log").read_text() or "Registering app" in (logs / "master.log").read_text()
 
     from lakecast.runtime.spark import get_spark
 
     get_spark(submitted)  # registers the `submitted` catalog on this session
-    for spec in [*SILVER_TABLES.values(), *GOLD_TABLES.values()]:
-        ours = spark.table(f"{local.catalog.name}.{spec.fqn}").collect()
-        theirs = spark.table(f"submitted.{spec.fqn}").collect()
-        assert _norm(theirs) == _norm(ours), spec.fqn
+    for spec in [*SILVER_TABLES.values(), *GOLD_TABLES.values(), *FORECAST_TABLES.values()]:
+        # run_id is lineage (new per run); everything else, backtests and forecasts included, must be equal
+        ours = spark.table(f"{local.catalog.name}.{spec.fqn}")
+        theirs = spark.table(f"submitted.{spec.fqn}")
+        if "run_id" in ours.columns:
+            ours, theirs = ours.drop("run_id"), theirs.drop("run_id")
+        assert _norm(theirs.collect()) == _norm(ours.collect()), spec.fqn
