@@ -1,0 +1,1 @@
+export { OverridesPage as default } from "./OverridesPage";
