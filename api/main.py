@@ -26,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 
+from api.metrics import install_metrics
 from api.routes import auth, health, overrides
 from api.routes.health import ReadinessCheck, postgres_check
 from api.services import ServiceError
@@ -141,5 +142,6 @@ def create_app(
     _install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_metrics(app)  # request counts/latencies per route, engine query times, GET /metrics
     mount_ui(app, s)  # last: the built UI (if any) never shadows an API route
     return app
