@@ -1,0 +1,330 @@
+"""Question text -> Intent, by rules (deterministic, no model): time expression first, then the longest known
+phrases left to right (metrics, dimensions, values from the data, models, keywords), then a few readings
+("by X" groups, "top 5" orders, "lag 1" filters, "theta vs lgbm" compares).
+
+Words it does not know are matched against everything it does know (difflib): a close match to a single
+word is corrected and reported; an unknown id (e.g. ``I000999``) stops the parse with "did you mean".
+Retrieval hints (nearest example questions) fill a missing metric; a follow-up question ("and by region?")
+starts from the previous turn's intent.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from lakecast.chat.intent import Intent
+from lakecast.chat.semantic import DIMENSIONS, METRICS, dimension_words, metric_words
+from lakecast.chat.timeexpr import find_time
+from lakecast.chat.vocab import Vocabulary, normalize
+
+MAX_NGRAM = 7
+DEFAULT_TOP_N = 10
+#: similarity above which a nearest example overrides a vague metric word
+STRONG_HINT = 0.5
+
+#: metric words that only count when no more specific metric is named ("how accurate was the forecast")
+WEAK_METRIC_WORDS = frozenset({"forecast", "forecasts", "forecasted", "sales", "demand", "plan", "expected",
+                               "projected", "predicted", "prediction", "predictions", "sell", "sells", "selling",
+                               "sold", "error", "volume", "quantity", "qty", "units", "perform", "performance",
+                               "performed", "performing", "how well", "how good"})
+
+KEYWORDS: dict[str, str] = {
+    **{w: "by" for w in ("by", "per", "each", "every", "across", "for each", "for every", "broken down by",
+                         "split by", "grouped by", "group by", "breakdown by", "by each")},
+    **{w: "top" for w in ("top", "highest", "most", "largest", "biggest", "greatest", "max", "maximum",
+                          "higher", "more", "leading")},
+    **{w: "bottom" for w in ("bottom", "lowest", "least", "smallest", "fewest", "min", "minimum", "lower",
+                             "less", "weakest")},
+    **{w: "best" for w in ("best", "strongest")},
+    **{w: "worst" for w in ("worst", "poorest", "problem", "problematic")},
+    **{w: "vs" for w in ("vs", "versus", "compare", "compared", "comparison", "against", "v")},
+    **{w: "which" for w in ("which", "what", "who")},
+    **{w: "exec_lag" for w in ("execution lag", "execution lags", "exec lag", "at execution lag")},
+    **{w: "followup" for w in ("and", "also", "what about", "how about", "same", "same for", "now", "instead",
+                               "only", "just", "then", "ok", "and also")},
+    "final forecast": "scenario:final", "final": "scenario:final", "baseline forecast": "scenario:baseline",
+    "baseline": "scenario:baseline", "statistical forecast": "scenario:baseline",
+}
+FOLLOWUP_STARTS = ("and", "also", "what about", "how about", "same", "now", "instead", "only", "just", "then",
+                   "ok", "what if", "break it down", "split it", "show it", "but")
+
+STOPWORDS = frozenset("""
+a an the of for in on at to from with without into over under about as is are was were be been being am do does
+did done doing have has had having i me my we our us you your it its this that these those there here their them
+they he she his her show me give list tell get got display see find return report please can could would should
+will shall may might must how much many what which who whom whose when where why total overall all any some
+value values number numbers figure figures level levels data table result results chart graph plot versus
+than then so far up down out off only just also and or but not no yes too very more most less least per
+each every across by s let lets like want need know look looking again same did do our ours overall sum
+summary rank ranked ranking sorted sort order ordered view breakdown broken split grouped group was were
+during period time range window months month weeks week years year quarter quarters q latest recent recently
+current currently today now ago last next past previous since between through until till thru been being
+percent percentage pct pp rate ratio score scores metric metrics kpi kpis measure measures
+""".split())
+
+_ID_LIKE = re.compile(r"^[a-z]{1,3}\d{3,}$|\|")
+
+
+@dataclass
+class Token:
+    kind: str  # metric | dim | value | model | kw | num | word
+    value: str
+    phrase: str
+    extra: str = ""  # value: its dimension; metric: "weak" when a weak word
+
+
+@dataclass
+class ParseResult:
+    intent: Intent
+    tokens: list[Token] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    did_you_mean: list[str] = field(default_factory=list)
+    corrections: dict[str, str] = field(default_factory=dict)
+    problem: str | None = None  # why the question cannot be answered as asked
+    followup: bool = False
+    used_hint: str | None = None  # the example question whose metric was borrowed
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A nearest example question (from retrieval) and what it asks for."""
+
+    question: str
+    metric: str | None
+    similarity: float
+
+
+class Parser:
+    """Rule-based parser over a fixed vocabulary (the semantic layer + words read from the data)."""
+
+    def __init__(self, vocab: Vocabulary, *, min_hint_similarity: float = 0.30):
+        self.vocab = vocab
+        self.min_hint_similarity = min_hint_similarity
+        self.phrases: dict[str, Token] = {}
+        # priority: later assignments do not overwrite earlier ones
+        for dim, table in vocab.values.items():
+            for phrase, value in table.items():
+                self.phrases.setdefault(phrase, Token("value", value, phrase, dim))
+        for phrase, mid in vocab.models.items():
+            self.phrases.setdefault(phrase, Token("model", mid, phrase))
+        for phrase, kw in KEYWORDS.items():
+            if " " in phrase:  # multi-word keywords beat single metric/dimension words
+                self.phrases.setdefault(normalize(phrase), Token("kw", kw, phrase))
+        for phrase, name in metric_words().items():
+            weak = "weak" if phrase in WEAK_METRIC_WORDS else ""
+            self.phrases.setdefault(normalize(phrase), Token("metric", name, phrase, weak))
+        for phrase, name in dimension_words().items():
+            self.phrases.setdefault(normalize(phrase), Token("dim", name, phrase))
+        for phrase, kw in KEYWORDS.items():
+            self.phrases.setdefault(normalize(phrase), Token("kw", kw, phrase))
+        self._known_words = {w for p in self.phrases for w in p.split()}
+        self._single_words = sorted(self._known_words - STOPWORDS)
+
+    # ------------------------------------------------------------------------------------------ tokenising
+    def tokenize(self, words: list[str]) -> list[Token]:
+        """Greedy longest-phrase match, left to right."""
+        out: list[Token] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(MAX_NGRAM, len(words) - i), 0, -1):
+                phrase = " ".join(words[i:i + n])
+                tok = self.phrases.get(phrase)
+                if tok is not None:
+                    out.append(tok)
+                    i += n
+                    break
+            else:
+                w = words[i]
+                out.append(Token("num", w, w) if w.isdigit() else Token("word", w, w))
+                i += 1
+        return out
+
+    def _suggest(self, word: str) -> list[str]:
+        if _ID_LIKE.search(word):
+            ids = [p for p in self.phrases if _ID_LIKE.search(p) and p[:1] == word[:1]]
+            return [self.phrases[p].value for p in difflib.get_close_matches(word, ids, n=3, cutoff=0.6)]
+        return difflib.get_close_matches(word, self._single_words, n=3, cutoff=0.75)
+
+    def _correct(self, words: list[str], result: ParseResult) -> list[str]:
+        """Replace close misspellings of known single words; collect suggestions for the rest."""
+        fixed = []
+        for w in words:
+            if w in STOPWORDS or w.isdigit() or w in self._known_words:
+                fixed.append(w)
+                continue
+            cands = self._suggest(w)
+            if _ID_LIKE.search(w):
+                result.unknown.append(w)
+                result.did_you_mean.extend(c for c in cands if c not in result.did_you_mean)
+                fixed.append(w)
+                continue
+            best = cands[0] if cands else None
+            if best and len(w) >= 4 and difflib.SequenceMatcher(None, w, best).ratio() >= 0.8:
+                result.corrections[w] = best
+                fixed.append(best)
+            else:
+                if len(w) >= 3:
+                    result.unknown.append(w)
+                    result.did_you_mean.extend(c for c in cands if c not in result.did_you_mean)
+                fixed.append(w)
+        return fixed
+
+    # -------------------------------------------------------------------------------------------- parsing
+    def parse(self, question: str, previous: Intent | None = None, hints: Sequence[Hint] = ()) -> ParseResult:
+        lowered = question.lower().strip()
+        intent = Intent()
+        result = ParseResult(intent)
+        try:
+            intent.time, span = find_time(lowered, self.vocab.anchor)
+        except ValueError as exc:
+            result.problem = f"I could not read the time in your question: {exc}"
+            return result
+        if span:
+            lowered = lowered[:span[0]] + " " + lowered[span[1]:]
+        words = self._correct(normalize(lowered).split(), result)
+        tokens = self.tokenize(words)
+        result.tokens = tokens
+        self._read(tokens, intent)
+        ids = [w for w in result.unknown if _ID_LIKE.search(w)]
+        if ids:
+            known = ", ".join(result.did_you_mean) or "none close"
+            result.problem = f"I do not know {', '.join(ids)}. Did you mean: {known}?"
+            return result
+        text = normalize(question)
+        result.followup = previous is not None and (_starts_with(text, FOLLOWUP_STARTS) or not intent.metrics)
+        if result.followup and previous is not None:
+            merge_followup(previous, intent, also=_starts_with(text, ("also", "and also")))
+        if _has_signal(tokens, intent):
+            if not intent.metrics:
+                self._fill_metric_from_hints(intent, hints, result)
+            elif all(t.extra == "weak" for t in tokens if t.kind == "metric") and not result.followup:
+                self._resolve_weak_metric(intent, hints, result)
+        return result
+
+    def _resolve_weak_metric(self, intent: Intent, hints: Sequence[Hint], result: ParseResult) -> None:
+        """Only vague metric words ("forecast", "sales"): a close example question decides what is meant."""
+        top = hints[0] if hints else None
+        if (top is not None and top.metric in METRICS and top.metric not in intent.metrics
+                and top.similarity >= max(self.min_hint_similarity, STRONG_HINT) and METRICS[top.metric].sql):
+            intent.metrics = [top.metric]
+            result.used_hint = top.question
+            intent.notes.append(f"read as {METRICS[top.metric].label} (closest known question: \"{top.question}\")")
+
+    def _fill_metric_from_hints(self, intent: Intent, hints: Sequence[Hint], result: ParseResult) -> None:
+        usable = [h for h in hints if h.metric in METRICS and h.similarity >= self.min_hint_similarity]
+        if usable:
+            hint = usable[0]
+            intent.metrics = [hint.metric]  # type: ignore[list-item]
+            result.used_hint = hint.question
+            intent.notes.append(f"assumed {METRICS[hint.metric].label} (closest known question: "  # type: ignore[index]
+                                f"\"{hint.question}\")")
+        elif intent.models:
+            intent.metrics = ["accuracy_pct"]
+            intent.notes.append("assumed accuracy % (a question about models)")
+
+    def _read(self, tokens: list[Token], intent: Intent) -> None:
+        """Interpret the token sequence into ``intent`` (metrics, groups, filters, order, models, lags)."""
+        strong: list[str] = []
+        weak: list[str] = []
+        singular_which = False
+        for i, tok in enumerate(tokens):
+            prev = tokens[i - 1] if i > 0 else None
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            if tok.kind == "metric":
+                (weak if tok.extra == "weak" else strong).append(tok.value)
+            elif tok.kind == "model":
+                if tok.value not in intent.models:
+                    intent.models.append(tok.value)
+            elif tok.kind == "value":
+                values = intent.filters.setdefault(tok.extra, [])
+                if tok.value not in values:
+                    values.append(tok.value)
+            elif tok.kind == "dim":
+                self._read_dim(tokens, i, intent)
+                if prev is not None and prev.kind == "kw" and prev.value == "which" and not tok.phrase.endswith("s"):
+                    singular_which = True
+            elif tok.kind == "kw" and tok.value.startswith("scenario:"):
+                intent.scenario = tok.value.split(":", 1)[1]
+                weak.append("forecast_qty")
+            elif tok.kind == "kw":
+                self._read_keyword(tok, prev, nxt, intent)
+        metrics = strong or weak
+        intent.metrics = list(dict.fromkeys(metrics))
+        future = intent.time is not None and intent.time.start > self.vocab.anchor
+        if future and intent.metrics and set(intent.metrics) <= {"actual_qty", "revenue"}:
+            intent.metrics = ["forecast_qty"]  # "what will we sell next quarter": only forecasts exist there
+            intent.notes.append("future months: answered with the forecast")
+        if intent.order and intent.top_n is None and intent.group_by:
+            intent.top_n = 1 if singular_which else DEFAULT_TOP_N
+        if len(intent.models) > 1 and "model" not in intent.group_by:
+            intent.group_by.append("model")
+
+    @staticmethod
+    def _read_dim(tokens: list[Token], i: int, intent: Intent) -> None:
+        tok = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if tok.value == "lag":
+            j = i + 1
+            lags = []
+            while j < len(tokens) and (tokens[j].kind == "num" or tokens[j].phrase in ("and", "or")):
+                if tokens[j].kind == "num":
+                    lags.append(int(tokens[j].value))
+                j += 1
+            if lags:
+                intent.lags = sorted(set(intent.lags) | set(lags))
+                return
+        if nxt is not None and nxt.kind == "value" and nxt.extra == tok.value:
+            return  # "region DE-North": a filter, not a grouping
+        if tok.value not in intent.group_by:
+            intent.group_by.append(tok.value)
+
+    @staticmethod
+    def _read_keyword(tok: Token, prev: Token | None, nxt: Token | None, intent: Intent) -> None:
+        if tok.value in ("top", "bottom", "best", "worst"):
+            intent.order = tok.value  # type: ignore[assignment]
+            for near in (nxt, prev):
+                if near is not None and near.kind == "num" and 0 < int(near.value) <= 1000:
+                    intent.top_n = int(near.value)
+                    break
+        elif tok.value == "exec_lag":
+            intent.execution_lag = True
+
+
+def _has_signal(tokens: Sequence[Token], intent: Intent) -> bool:
+    """True if the question names anything from the domain (else retrieval must not invent a metric)."""
+    domain = any(t.kind in ("metric", "dim", "value", "model") for t in tokens)
+    keyword = any(t.kind == "kw" and t.value in ("top", "bottom", "best", "worst", "exec_lag") for t in tokens)
+    return domain or keyword or intent.time is not None or bool(intent.lags)
+
+
+def _starts_with(text: str, phrases: Sequence[str]) -> bool:
+    return any(text == p or text.startswith(p + " ") for p in phrases)
+
+
+def merge_followup(previous: Intent, new: Intent, *, also: bool = False) -> None:
+    """Fill ``new`` from the previous turn: what the follow-up does not say is kept, what it says replaces."""
+    new.metrics = new.metrics or list(previous.metrics)
+    if new.group_by:
+        new.group_by = list(dict.fromkeys(previous.group_by + new.group_by)) if also else new.group_by
+    else:
+        new.group_by = list(previous.group_by)
+    merged = {k: list(v) for k, v in previous.filters.items()}
+    merged.update(new.filters)
+    new.filters = merged
+    new.time = new.time or previous.time
+    new.models = new.models or list(previous.models)
+    if len(new.models) > 1 and "model" not in new.group_by:
+        new.group_by.append("model")
+    new.lags = new.lags or list(previous.lags)
+    new.execution_lag = new.execution_lag or previous.execution_lag
+    new.scenario = new.scenario or previous.scenario
+    if new.order is None:
+        new.order, new.top_n = previous.order, previous.top_n
+
+
+def describe_dimensions() -> str:
+    """Return a short list of the dimensions (for help messages)."""
+    return ", ".join(d.name for d in DIMENSIONS.values())
