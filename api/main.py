@@ -26,8 +26,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 
+from api.engine import engine_check
 from api.metrics import install_metrics
-from api.routes import auth, health, overrides
+from api.routes import analytics, auth, clusters, competition, health, metadata, ops, overrides
 from api.routes.health import ReadinessCheck, postgres_check
 from api.services import ServiceError
 from api.services.auth import jwt_secret
@@ -45,6 +46,11 @@ ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     auth.router,
     overrides.router,
+    metadata.router,
+    analytics.router,
+    competition.router,
+    clusters.router,
+    ops.router,
 )
 
 
@@ -136,7 +142,8 @@ def create_app(
     )
     app.state.settings = s
     app.state.pool = None
-    app.state.readiness_checks = [ReadinessCheck("postgres", postgres_check)]
+    app.state.readiness_checks = [
+        ReadinessCheck("postgres", postgres_check), ReadinessCheck("engine", engine_check)]
     # Routes take settings via SettingsDep (= Depends(get_settings)): make that this app's settings.
     app.dependency_overrides[get_settings] = lambda: s
     _install_error_handlers(app)

@@ -1,0 +1,1 @@
+"""API request/response models that are not shared contracts (those live in ``contracts/``)."""

@@ -1,0 +1,286 @@
+"""The model competition: its stored config (app DB), a what-if re-run on the published backtests, the summary.
+
+* Config: table ``competition_configs`` in the app database (migration 0002; one row per saved version, the
+  newest is active; the forecast job reads it with ``lakecast.forecast.competition_store``). Without a stored
+  version the config in ``conf/`` (``settings.forecast.competition``) applies. A PUT is validated against
+  ``CompetitionSettings`` and the model registry (``lakecast.forecast.models.MODELS``) and audited.
+* Run: the champions are recomputed from the stored backtest rows (``gold.fact_forecast_accuracy``) with
+  ``lakecast.forecast.champion.run_competition``, exactly as the forecast job does (per execution-lag group of
+  DFUs, combo added, legacy forecast for FVA). Nothing is written: the job publishes on its next run.
+* Summary: ``gold.model_scores`` (holdout scores, FVA, gap to ceiling) and the champion share of
+  ``gold.champion_selection``.
+
+``lakecast.forecast`` imports statsforecast, scikit-learn and the boosting libraries (seconds to import), so
+it is imported inside the functions that need it, never when the API starts.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from psycopg.types.json import Jsonb
+
+from api.engine import ServingEngine
+from api.schemas.analytics import (
+    ChampionShare,
+    CompetitionConfigOut,
+    CompetitionRunResult,
+    CompetitionSummary,
+    ModelScoreOut,
+)
+from api.services import Invalid
+from api.services.analytics.common import ACCURACY, DIM_DFU, known_models
+from contracts.app import UserPublic
+from lakecast.appdb.audit import write_audit
+from lakecast.appdb.db import Conn
+from lakecast.lag import MAX_LAG
+from lakecast.settings import CompetitionSettings, Settings
+
+CHAMPIONS = "gold.champion_selection"
+SCORES = "gold.model_scores"
+EXTERNAL = "gold.fact_external_forecast_monthly"
+#: model ids in the accuracy facts that are outputs of a competition, not competitors
+DERIVED_MODELS = ("champion", "ceiling", "external", "combo_mean")
+COMBO_ID = "combo_mean"
+
+
+# ---------------------------------------------------------------------------------------------- config
+AUDIT_ENTITY = "competition_config"
+_COLUMNS = "id, config, created_by, created_at"
+#: advisory lock key serialising saves (the app role may not LOCK TABLE)
+_SAVE_LOCK = 0x1A4EC0C0
+
+
+def _out(row: dict[str, Any]) -> CompetitionConfigOut:
+    return CompetitionConfigOut(config=CompetitionSettings.model_validate(row["config"]), source="stored",
+                                version=int(row["id"]), updated_by=row["created_by"], updated_at=row["created_at"])
+
+
+def _latest(conn: Conn) -> dict[str, Any] | None:
+    return conn.execute(f"SELECT {_COLUMNS} FROM competition_configs ORDER BY id DESC LIMIT 1").fetchone()
+
+
+def get_config(conn: Conn, settings: Settings) -> CompetitionConfigOut:
+    """The active config: the newest saved version, else ``settings.forecast.competition`` (conf/)."""
+    row = _latest(conn)
+    if row is None:
+        return CompetitionConfigOut(config=settings.forecast.competition, source="settings", version=None,
+                                    updated_by=None, updated_at=None)
+    return _out(row)
+
+
+def validate_config(config: CompetitionSettings, available: list[str] | None = None) -> CompetitionSettings:
+    """422 unless every model named is a registered model (and, with ``available``, one that was backtested)."""
+    from lakecast.forecast.models import MODELS
+
+    problems: list[str] = []
+    if isinstance(config.lag, int) and not 0 <= config.lag <= MAX_LAG:
+        problems.append(f"lag must be 0..{MAX_LAG}, 'execution_lag' or 'all', got {config.lag}")
+    named = {
+        "models": list(config.models or []),
+        "combo_members": list(config.combo_members or []),
+        "fallback_model": [config.fallback_model],
+        "baseline_model": [config.baseline_model],
+    }
+    if config.models is not None and not config.models:
+        problems.append("models must not be empty (null = every model the job ran)")
+    if config.combo_members is not None and len(config.combo_members) < 2:
+        problems.append("combo_members needs at least 2 models (null = no combination)")
+    for field, ids in named.items():
+        if len(set(ids)) != len(ids):
+            problems.append(f"{field} has duplicates: {ids}")
+        unknown = [m for m in ids if m not in MODELS]
+        if unknown:
+            problems.append(f"{field}: unknown model ids {unknown} (known: {', '.join(sorted(MODELS))})")
+        elif available is not None:
+            missing = [m for m in ids if m not in available]
+            if missing:
+                problems.append(f"{field}: {missing} not in the published backtests (backtested: "
+                                f"{', '.join(available)})")
+    if problems:
+        raise Invalid("invalid competition config: " + "; ".join(problems))
+    return config
+
+
+def put_config(conn: Conn, settings: Settings, actor: UserPublic, config: CompetitionSettings) -> CompetitionConfigOut:
+    """Validate and store ``config`` as the new active version; the audit row (before = the version it replaces,
+    or the conf/ settings) commits in the same transaction."""
+    validate_config(config)
+    value = CompetitionSettings.model_validate(config.model_dump()).model_dump(mode="json")
+    with conn.transaction():
+        # one save at a time, so each audit row's "before" is exactly the version it replaced
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SAVE_LOCK,))
+        before = get_config(conn, settings)
+        row = conn.execute(
+            f"INSERT INTO competition_configs (config, created_by) VALUES (%s, %s) RETURNING {_COLUMNS}",
+            (Jsonb(value), actor.username),
+        ).fetchone()
+        assert row is not None
+        saved = _out(row)
+        write_audit(conn, actor=actor.username, action="competition_config.update", entity=AUDIT_ENTITY,
+                    entity_id=saved.version, before=before.model_dump(mode="json"), after=saved.model_dump(mode="json"))
+    return saved
+
+
+# ---------------------------------------------------------------------------------------------- run
+def competing_models(engine: ServingEngine, settings: Settings) -> list[str]:
+    """Backtested models in the order the job ranks ties (its configured model order, then the registry's)."""
+    from lakecast.forecast.models import DEFAULT_MODELS, MODELS
+
+    present = [m for m in known_models(engine) if m not in DERIVED_MODELS]
+    configured = settings.forecast.models
+    order = list(DEFAULT_MODELS) if configured == "default" else list(MODELS) if configured == "all" else list(
+        configured)
+    order += [m for m in MODELS if m not in order]
+    return sorted(present, key=lambda m: (order.index(m) if m in order else len(order), m))
+
+
+def _frames(engine: ServingEngine, models: list[str], lag: Any) -> dict[str, Any]:
+    """Backtest rows (long frame of ``champion.run_competition``), DFU execution lags, the legacy forecast."""
+    import pandas as pd
+
+    marks = ", ".join("?" for _ in models)
+    lag_sql, params = "", list[Any](models)
+    if lag == "execution_lag":
+        lag_sql = " AND a.lag = d.execution_lag"
+    elif lag != "all":
+        lag_sql = " AND a.lag = ?"
+        params.append(int(lag))
+    rows = engine.query(
+        "SELECT a.dfu_id AS unique_id, a.timeframe, a.fcst_origin, a.target_month, a.lag, a.model_id, a.fcst_qty, "
+        f"a.actual_qty AS y FROM {ACCURACY} a JOIN {DIM_DFU} d ON d.dfu_id = a.dfu_id "
+        f"WHERE a.scenario_id = 'backtest' AND a.model_id IN ({marks}){lag_sql}",
+        params,
+    )
+    back = pd.DataFrame(rows, columns=["unique_id", "timeframe", "fcst_origin", "target_month", "lag", "model_id",
+                                       "fcst_qty", "y"])
+    for col in ("fcst_origin", "target_month"):
+        back[col] = pd.to_datetime(back[col])
+    back["lag"] = back["lag"].astype(int)
+    back[["fcst_qty", "y"]] = back[["fcst_qty", "y"]].astype(float)
+    dfu = pd.DataFrame(engine.query(f"SELECT dfu_id, execution_lag FROM {DIM_DFU}"),
+                       columns=["dfu_id", "execution_lag"])
+    ext = pd.DataFrame(engine.query(f"SELECT dfu_id AS unique_id, target_month, lag, fcst_qty FROM {EXTERNAL}"),
+                       columns=["unique_id", "target_month", "lag", "fcst_qty"])
+    ext["target_month"] = pd.to_datetime(ext["target_month"])
+    return {"backtest": back, "dfu": dfu, "external": ext}
+
+
+def _compete(frames: dict[str, Any], comp: CompetitionSettings, competing: list[str]) -> dict[str, Any]:
+    """Champion per DFU, per execution-lag group (``lag: execution_lag``) or over all DFUs: as the job does."""
+    import pandas as pd
+
+    from lakecast.forecast.champion import CompetitionConfig, run_competition, score_models
+
+    back, dfu = frames["backtest"], frames["dfu"]
+    if comp.lag == "execution_lag":
+        exec_lag = dfu.set_index("dfu_id")["execution_lag"].astype(int)
+        groups: dict[Any, list[str]] = {int(k): list(v) for k, v in exec_lag.groupby(exec_lag).groups.items()}
+    else:
+        groups = {comp.lag: list(back["unique_id"].unique())}
+    selections, scored, lags = [], [], []
+    selection_tf: set[str] = set()
+    holdout: tuple[str, ...] = ()
+    for lag, ids in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        part = back.loc[back["unique_id"].isin(ids)]
+        if part.empty:
+            continue
+        config = CompetitionConfig(
+            metric=comp.metric, lag=lag, min_rows=comp.min_rows, models=tuple(competing), n_holdout=comp.n_holdout,
+            fallback_model=comp.fallback_model, baseline_model=comp.baseline_model,
+            combo_members=tuple(comp.combo_members) if comp.combo_members else None, combo_id=COMBO_ID,
+        )
+        try:
+            res = run_competition(part, config, external=frames["external"])
+        except ValueError as exc:
+            raise Invalid(f"the competition cannot run with this config: {exc}") from None
+        selection_tf |= set(res.selection_timeframes)  # differs by lag: later lags need earlier origins
+        holdout = res.holdout_timeframes
+        lags.append(res.lag)
+        selections.append(res.selection)
+        scored.append(res.frame if res.lag is None else res.frame.loc[res.frame["lag"] == res.lag])
+    if not selections:
+        raise Invalid("no backtest rows to compete on (run the forecast job)")
+    selection = pd.concat(selections, ignore_index=True)
+    scores = score_models(pd.concat(scored, ignore_index=True), None, holdout, baseline=comp.baseline_model)
+    share = selection["champion_model_id"].value_counts(normalize=True)
+    scores["champion_share"] = scores["model_id"].map(share).fillna(0.0)
+    return {"selection": selection, "scores": scores, "lags": lags, "selection_timeframes": sorted(selection_tf),
+            "holdout_timeframes": list(holdout)}
+
+
+def _clean(value: Any) -> Any:
+    """NaN -> None (pandas scores), numpy scalars -> Python."""
+    if value is None:
+        return None
+    try:
+        if value != value:  # NaN
+            return None
+    except (TypeError, ValueError):
+        return value
+    return value.item() if hasattr(value, "item") else value
+
+
+def run(engine: ServingEngine, conn: Conn, settings: Settings,
+        config: CompetitionSettings | None) -> CompetitionRunResult:
+    """Recompute the champions from the published backtest rows with ``config`` (default: the active one)."""
+    engine.require(ACCURACY, DIM_DFU, EXTERNAL)
+    start = time.perf_counter()
+    source: Literal["request", "stored", "settings"] = "request"
+    if config is None:
+        active = get_config(conn, settings)
+        comp, source = active.config, active.source
+    else:
+        comp = CompetitionSettings.model_validate(config.model_dump())
+    models = competing_models(engine, settings)
+    validate_config(comp, available=models)
+    competing = list(comp.models) if comp.models else list(models)
+    if comp.combo_members:
+        competing.append(COMBO_ID)
+    out = _compete(_frames(engine, models, comp.lag), comp, competing)
+    selection = out["selection"]
+    published = {r["dfu_id"]: r["champion_model_id"] for r in engine.query(
+        f"SELECT dfu_id, champion_model_id FROM {CHAMPIONS}")} if engine.available(CHAMPIONS) else {}
+    changed = sum(1 for u, m in zip(selection["unique_id"], selection["champion_model_id"], strict=True)
+                  if published.get(u) != m)
+    return CompetitionRunResult(
+        config=comp, source=source, competition_lags=sorted(out["lags"], key=lambda x: (x is None, x or 0)),
+        selection_timeframes=out["selection_timeframes"], holdout_timeframes=out["holdout_timeframes"],
+        n_dfus=len(selection), n_fallback=int(selection["is_fallback"].sum()), changed_vs_published=changed,
+        champion_share=_shares(selection["champion_model_id"].value_counts().to_dict(), len(selection)),
+        scores=[ModelScoreOut.model_validate({k: _clean(v) for k, v in r.items()})
+                for r in out["scores"].to_dict("records")],
+        seconds=round(time.perf_counter() - start, 3),
+    )
+
+
+def _shares(counts: dict[str, int], total: int) -> list[ChampionShare]:
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [ChampionShare(model_id=m, n_dfus=int(n), share=n / total if total else 0.0) for m, n in ordered]
+
+
+# ---------------------------------------------------------------------------------------------- summary
+def summary(engine: ServingEngine) -> CompetitionSummary:
+    """The published competition: model scores (best accuracy first) and champion share per model."""
+    engine.require(SCORES, CHAMPIONS)
+    scores = engine.query(f"SELECT * FROM {SCORES} ORDER BY accuracy_pct DESC NULLS LAST, model_id")
+    counts = engine.query(
+        f"SELECT champion_model_id, count(*) AS n, sum(CASE WHEN is_fallback THEN 1 ELSE 0 END) AS n_fallback "
+        f"FROM {CHAMPIONS} GROUP BY champion_model_id"
+    )
+    windows = engine.query(
+        f"SELECT DISTINCT competition_lag, selection_timeframes, holdout_timeframes FROM {CHAMPIONS}"
+    )
+    total = sum(int(r["n"]) for r in counts)
+    lags = sorted({r["competition_lag"] for r in windows}, key=lambda x: (x is None, x or 0))
+    return CompetitionSummary(
+        run_id=scores[0]["run_id"] if scores else None,
+        competition_lags=lags,
+        selection_timeframes=sorted({t for r in windows for t in r["selection_timeframes"].split(",") if t}),
+        holdout_timeframes=sorted({t for r in windows for t in r["holdout_timeframes"].split(",") if t}),
+        n_dfus=total,
+        n_fallback=sum(int(r["n_fallback"]) for r in counts),
+        champion_share=_shares({r["champion_model_id"]: int(r["n"]) for r in counts}, total),
+        scores=[ModelScoreOut.model_validate(r) for r in scores],
+    )
