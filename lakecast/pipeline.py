@@ -138,6 +138,9 @@ def run_jobs(settings: Settings, names: list[str], console: Console) -> Pipeline
                     details={"seconds": round(report.timings[name], 1), **_run_details(result)},
                 )
         report.results[name] = result
+        for source, batch, file, why in getattr(result, "rejected_files", [])[:20]:
+            where = f"{source}/{batch}/{file}" if batch else f"{source}/{file}"
+            console.print(f"  [yellow]rejected[/] landing/{where}: {why}")
         console.print(f"[green]✓[/] {name} in {report.timings[name]:.1f}s: {_describe(result)}")
     return report
 

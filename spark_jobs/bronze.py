@@ -122,6 +122,11 @@ def _read_parquet_group(spark: SparkSession, source: LandingSource, plans: list[
 def land_source(spark: SparkSession, settings: Settings, source: LandingSource, result: BronzeResult,
                 ingested_at: dt.datetime, progress=None) -> None:
     """Land every new or changed batch of one source into bronze.<source>."""
+    source_dir = settings.landing_dir / source.name
+    if source_dir.is_dir():  # a file outside any batch directory is reported, never silently skipped
+        for stray in sorted(p for p in source_dir.iterdir() if p.is_file() and not p.name.startswith((".", "_"))):
+            result.rejected_files.append((source.name, "", stray.name, (
+                f"not in a batch directory: move it to landing/{source.name}/<batch_id>/{stray.name}")))
     recorded = _recorded_hashes(spark, settings, source.name)
     staging = settings.data_path / "staging"
     todo: list[FilePlan] = []

@@ -110,6 +110,8 @@ def run(spark, isolated_settings) -> CorpusRun:
     """Copy the corpus to <tmp>/landing and run bronze then silver once on an isolated catalog."""
     settings = isolated_settings("malformed")
     shutil.copytree(CORPUS, settings.landing_dir)
+    # a file dropped next to the batch directories instead of inside one
+    (settings.landing_dir / "sales_lines" / "stray.csv").write_text((SALES / "2024-03-a-clean" / "clean.csv").read_text())
     session = get_spark(settings)
     b = bronze.run(session, settings)
     s = silver.run(session, settings)
@@ -142,7 +144,7 @@ def test_corpus_matches_the_expected_table():
 def test_every_file_is_logged_with_its_status_reason_and_rows(run):
     logged = _ingest(run)
     on_disk = {(b.name, f.name) for b in run.settings.landing_dir.joinpath("sales_lines").iterdir()
-               for f in b.iterdir()}
+               if b.is_dir() for f in b.iterdir()}
     assert set(logged) == on_disk == set(FILES), "a landing file is missing from ops.ingest_files"
     for key, (status, phrase, rows) in FILES.items():
         got = logged[key]
@@ -152,8 +154,14 @@ def test_every_file_is_logged_with_its_status_reason_and_rows(run):
         else:
             assert phrase in (got.reason or ""), (key, got.reason)
         assert got.rows == rows, key
-    rejected = {(b, f) for src, b, f, _ in run.bronze.rejected_files if src == "sales_lines"}
+    rejected = {(b, f) for src, b, f, _ in run.bronze.rejected_files if src == "sales_lines" and b}
     assert rejected == {k for k, v in FILES.items() if v[0] == REJECTED}
+
+
+def test_a_file_outside_any_batch_directory_is_reported_not_skipped_silently(run):
+    stray = [(b, why) for src, b, f, why in run.bronze.rejected_files if src == "sales_lines" and f == "stray.csv"]
+    assert stray == [("", "not in a batch directory: move it to landing/sales_lines/<batch_id>/stray.csv")]
+    assert run.table("bronze.sales_lines").where(F.col("_source_file") == "stray.csv").count() == 0
 
 
 def test_bronze_holds_exactly_the_rows_of_accepted_files(run):
