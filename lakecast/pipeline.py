@@ -57,6 +57,15 @@ def _run_recorder(settings: Settings):
     except Exception:  # noqa: BLE001 - no app database: runs are still in Iceberg/MLflow
         return None
 
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            if conn.execute("SELECT to_regclass('pipeline_runs')").fetchone()[0] is None:
+                return None  # app database not migrated yet (the API or `lakecast demo` does that)
+    except Exception:  # noqa: BLE001
+        return None
+
     def record(**kw: Any) -> None:
         try:
             record_run(url, **kw)
@@ -177,8 +186,11 @@ def run_demo(settings: Settings, scale: str, seed: int, regenerate: bool, consol
     started = time.perf_counter()
     console.rule("[bold]Lakecast demo")
     console.print(f"profile [bold]{settings.profile}[/], data dir [bold]{settings.data_path}[/]")
-    with console.status("starting embedded Postgres ..."):
+    from lakecast.appdb.migrate import upgrade
+
+    with console.status("starting embedded Postgres and migrating the app database ..."):
         url = server.start(settings)
+        upgrade(url)
     console.print(f"[green]✓[/] Postgres (app database) running: {url.split('@')[-1]}")
     manifest_file = settings.landing_dir / "_manifest.json"
     t0 = time.perf_counter()

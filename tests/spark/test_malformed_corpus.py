@@ -111,7 +111,8 @@ def run(spark, isolated_settings) -> CorpusRun:
     settings = isolated_settings("malformed")
     shutil.copytree(CORPUS, settings.landing_dir)
     # a file dropped next to the batch directories instead of inside one
-    (settings.landing_dir / "sales_lines" / "stray.csv").write_text((SALES / "2024-03-a-clean" / "clean.csv").read_text())
+    clean = (SALES / "2024-03-a-clean" / "clean.csv").read_text()
+    (settings.landing_dir / "sales_lines" / "stray.csv").write_text(clean)
     session = get_spark(settings)
     b = bronze.run(session, settings)
     s = silver.run(session, settings)
