@@ -211,10 +211,293 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/meta/dimensions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Slicing dimensions and their values */
+        get: operations["dimensions_meta_dimensions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/meta/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Typeahead over items, locations or customers */
+        get: operations["search_meta_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kpis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Accuracy %, WAPE, MAPE, bias and volumes of one model */
+        get: operations["kpis_kpis_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Accuracy and volume per target month, by model */
+        get: operations["trends_trends_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/accuracy/slice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Accuracy per value of one dimension (paged) */
+        get: operations["accuracy_slice_accuracy_slice_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/accuracy/lag-curve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Accuracy by lag 0..4, by model */
+        get: operations["lag_curve_accuracy_lag_curve_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/exceptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Worst DFUs by error, bias or FVA (sparklines) */
+        get: operations["exceptions_exceptions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dfus/{dfu_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One DFU: actuals, every forecast, overrides */
+        get: operations["dfu_drilldown_dfus__dfu_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/competition/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Active competition config (stored or conf/) */
+        get: operations["get_config_competition_config_get"];
+        /** Store a new competition config (approver, admin); the next forecast run uses it */
+        put: operations["put_config_competition_config_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/competition/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Recompute champions from the published backtests (planner, approver, admin; writes nothing) */
+        post: operations["run_competition_competition_run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/competition/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Published competition: scores, champion share, FVA, gap to ceiling */
+        get: operations["summary_competition_summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Cluster profiles (gold.cluster_profile) */
+        get: operations["clusters_clusters_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/clusters/{cluster_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** DFUs of one cluster (paged) */
+        get: operations["members_clusters__cluster_id__members_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Pipeline runs (newest first) and current table snapshots */
+        get: operations["runs_runs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/gates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Quality-gate results (ops.gate_results), newest first */
+        get: operations["gates_gates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/quarantine/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Quarantined rows by table and rule; landed/accepted/quarantined per table */
+        get: operations["quarantine_summary_quarantine_summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActualPoint */
+        ActualPoint: {
+            /**
+             * Month
+             * Format: date
+             */
+            month: string;
+            /** Qty */
+            qty: number;
+        };
         /**
          * ApprovalDecision
          * @description Body of approve / reject. A rejection needs a note saying why.
@@ -272,6 +555,116 @@ export interface components {
             /** Offset */
             offset: number;
         };
+        /** ChampionInfo */
+        ChampionInfo: {
+            /** Champion Model Id */
+            champion_model_id: string;
+            /** Selection Metric */
+            selection_metric: string;
+            /** Selection Score */
+            selection_score: number | null;
+            /** Selection Rows */
+            selection_rows: number;
+            /** Holdout Wape */
+            holdout_wape: number | null;
+            /** Holdout Rows */
+            holdout_rows: number;
+            /** Is Fallback */
+            is_fallback: boolean;
+            /** Competition Lag */
+            competition_lag: number | null;
+            /** Selection Timeframes */
+            selection_timeframes: string;
+            /** Holdout Timeframes */
+            holdout_timeframes: string;
+            /** Run Id */
+            run_id: string;
+        };
+        /** ChampionShare */
+        ChampionShare: {
+            /** Model Id */
+            model_id: string;
+            /** N Dfus */
+            n_dfus: number;
+            /** Share */
+            share: number;
+        };
+        /** ClusterList */
+        ClusterList: {
+            /** Items */
+            items: components["schemas"]["ClusterProfileOut"][];
+        };
+        /** ClusterMember */
+        ClusterMember: {
+            /** Dfu Id */
+            dfu_id: string;
+            /** Item Id */
+            item_id: string;
+            /** Location Id */
+            location_id: string;
+            /** Category */
+            category: string | null;
+            /** Region */
+            region: string | null;
+            /** Abc Class */
+            abc_class: string;
+            /** Xyz Class */
+            xyz_class: string;
+            /** Qty 12M */
+            qty_12m: number;
+            /** Champion Model Id */
+            champion_model_id: string | null;
+        };
+        /** ClusterMemberPage */
+        ClusterMemberPage: {
+            /**
+             * Total
+             * @description Rows matching (all pages)
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Cluster Id */
+            cluster_id: number;
+            /** Cluster Label */
+            cluster_label: string;
+            /** Sort */
+            sort: string;
+            /** Items */
+            items: components["schemas"]["ClusterMember"][];
+        };
+        /** ClusterProfileOut */
+        ClusterProfileOut: {
+            /** Cluster Id */
+            cluster_id: number;
+            /** Cluster Label */
+            cluster_label: string;
+            /**
+             * Fcst Origin
+             * Format: date
+             */
+            fcst_origin: string;
+            /** N Dfus */
+            n_dfus: number;
+            /** Share */
+            share: number;
+            /** Volume */
+            volume: number | null;
+            /** Cv */
+            cv: number | null;
+            /** Seasonality */
+            seasonality: number | null;
+            /** Trend */
+            trend: number | null;
+            /** Adi */
+            adi: number | null;
+            /** Cv2 */
+            cv2: number | null;
+            /** Run Id */
+            run_id: string;
+        };
         /** CommentCreate */
         CommentCreate: {
             /** Body */
@@ -294,6 +687,282 @@ export interface components {
             created_at: string;
         };
         /**
+         * CompetitionConfigBody
+         * @description A competition config to store: the fields of lakecast.settings.CompetitionSettings (unknown fields are
+         *     refused).
+         */
+        CompetitionConfigBody: {
+            /**
+             * Metric
+             * @default wape
+             * @enum {string}
+             */
+            metric: "wape" | "mae" | "mape" | "smape" | "accuracy_pct" | "abs_bias";
+            /**
+             * Lag
+             * @default execution_lag
+             */
+            lag: number | ("execution_lag" | "all");
+            /**
+             * Min Rows
+             * @default 3
+             */
+            min_rows: number;
+            /** Models */
+            models?: string[] | null;
+            /**
+             * N Holdout
+             * @default 2
+             */
+            n_holdout: number;
+            /**
+             * Fallback Model
+             * @default seasonal_naive
+             */
+            fallback_model: string;
+            /**
+             * Baseline Model
+             * @default seasonal_naive
+             */
+            baseline_model: string;
+            /** Combo Members */
+            combo_members?: string[] | null;
+        };
+        /** CompetitionConfigOut */
+        CompetitionConfigOut: {
+            config: components["schemas"]["CompetitionSettings"];
+            /**
+             * Source
+             * @description stored = saved through the API; else conf/
+             * @enum {string}
+             */
+            source: "stored" | "settings";
+            /**
+             * Version
+             * @description Id of the stored version (null for conf/)
+             */
+            version: number | null;
+            /** Updated By */
+            updated_by: string | null;
+            /** Updated At */
+            updated_at: string | null;
+        };
+        /** CompetitionRunRequest */
+        CompetitionRunRequest: {
+            /** @description Config to try; default = the active one */
+            config?: components["schemas"]["CompetitionConfigBody"] | null;
+        };
+        /** CompetitionRunResult */
+        CompetitionRunResult: {
+            config: components["schemas"]["CompetitionSettings"];
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "request" | "stored" | "settings";
+            /**
+             * Competition Lags
+             * @description Lags the DFUs competed at (null = all lags)
+             */
+            competition_lags: (number | null)[];
+            /** Selection Timeframes */
+            selection_timeframes: string[];
+            /** Holdout Timeframes */
+            holdout_timeframes: string[];
+            /** N Dfus */
+            n_dfus: number;
+            /** N Fallback */
+            n_fallback: number;
+            /**
+             * Changed Vs Published
+             * @description DFUs whose champion differs from gold.champion_selection
+             */
+            changed_vs_published: number;
+            /** Champion Share */
+            champion_share: components["schemas"]["ChampionShare"][];
+            /** Scores */
+            scores: components["schemas"]["ModelScoreOut"][];
+            /** Seconds */
+            seconds: number;
+        };
+        /**
+         * CompetitionSettings
+         * @description Champion selection (lakecast.forecast.champion.CompetitionConfig); the API may store an edited copy.
+         */
+        CompetitionSettings: {
+            /**
+             * Metric
+             * @default wape
+             * @enum {string}
+             */
+            metric: "wape" | "mae" | "mape" | "smape" | "accuracy_pct" | "abs_bias";
+            /**
+             * Lag
+             * @default execution_lag
+             */
+            lag: number | ("execution_lag" | "all");
+            /**
+             * Min Rows
+             * @default 3
+             */
+            min_rows: number;
+            /** Models */
+            models?: string[] | null;
+            /**
+             * N Holdout
+             * @default 2
+             */
+            n_holdout: number;
+            /**
+             * Fallback Model
+             * @default seasonal_naive
+             */
+            fallback_model: string;
+            /**
+             * Baseline Model
+             * @default seasonal_naive
+             */
+            baseline_model: string;
+            /** Combo Members */
+            combo_members?: string[] | null;
+        };
+        /** CompetitionSummary */
+        CompetitionSummary: {
+            /** Run Id */
+            run_id: string | null;
+            /** Competition Lags */
+            competition_lags: (number | null)[];
+            /** Selection Timeframes */
+            selection_timeframes: string[];
+            /** Holdout Timeframes */
+            holdout_timeframes: string[];
+            /** N Dfus */
+            n_dfus: number;
+            /** N Fallback */
+            n_fallback: number;
+            /** Champion Share */
+            champion_share: components["schemas"]["ChampionShare"][];
+            /**
+             * Scores
+             * @description gold.model_scores, best accuracy first
+             */
+            scores: components["schemas"]["ModelScoreOut"][];
+        };
+        /** DfuInfo */
+        DfuInfo: {
+            /** Dfu Id */
+            dfu_id: string;
+            /** Item Id */
+            item_id: string;
+            /** Location Id */
+            location_id: string;
+            /** Item Name */
+            item_name?: string | null;
+            /** Location Name */
+            location_name?: string | null;
+            /** Category */
+            category: string | null;
+            /** Brand */
+            brand: string | null;
+            /** Supplier */
+            supplier: string | null;
+            /** Region */
+            region: string | null;
+            /** Abc Class */
+            abc_class: string;
+            /** Xyz Class */
+            xyz_class: string;
+            /** Execution Lag */
+            execution_lag: number;
+            /**
+             * First Month
+             * Format: date
+             */
+            first_month: string;
+            /**
+             * Last Month
+             * Format: date
+             */
+            last_month: string;
+            /** Qty 12M */
+            qty_12m: number;
+            /** Cluster Id */
+            cluster_id: number | null;
+            /** Cluster Label */
+            cluster_label: string | null;
+        };
+        /** Dimension */
+        Dimension: {
+            /**
+             * Name
+             * @description Query parameter / `by=` value, e.g. category
+             */
+            name: string;
+            /** Description */
+            description: string;
+            /** N Values */
+            n_values: number;
+            /**
+             * Truncated
+             * @description True when only the first `max_values` are listed (use /meta/search)
+             */
+            truncated: boolean;
+            /** Values */
+            values: components["schemas"]["DimensionValue"][];
+        };
+        /** DimensionValue */
+        DimensionValue: {
+            /** Value */
+            value: string;
+            /**
+             * Label
+             * @description Readable name (e.g. cluster or location name)
+             */
+            label?: string | null;
+            /**
+             * N Dfus
+             * @description DFUs with this value (null for model_id, lag, timeframe)
+             */
+            n_dfus?: number | null;
+        };
+        /** DimensionsResponse */
+        DimensionsResponse: {
+            /** Dimensions */
+            dimensions: components["schemas"]["Dimension"][];
+        };
+        /** DrilldownResponse */
+        DrilldownResponse: {
+            dfu: components["schemas"]["DfuInfo"];
+            /**
+             * Lag
+             * @description Lag of the backtest and external series shown
+             */
+            lag: string;
+            window: components["schemas"]["TimeWindow"];
+            champion: components["schemas"]["ChampionInfo"] | null;
+            /** Actuals */
+            actuals: components["schemas"]["ActualPoint"][];
+            /** @description Legacy forecast at the lag */
+            external: components["schemas"]["ForecastSeries"] | null;
+            /**
+             * Backtest
+             * @description Every model's backtest forecasts at the lag
+             */
+            backtest: components["schemas"]["ForecastSeries"][];
+            /**
+             * Baseline
+             * @description Forward forecast of every model and the champion
+             */
+            baseline: components["schemas"]["ForecastSeries"][];
+            /** @description Champion with approved overrides folded in (if published) */
+            final: components["schemas"]["ForecastSeries"] | null;
+            /**
+             * Overrides
+             * @description The DFU's overrides in the app database (any status)
+             */
+            overrides: components["schemas"]["OverridePublic"][];
+        };
+        /**
          * ErrorBody
          * @description Every 4xx/5xx body: one human-readable message (422 adds the per-field ``errors``).
          */
@@ -305,6 +974,196 @@ export interface components {
                 [key: string]: unknown;
             }[] | null;
         };
+        /** ExceptionPage */
+        ExceptionPage: {
+            /**
+             * Total
+             * @description Rows matching (all pages)
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /**
+             * Rank By
+             * @enum {string}
+             */
+            rank_by: "error" | "bias" | "fva";
+            /** Model Id */
+            model_id: string;
+            /** Fva Vs */
+            fva_vs: string;
+            /** Lag */
+            lag: string;
+            window: components["schemas"]["TimeWindow"];
+            /** Filters */
+            filters: {
+                [key: string]: string[];
+            };
+            /** Items */
+            items: components["schemas"]["ExceptionRow"][];
+        };
+        /** ExceptionRow */
+        ExceptionRow: {
+            /**
+             * N Rows
+             * @description Forecast rows (DFU x target month at the lag) pooled
+             */
+            n_rows: number;
+            /**
+             * N Dfus
+             * @description Distinct DFUs among the rows
+             */
+            n_dfus: number;
+            /**
+             * Actual Qty
+             * @description Sum of actual units
+             */
+            actual_qty: number;
+            /**
+             * Forecast Qty
+             * @description Sum of forecast units
+             */
+            forecast_qty: number;
+            /**
+             * Abs Error
+             * @description Sum of |forecast - actual| (units)
+             */
+            abs_error: number;
+            /**
+             * Wape
+             * @description sum|F-A| / sum|A| (fraction); null when sum|A| = 0
+             */
+            wape: number | null;
+            /**
+             * Accuracy Pct
+             * @description 100 x (1 - WAPE), floored at 0
+             */
+            accuracy_pct: number | null;
+            /**
+             * Bias
+             * @description sum F / sum A - 1 (fraction; > 0 over-forecast); null when sum A = 0
+             */
+            bias: number | null;
+            /**
+             * Mape
+             * @description Mean of 100 |F-A| / |A| over rows with A != 0 (percent)
+             */
+            mape: number | null;
+            /**
+             * Rank
+             * @description 1 = worst
+             */
+            rank: number;
+            /** Dfu Id */
+            dfu_id: string;
+            /** Item Id */
+            item_id: string;
+            /** Location Id */
+            location_id: string;
+            /** Category */
+            category: string | null;
+            /** Region */
+            region: string | null;
+            /** Abc Class */
+            abc_class: string;
+            /** Cluster Label */
+            cluster_label: string | null;
+            /**
+             * Bias Units
+             * @description sum F - sum A (units)
+             */
+            bias_units: number;
+            /**
+             * Fva Units
+             * @description sum|E_ref| - sum|E_model| on the rows both have (units)
+             */
+            fva_units: number | null;
+            /**
+             * Fva Pts
+             * @description WAPE(ref) - WAPE(model) on those rows, in accuracy points
+             */
+            fva_pts: number | null;
+            /**
+             * Series
+             * @description Actual and forecast per target month (sparkline)
+             */
+            series: components["schemas"]["SparkPoint"][];
+        };
+        /** ForecastPoint */
+        ForecastPoint: {
+            /**
+             * Target Month
+             * Format: date
+             */
+            target_month: string;
+            /**
+             * Fcst Origin
+             * Format: date
+             */
+            fcst_origin: string;
+            /** Lag */
+            lag: number;
+            /** Timeframe */
+            timeframe: string;
+            /** Fcst Qty */
+            fcst_qty: number;
+            /** Source Model Id */
+            source_model_id?: string | null;
+            /** Override Id */
+            override_id?: string | null;
+        };
+        /** ForecastSeries */
+        ForecastSeries: {
+            /**
+             * Scenario Id
+             * @description backtest | baseline | final | external (the legacy forecast)
+             */
+            scenario_id: string;
+            /** Model Id */
+            model_id: string;
+            /** Points */
+            points: components["schemas"]["ForecastPoint"][];
+        };
+        /** GatePage */
+        GatePage: {
+            /**
+             * Total
+             * @description Rows matching (all pages)
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Items */
+            items: components["schemas"]["GateResultOut"][];
+        };
+        /** GateResultOut */
+        GateResultOut: {
+            /** Run Id */
+            run_id: string;
+            /** Table Name */
+            table_name: string;
+            /** Gate */
+            gate: string;
+            /** Column Name */
+            column_name: string | null;
+            /** Passed */
+            passed: boolean;
+            /** Observed */
+            observed: number | null;
+            /** Threshold */
+            threshold: number | null;
+            /** Detail */
+            detail: string;
+            /**
+             * Checked At
+             * Format: date-time
+             */
+            checked_at: string;
+        };
         /** HealthStatus */
         HealthStatus: {
             /**
@@ -313,6 +1172,164 @@ export interface components {
              * @constant
              */
             status: "ok";
+        };
+        /** KpiResponse */
+        KpiResponse: {
+            /**
+             * N Rows
+             * @description Forecast rows (DFU x target month at the lag) pooled
+             */
+            n_rows: number;
+            /**
+             * N Dfus
+             * @description Distinct DFUs among the rows
+             */
+            n_dfus: number;
+            /**
+             * Actual Qty
+             * @description Sum of actual units
+             */
+            actual_qty: number;
+            /**
+             * Forecast Qty
+             * @description Sum of forecast units
+             */
+            forecast_qty: number;
+            /**
+             * Abs Error
+             * @description Sum of |forecast - actual| (units)
+             */
+            abs_error: number;
+            /**
+             * Wape
+             * @description sum|F-A| / sum|A| (fraction); null when sum|A| = 0
+             */
+            wape: number | null;
+            /**
+             * Accuracy Pct
+             * @description 100 x (1 - WAPE), floored at 0
+             */
+            accuracy_pct: number | null;
+            /**
+             * Bias
+             * @description sum F / sum A - 1 (fraction; > 0 over-forecast); null when sum A = 0
+             */
+            bias: number | null;
+            /**
+             * Mape
+             * @description Mean of 100 |F-A| / |A| over rows with A != 0 (percent)
+             */
+            mape: number | null;
+            /** Model Id */
+            model_id: string;
+            /**
+             * Lag
+             * @description 0..4, 'execution' (each DFU at its execution lag) or 'all'
+             */
+            lag: string;
+            window: components["schemas"]["TimeWindow"];
+            /**
+             * Filters
+             * @description Dimension filters applied
+             */
+            filters: {
+                [key: string]: string[];
+            };
+        };
+        /** LagCurveResponse */
+        LagCurveResponse: {
+            window: components["schemas"]["TimeWindow"];
+            /**
+             * Aligned
+             * @description Only DFU-months forecast at every lag (same actuals for each lag)
+             */
+            aligned: boolean;
+            /** Filters */
+            filters: {
+                [key: string]: string[];
+            };
+            /** Series */
+            series: components["schemas"]["LagCurveSeries"][];
+        };
+        /** LagCurveSeries */
+        LagCurveSeries: {
+            /** Model Id */
+            model_id: string;
+            /** Points */
+            points: components["schemas"]["LagPoint"][];
+        };
+        /** LagPoint */
+        LagPoint: {
+            /**
+             * N Rows
+             * @description Forecast rows (DFU x target month at the lag) pooled
+             */
+            n_rows: number;
+            /**
+             * N Dfus
+             * @description Distinct DFUs among the rows
+             */
+            n_dfus: number;
+            /**
+             * Actual Qty
+             * @description Sum of actual units
+             */
+            actual_qty: number;
+            /**
+             * Forecast Qty
+             * @description Sum of forecast units
+             */
+            forecast_qty: number;
+            /**
+             * Abs Error
+             * @description Sum of |forecast - actual| (units)
+             */
+            abs_error: number;
+            /**
+             * Wape
+             * @description sum|F-A| / sum|A| (fraction); null when sum|A| = 0
+             */
+            wape: number | null;
+            /**
+             * Accuracy Pct
+             * @description 100 x (1 - WAPE), floored at 0
+             */
+            accuracy_pct: number | null;
+            /**
+             * Bias
+             * @description sum F / sum A - 1 (fraction; > 0 over-forecast); null when sum A = 0
+             */
+            bias: number | null;
+            /**
+             * Mape
+             * @description Mean of 100 |F-A| / |A| over rows with A != 0 (percent)
+             */
+            mape: number | null;
+            /** Lag */
+            lag: number;
+        };
+        /** ModelScoreOut */
+        ModelScoreOut: {
+            /** Model Id */
+            model_id: string;
+            /** Algorithm Id */
+            algorithm_id?: string | null;
+            /** N Rows */
+            n_rows: number;
+            /** Accuracy Pct */
+            accuracy_pct: number | null;
+            /** Wape */
+            wape: number | null;
+            /** Bias */
+            bias: number | null;
+            /** Fva Vs Baseline */
+            fva_vs_baseline?: number | null;
+            /** Fva Vs External */
+            fva_vs_external?: number | null;
+            /** Gap To Ceiling */
+            gap_to_ceiling?: number | null;
+            /** Champion Share */
+            champion_share?: number | null;
         };
         /**
          * OverrideCreate
@@ -455,6 +1472,71 @@ export interface components {
             /** Reason Text */
             reason_text?: string | null;
         };
+        /** PipelineRunOut */
+        PipelineRunOut: {
+            /** Run Id */
+            run_id: string;
+            /** Job */
+            job: string;
+            /** Status */
+            status: string;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Mlflow Run Id */
+            mlflow_run_id?: string | null;
+            /**
+             * Mlflow Url
+             * @description Link to the run in the MLflow UI (server tracking only)
+             */
+            mlflow_url?: string | null;
+        };
+        /** QuarantineRule */
+        QuarantineRule: {
+            /** Source Table */
+            source_table: string;
+            /** Rule */
+            rule: string;
+            /** Rows */
+            rows: number;
+        };
+        /** QuarantineSummary */
+        QuarantineSummary: {
+            /**
+             * Total
+             * @description Rows in silver.quarantine
+             */
+            total: number;
+            /**
+             * By Rule
+             * @description Quarantined rows per table and rule, most first
+             */
+            by_rule: components["schemas"]["QuarantineRule"][];
+            /**
+             * By Table
+             * @description Per table, from ops.batch_reconciliation
+             */
+            by_table: components["schemas"]["QuarantineTable"][];
+        };
+        /** QuarantineTable */
+        QuarantineTable: {
+            /** Source Table */
+            source_table: string;
+            /** Rows Landed */
+            rows_landed: number;
+            /** Rows Accepted */
+            rows_accepted: number;
+            /** Rows Quarantined */
+            rows_quarantined: number;
+        };
         /** ReadyStatus */
         ReadyStatus: {
             /**
@@ -469,6 +1551,194 @@ export interface components {
             checks: {
                 [key: string]: string;
             };
+        };
+        /** RunsPage */
+        RunsPage: {
+            /**
+             * Total
+             * @description Rows matching (all pages)
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Items */
+            items: components["schemas"]["PipelineRunOut"][];
+            /**
+             * Snapshots
+             * @description Current snapshot of every served table
+             */
+            snapshots: components["schemas"]["TableSnapshot"][];
+        };
+        /** SearchHit */
+        SearchHit: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "item" | "location" | "customer";
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Detail
+             * @description Category (items), region (locations/customers)
+             */
+            detail?: string | null;
+            /**
+             * N Dfus
+             * @description DFUs of the item/location (customers: of its locations)
+             */
+            n_dfus?: number | null;
+        };
+        /** SearchResponse */
+        SearchResponse: {
+            /** Q */
+            q: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "item" | "location" | "customer";
+            /** Items */
+            items: components["schemas"]["SearchHit"][];
+        };
+        /** SlicePage */
+        SlicePage: {
+            /**
+             * Total
+             * @description Rows matching (all pages)
+             */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** By */
+            by: string;
+            /**
+             * Model Id
+             * @description Model (null when slicing by model)
+             */
+            model_id: string | null;
+            /** Lag */
+            lag: string;
+            window: components["schemas"]["TimeWindow"];
+            /** Filters */
+            filters: {
+                [key: string]: string[];
+            };
+            /** Sort */
+            sort: string;
+            /** Items */
+            items: components["schemas"]["SliceRow"][];
+        };
+        /** SliceRow */
+        SliceRow: {
+            /**
+             * N Rows
+             * @description Forecast rows (DFU x target month at the lag) pooled
+             */
+            n_rows: number;
+            /**
+             * N Dfus
+             * @description Distinct DFUs among the rows
+             */
+            n_dfus: number;
+            /**
+             * Actual Qty
+             * @description Sum of actual units
+             */
+            actual_qty: number;
+            /**
+             * Forecast Qty
+             * @description Sum of forecast units
+             */
+            forecast_qty: number;
+            /**
+             * Abs Error
+             * @description Sum of |forecast - actual| (units)
+             */
+            abs_error: number;
+            /**
+             * Wape
+             * @description sum|F-A| / sum|A| (fraction); null when sum|A| = 0
+             */
+            wape: number | null;
+            /**
+             * Accuracy Pct
+             * @description 100 x (1 - WAPE), floored at 0
+             */
+            accuracy_pct: number | null;
+            /**
+             * Bias
+             * @description sum F / sum A - 1 (fraction; > 0 over-forecast); null when sum A = 0
+             */
+            bias: number | null;
+            /**
+             * Mape
+             * @description Mean of 100 |F-A| / |A| over rows with A != 0 (percent)
+             */
+            mape: number | null;
+            /**
+             * Key
+             * @description Dimension value (null: attribute missing)
+             */
+            key: string | null;
+            /** Label */
+            label?: string | null;
+        };
+        /** SparkPoint */
+        SparkPoint: {
+            /**
+             * Month
+             * Format: date
+             */
+            month: string;
+            /** Actual Qty */
+            actual_qty: number;
+            /** Forecast Qty */
+            forecast_qty: number;
+        };
+        /** TableSnapshot */
+        TableSnapshot: {
+            /** Table */
+            table: string;
+            /**
+             * Snapshot Id
+             * @description Current Iceberg snapshot (null: not published)
+             */
+            snapshot_id: number | null;
+        };
+        /**
+         * TimeWindow
+         * @description The inclusive month range a time-based answer covers (first-of-month dates).
+         */
+        TimeWindow: {
+            /**
+             * From Month
+             * Format: date
+             * @description First month (inclusive)
+             */
+            from_month: string;
+            /**
+             * To Month
+             * @description Last month (inclusive); null = up to the end of the data
+             */
+            to_month: string | null;
+            /**
+             * Months
+             * @description Months in the range (null when open-ended)
+             */
+            months: number | null;
+            /**
+             * Anchor Month
+             * Format: date
+             * @description Last month with actuals; `window=N` ends here
+             */
+            anchor_month: string;
         };
         /** Token */
         Token: {
@@ -488,6 +1758,79 @@ export interface components {
              * @description Seconds until the token expires
              */
             expires_in: number;
+        };
+        /** TrendPoint */
+        TrendPoint: {
+            /**
+             * N Rows
+             * @description Forecast rows (DFU x target month at the lag) pooled
+             */
+            n_rows: number;
+            /**
+             * N Dfus
+             * @description Distinct DFUs among the rows
+             */
+            n_dfus: number;
+            /**
+             * Actual Qty
+             * @description Sum of actual units
+             */
+            actual_qty: number;
+            /**
+             * Forecast Qty
+             * @description Sum of forecast units
+             */
+            forecast_qty: number;
+            /**
+             * Abs Error
+             * @description Sum of |forecast - actual| (units)
+             */
+            abs_error: number;
+            /**
+             * Wape
+             * @description sum|F-A| / sum|A| (fraction); null when sum|A| = 0
+             */
+            wape: number | null;
+            /**
+             * Accuracy Pct
+             * @description 100 x (1 - WAPE), floored at 0
+             */
+            accuracy_pct: number | null;
+            /**
+             * Bias
+             * @description sum F / sum A - 1 (fraction; > 0 over-forecast); null when sum A = 0
+             */
+            bias: number | null;
+            /**
+             * Mape
+             * @description Mean of 100 |F-A| / |A| over rows with A != 0 (percent)
+             */
+            mape: number | null;
+            /**
+             * Month
+             * Format: date
+             * @description Target month
+             */
+            month: string;
+        };
+        /** TrendResponse */
+        TrendResponse: {
+            /** Lag */
+            lag: string;
+            window: components["schemas"]["TimeWindow"];
+            /** Filters */
+            filters: {
+                [key: string]: string[];
+            };
+            /** Series */
+            series: components["schemas"]["TrendSeries"][];
+        };
+        /** TrendSeries */
+        TrendSeries: {
+            /** Model Id */
+            model_id: string;
+            /** Points */
+            points: components["schemas"]["TrendPoint"][];
         };
         /** UserPublic */
         UserPublic: {
@@ -1443,6 +2786,1036 @@ export interface operations {
             };
             /** @description invalid input */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dimensions_meta_dimensions_get: {
+        parameters: {
+            query?: {
+                /** @description Values listed per dimension (most DFUs first) */
+                max_values?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DimensionsResponse"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    search_meta_search_get: {
+        parameters: {
+            query: {
+                /** @description Text in the id or name (case-insensitive) */
+                q: string;
+                /** @description What to search */
+                kind?: "item" | "location" | "customer";
+                /** @description Most hits returned (max 50) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResponse"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    kpis_kpis_get: {
+        parameters: {
+            query?: {
+                /** @description Model id (default: champion) */
+                model_id?: string | null;
+                /** @description 0..4, 'execution' (each DFU at its execution lag; default) or 'all' (every lag pooled) */
+                lag?: string | null;
+                /** @description Backtest origins A..J (repeat) */
+                timeframe?: string[] | null;
+                /** @description Last N months of data (1..12) */
+                window?: number | null;
+                /** @description First month, YYYY-MM */
+                from?: string | null;
+                /** @description Last month, YYYY-MM (inclusive) */
+                to?: string | null;
+                category?: string[] | null;
+                brand?: string[] | null;
+                supplier?: string[] | null;
+                region?: string[] | null;
+                location?: string[] | null;
+                item?: string[] | null;
+                customer?: string[] | null;
+                cluster?: number[] | null;
+                abc_class?: string[] | null;
+                xyz_class?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KpiResponse"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid or missing parameter (e.g. no time window) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trends_trends_get: {
+        parameters: {
+            query?: {
+                /** @description Model ids (repeat; default: all) */
+                model_id?: string[] | null;
+                /** @description 0..4, 'execution' (each DFU at its execution lag; default) or 'all' (every lag pooled) */
+                lag?: string | null;
+                /** @description Last N months of data (1..12) */
+                window?: number | null;
+                /** @description First month, YYYY-MM */
+                from?: string | null;
+                /** @description Last month, YYYY-MM (inclusive) */
+                to?: string | null;
+                category?: string[] | null;
+                brand?: string[] | null;
+                supplier?: string[] | null;
+                region?: string[] | null;
+                location?: string[] | null;
+                item?: string[] | null;
+                customer?: string[] | null;
+                cluster?: number[] | null;
+                abc_class?: string[] | null;
+                xyz_class?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrendResponse"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid or missing parameter (e.g. no time window) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    accuracy_slice_accuracy_slice_get: {
+        parameters: {
+            query: {
+                /** @description One of: category, brand, supplier, region, abc_class, xyz_class, cluster, location, item, customer, dfu, lag, model, timeframe */
+                by: string;
+                /** @description Model id (default: champion) */
+                model_id?: string | null;
+                /** @description 0..4, 'execution' (each DFU at its execution lag; default) or 'all' (every lag pooled) */
+                lag?: string | null;
+                /** @description Backtest origins A..J (repeat) */
+                timeframe?: string[] | null;
+                /** @description One of: actual_qty, forecast_qty, abs_error, n_rows, wape, accuracy_pct, bias, abs_bias, key */
+                sort?: string;
+                /** @description asc | desc (default desc; asc for key) */
+                order?: string | null;
+                /** @description Page size (max 500) */
+                limit?: number;
+                offset?: number;
+                /** @description Last N months of data (1..12) */
+                window?: number | null;
+                /** @description First month, YYYY-MM */
+                from?: string | null;
+                /** @description Last month, YYYY-MM (inclusive) */
+                to?: string | null;
+                category?: string[] | null;
+                brand?: string[] | null;
+                supplier?: string[] | null;
+                region?: string[] | null;
+                location?: string[] | null;
+                item?: string[] | null;
+                customer?: string[] | null;
+                cluster?: number[] | null;
+                abc_class?: string[] | null;
+                xyz_class?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlicePage"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid or missing parameter (e.g. no time window) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    lag_curve_accuracy_lag_curve_get: {
+        parameters: {
+            query?: {
+                /** @description Model ids (repeat; default: all) */
+                model_id?: string[] | null;
+                /** @description Only DFU-months forecast at every lag */
+                aligned?: boolean;
+                /** @description Last N months of data (1..12) */
+                window?: number | null;
+                /** @description First month, YYYY-MM */
+                from?: string | null;
+                /** @description Last month, YYYY-MM (inclusive) */
+                to?: string | null;
+                category?: string[] | null;
+                brand?: string[] | null;
+                supplier?: string[] | null;
+                region?: string[] | null;
+                location?: string[] | null;
+                item?: string[] | null;
+                customer?: string[] | null;
+                cluster?: number[] | null;
+                abc_class?: string[] | null;
+                xyz_class?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LagCurveResponse"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid or missing parameter (e.g. no time window) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    exceptions_exceptions_get: {
+        parameters: {
+            query?: {
+                /** @description error | bias | fva */
+                rank_by?: string;
+                /** @description How many DFUs (max 200) */
+                n?: number;
+                offset?: number;
+                /** @description Model id (default: champion) */
+                model_id?: string | null;
+                /** @description FVA reference (default seasonal_naive) */
+                fva_vs?: string | null;
+                /** @description 0..4, 'execution' (each DFU at its execution lag; default) or 'all' (every lag pooled) */
+                lag?: string | null;
+                /** @description Last N months of data (1..12) */
+                window?: number | null;
+                /** @description First month, YYYY-MM */
+                from?: string | null;
+                /** @description Last month, YYYY-MM (inclusive) */
+                to?: string | null;
+                category?: string[] | null;
+                brand?: string[] | null;
+                supplier?: string[] | null;
+                region?: string[] | null;
+                location?: string[] | null;
+                item?: string[] | null;
+                customer?: string[] | null;
+                cluster?: number[] | null;
+                abc_class?: string[] | null;
+                xyz_class?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExceptionPage"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid or missing parameter (e.g. no time window) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dfu_drilldown_dfus__dfu_id__get: {
+        parameters: {
+            query?: {
+                /** @description 0..4, 'execution' (each DFU at its execution lag; default) or 'all' (every lag pooled) */
+                lag?: string | null;
+                /** @description Last N months of data (1..12) */
+                window?: number | null;
+                /** @description First month, YYYY-MM */
+                from?: string | null;
+                /** @description Last month, YYYY-MM (inclusive) */
+                to?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description item_id|location_id */
+                dfu_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrilldownResponse"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown DFU */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid or missing parameter (e.g. no time window) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_config_competition_config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompetitionConfigOut"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid config */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_config_competition_config_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompetitionConfigBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompetitionConfigOut"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid config */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    run_competition_competition_run_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CompetitionRunRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompetitionRunResult"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid config */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    summary_competition_summary_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompetitionSummary"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid config */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    clusters_clusters_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterList"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    members_clusters__cluster_id__members_get: {
+        parameters: {
+            query?: {
+                /** @description One of: dfu_id, qty_12m */
+                sort?: string;
+                /** @description Page size (max 500) */
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                cluster_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterMemberPage"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown cluster */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    runs_runs_get: {
+        parameters: {
+            query?: {
+                job?: string | null;
+                status?: ("running" | "succeeded" | "failed" | "skipped") | null;
+                /** @description Page size (max 500) */
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunsPage"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    gates_gates_get: {
+        parameters: {
+            query?: {
+                run_id?: string | null;
+                /** @description Table name, e.g. gold.dim_dfu */
+                table?: string | null;
+                passed?: boolean | null;
+                /** @description Page size (max 500) */
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatePage"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    quarantine_summary_quarantine_summary_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuarantineSummary"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
