@@ -25,7 +25,7 @@ Offset = Annotated[int, Query(ge=0, le=10**6)]
 @router.get("/runs", response_model=RunsPage, summary="Pipeline runs (newest first) and current table snapshots")
 def runs(
     user: CurrentUser, conn: DbConn, engine: EngineDep, settings: SettingsDep,
-    job: Annotated[str | None, Query(max_length=64)] = None,
+    job: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] = None,
     status: Annotated[Literal["running", "succeeded", "failed", "skipped"] | None, Query()] = None,
     limit: Limit = 50, offset: Offset = 0,
 ) -> RunsPage:

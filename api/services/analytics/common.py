@@ -40,7 +40,7 @@ _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 def parse_month(name: str, text: str) -> dt.date:
     """``YYYY-MM`` (or ``YYYY-MM-01``) -> first day of the month; 422 otherwise."""
     m = _MONTH_RE.match(text.removesuffix("-01") if len(text) == 10 else text)
-    if not m or not 1 <= int(m.group(2)) <= 12:
+    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1:
         raise Invalid(f"{name} must be a month as YYYY-MM, got {text!r}")
     return dt.date(int(m.group(1)), int(m.group(2)), 1)
 

@@ -30,7 +30,7 @@ from api.schemas.analytics import (
     ModelScoreOut,
 )
 from api.services import Invalid
-from api.services.analytics.common import ACCURACY, DIM_DFU, known_models
+from api.services.analytics.common import ACCURACY, DIM_DFU, known_models, known_timeframes
 from contracts.app import UserPublic
 from lakecast.appdb.audit import write_audit
 from lakecast.appdb.db import Conn
@@ -43,6 +43,9 @@ EXTERNAL = "gold.fact_external_forecast_monthly"
 #: model ids in the accuracy facts that are outputs of a competition, not competitors
 DERIVED_MODELS = ("champion", "ceiling", "external", "combo_mean")
 COMBO_ID = "combo_mean"
+#: sanity bounds of a stored config (a backtest has at most 26 origins A..Z)
+MAX_MIN_ROWS = 10_000
+MAX_HOLDOUT = 25
 
 
 # ---------------------------------------------------------------------------------------------- config
@@ -70,11 +73,20 @@ def get_config(conn: Conn, settings: Settings) -> CompetitionConfigOut:
     return _out(row)
 
 
-def validate_config(config: CompetitionSettings, available: list[str] | None = None) -> CompetitionSettings:
-    """422 unless every model named is a registered model (and, with ``available``, one that was backtested)."""
+def validate_config(config: CompetitionSettings, available: list[str] | None = None,
+                    timeframes: list[str] | None = None) -> CompetitionSettings:
+    """422 unless every model named is a registered model (and, with ``available``, one that was backtested)
+    and the windows fit (with ``timeframes``: at least one origin must remain for selection)."""
     from lakecast.forecast.models import MODELS
 
     problems: list[str] = []
+    if config.min_rows > MAX_MIN_ROWS:
+        problems.append(f"min_rows must be <= {MAX_MIN_ROWS}, got {config.min_rows}")
+    if config.n_holdout > MAX_HOLDOUT:
+        problems.append(f"n_holdout must be <= {MAX_HOLDOUT}, got {config.n_holdout}")
+    elif timeframes is not None and config.n_holdout >= len(timeframes):
+        problems.append(f"n_holdout must leave selection timeframes: {config.n_holdout} of {len(timeframes)} "
+                        f"backtest timeframes ({', '.join(timeframes)})")
     if isinstance(config.lag, int) and not 0 <= config.lag <= MAX_LAG:
         problems.append(f"lag must be 0..{MAX_LAG}, 'execution_lag' or 'all', got {config.lag}")
     named = {
@@ -234,7 +246,7 @@ def run(engine: ServingEngine, conn: Conn, settings: Settings,
     else:
         comp = CompetitionSettings.model_validate(config.model_dump())
     models = competing_models(engine, settings)
-    validate_config(comp, available=models)
+    validate_config(comp, available=models, timeframes=known_timeframes(engine))
     competing = list(comp.models) if comp.models else list(models)
     if comp.combo_members:
         competing.append(COMBO_ID)

@@ -5,8 +5,8 @@ Per DFU the model's rows (window, lag, filters as in ``common``) are pooled. Ran
 * ``error``: sum |F - A| in units (the DFUs that cost the most, not the smallest series with a huge %);
 * ``bias``: |sum F - sum A| in units;
 * ``fva``: ``fva_units = sum |E_ref| - sum |E_model|`` over the rows both the model and the reference
-  (``fva_vs``, default seasonal naive; ``external`` = the legacy forecast) have, most negative first (the
-  model destroys the most value); DFUs without shared rows are left out.
+  (``fva_vs``, default seasonal naive, or the legacy forecast ``external`` for seasonal naive itself) have,
+  most negative first (the model destroys the most value); DFUs without shared rows are left out.
 
 Ties are broken by ``dfu_id`` so pages are stable.
 """
@@ -47,7 +47,7 @@ def exceptions(
     if rank_by not in RANKINGS:
         raise Invalid(f"rank_by must be one of {', '.join(RANKINGS)}, got {rank_by!r}")
     model = model_id or DEFAULT_MODEL
-    ref = fva_vs or DEFAULT_FVA_REFERENCE
+    ref = fva_vs or (DEFAULT_FVA_REFERENCE if model != DEFAULT_FVA_REFERENCE else "external")
     check_models(engine, [model, ref])
     if ref == model:
         raise Invalid(f"fva_vs must differ from model_id ({model!r})")

@@ -1,0 +1,195 @@
+"""Competition config (Postgres, audited, role-checked, validated), what-if run, summary; and the job's read side
+``active_competition_settings``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from lakecast.forecast.competition_store import active_competition_settings
+from lakecast.settings import CompetitionSettings
+
+pytestmark = [pytest.mark.integration, pytest.mark.spark]
+
+SCORE_KEYS = ("n_rows", "accuracy_pct", "wape", "bias", "fva_vs_baseline", "fva_vs_external", "gap_to_ceiling",
+              "champion_share")
+
+
+def _close(a: Any, b: Any) -> bool:
+    if a is None or (isinstance(a, float) and pd.isna(a)):
+        return b is None or (isinstance(b, float) and pd.isna(b))
+    return b is not None and a == pytest.approx(b, rel=1e-9, abs=1e-9)
+
+
+def assert_scores(got: list[dict[str, Any]], expected: pd.DataFrame) -> None:
+    exp = {r["model_id"]: r for r in expected.to_dict("records")}
+    assert {s["model_id"] for s in got} == set(exp)
+    for s in got:
+        for key in SCORE_KEYS:
+            want = exp[s["model_id"]][key]
+            assert _close(want, s[key]), f"{s['model_id']}.{key}: {s[key]} != {want}"
+
+
+@pytest.fixture()
+def sql(analytics_pg) -> Any:
+    with psycopg.connect(analytics_pg[1], autocommit=True, row_factory=dict_row) as conn:
+        yield conn
+
+
+# ---------------------------------------------------------------------------------------------- summary
+def test_summary_equals_published_tables(client, headers, sq, forecast_ready) -> None:
+    r = client.get("/competition/summary", headers=headers["viewer"])
+    assert r.status_code == 200, r.text
+    body = r.json()
+    scores = sq("SELECT * FROM gold.model_scores")
+    assert_scores(body["scores"], scores)
+    acc = [s["accuracy_pct"] for s in body["scores"]]
+    assert acc == sorted(acc, reverse=True)
+    sel = sq("SELECT * FROM gold.champion_selection")
+    counts = sel["champion_model_id"].value_counts()
+    assert [(c["model_id"], c["n_dfus"]) for c in body["champion_share"]] == sorted(
+        counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    assert body["n_dfus"] == len(sel) and body["n_fallback"] == int(sel["is_fallback"].sum())
+    assert body["holdout_timeframes"] == sorted(set(",".join(sel["holdout_timeframes"]).split(",")))
+    assert body["competition_lags"] == sorted(sel["competition_lag"].dropna().astype(int).unique().tolist())
+    assert body["run_id"] == scores["run_id"].iloc[0]
+
+
+# ---------------------------------------------------------------------------------------------- run
+def test_run_with_the_job_config_reproduces_the_published_competition(client, headers, sq, app_settings) -> None:
+    config = app_settings.forecast.competition.model_dump(mode="json")
+    r = client.post("/competition/run", json={"config": config}, headers=headers["planner"])
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["source"] == "request" and body["changed_vs_published"] == 0
+    sel = sq("SELECT * FROM gold.champion_selection")
+    assert body["n_dfus"] == len(sel) and body["n_fallback"] == int(sel["is_fallback"].sum())
+    assert body["competition_lags"] == sorted(sel["competition_lag"].dropna().astype(int).unique().tolist())
+    assert_scores(body["scores"], sq("SELECT * FROM gold.model_scores"))
+
+
+def test_run_with_another_config_equals_run_competition_on_spark_rows(client, headers, sq, app_settings) -> None:
+    from lakecast.forecast.champion import CompetitionConfig, run_competition
+    from lakecast.forecast.models import DEFAULT_MODELS
+
+    comp = app_settings.forecast.competition.model_copy(update={"lag": 0, "metric": "mae", "combo_members": None})
+    r = client.post("/competition/run", json={"config": comp.model_dump(mode="json")}, headers=headers["approver"])
+    assert r.status_code == 200, r.text
+    body = r.json()
+    back = sq("SELECT dfu_id AS unique_id, timeframe, fcst_origin, target_month, lag, model_id, fcst_qty, "
+              "actual_qty AS y FROM gold.fact_forecast_accuracy WHERE scenario_id = 'backtest' AND lag = 0 "
+              "AND model_id NOT IN ('champion', 'ceiling', 'external', 'combo_mean')")
+    for col in ("fcst_origin", "target_month"):
+        back[col] = pd.to_datetime(back[col])
+    ext = sq("SELECT dfu_id AS unique_id, target_month, lag, fcst_qty FROM gold.fact_external_forecast_monthly")
+    # the job's model order (settings: default models) breaks ties, e.g. equal MAE of all-zero forecasts
+    order = tuple(m for m in DEFAULT_MODELS if m in set(back["model_id"]))
+    res = run_competition(back, CompetitionConfig(
+        metric="mae", lag=0, models=order, min_rows=comp.min_rows, n_holdout=comp.n_holdout,
+        fallback_model=comp.fallback_model, baseline_model=comp.baseline_model), external=ext)
+    share = res.selection["champion_model_id"].value_counts()
+    assert {c["model_id"]: c["n_dfus"] for c in body["champion_share"]} == share.to_dict()
+    assert body["n_fallback"] == int(res.selection["is_fallback"].sum())
+    assert body["competition_lags"] == [0] and body["holdout_timeframes"] == list(res.holdout_timeframes)
+    published = sq("SELECT dfu_id, champion_model_id FROM gold.champion_selection")
+    mine = dict(zip(res.selection["unique_id"], res.selection["champion_model_id"], strict=True))
+    assert body["changed_vs_published"] == sum(mine[d] != m for d, m in zip(
+        published["dfu_id"], published["champion_model_id"], strict=True))
+    expected = res.scores.assign(champion_share=res.scores["model_id"].map(share / share.sum()).fillna(0.0))
+    assert_scores(body["scores"], expected)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"models": ["theta", "nope"]}, "unknown model ids ['nope']"),
+        ({"combo_members": ["theta"]}, "at least 2"),
+        ({"lag": 9}, "lag must be 0..4"),
+        ({"n_holdout": 12}, "n_holdout must leave selection timeframes"),
+        ({"fallback_model": "auto_arima"}, "not in the published backtests"),
+        ({"metric": "r2"}, "metric"),
+        ({"min_rows": 0}, "min_rows"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_run_validates_the_config(client, headers, config, message) -> None:
+    r = client.post("/competition/run", json={"config": config}, headers=headers["admin"])
+    assert r.status_code == 422, r.text
+    assert message in r.json()["detail"]
+
+
+def test_run_needs_a_contributor_role(client, headers) -> None:
+    assert client.post("/competition/run", headers=headers["viewer"]).status_code == 403
+    assert client.post("/competition/run", headers=headers["anon"]).status_code == 401
+
+
+# ---------------------------------------------------------------------------------------------- config
+def test_config_defaults_to_conf_then_put_stores_audited_versions(client, headers, sql, app_settings) -> None:
+    assert active_competition_settings(app_settings) == app_settings.forecast.competition
+    r = client.get("/competition/config", headers=headers["viewer"])
+    assert r.status_code == 200
+    assert r.json() == {"config": app_settings.forecast.competition.model_dump(mode="json"), "source": "settings",
+                        "version": None, "updated_by": None, "updated_at": None}
+
+    new = {"metric": "mae", "lag": 1, "min_rows": 2, "models": ["seasonal_naive", "theta", "lgbm_global"],
+           "n_holdout": 2, "fallback_model": "seasonal_naive", "baseline_model": "seasonal_naive",
+           "combo_members": ["theta", "lgbm_global"]}
+    for who in ("viewer", "planner"):
+        r = client.put("/competition/config", json=new, headers=headers[who])
+        assert r.status_code == 403 and "may not do this" in r.json()["detail"]
+    assert sql.execute("SELECT count(*) AS n FROM competition_configs").fetchone()["n"] == 0
+
+    r = client.put("/competition/config", json=new, headers=headers["approver"])
+    assert r.status_code == 200, r.text
+    first = r.json()
+    assert first["source"] == "stored" and first["updated_by"] == "approver" and first["config"] == new
+    r = client.put("/competition/config", json={**new, "lag": "execution_lag"}, headers=headers["admin"])
+    assert r.status_code == 200, r.text
+    second = r.json()
+    assert second["version"] > first["version"] and second["config"]["lag"] == "execution_lag"
+    assert client.get("/competition/config", headers=headers["planner"]).json() == second
+
+    audit = sql.execute("SELECT actor, action, entity_id, before, after FROM audit_log "
+                        "WHERE entity = 'competition_config' ORDER BY id").fetchall()
+    assert [(a["actor"], a["action"], a["entity_id"]) for a in audit] == [
+        ("approver", "competition_config.update", str(first["version"])),
+        ("admin", "competition_config.update", str(second["version"]))]
+    assert audit[0]["before"]["source"] == "settings" and audit[0]["after"]["config"] == new
+    assert audit[1]["before"]["version"] == first["version"] and audit[1]["after"]["config"]["lag"] == "execution_lag"
+
+    # the forecast job's read side sees the stored config; a run without a body uses it
+    assert active_competition_settings(app_settings) == CompetitionSettings.model_validate(second["config"])
+    r = client.post("/competition/run", headers=headers["admin"])
+    assert r.status_code == 200, r.text
+    assert r.json()["source"] == "stored" and r.json()["config"] == second["config"]
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"models": ["nope"]}, "unknown model ids ['nope']"),
+        ({"models": []}, "must not be empty"),
+        ({"models": ["theta", "theta"]}, "duplicates"),
+        ({"lag": -1}, "lag must be 0..4"),
+        ({"lag": "sometimes"}, "lag"),
+        ({"baseline_model": "naive"}, "baseline_model: unknown"),
+        ({"min_rows": 100_000}, "min_rows must be <= 10000"),
+        ({"unknown_field": 1}, "unknown_field"),
+    ],
+)
+def test_put_validates(client, headers, sql, config, message) -> None:
+    before = sql.execute("SELECT count(*) AS n FROM competition_configs").fetchone()["n"]
+    r = client.put("/competition/config", json=config, headers=headers["admin"])
+    assert r.status_code == 422, r.text
+    assert message in r.json()["detail"]
+    assert sql.execute("SELECT count(*) AS n FROM competition_configs").fetchone()["n"] == before
+
+
+def test_active_settings_fall_back_when_the_database_is_down(pipeline) -> None:
+    # the pipeline's own data dir has no running Postgres: conf/ applies, nothing is started
+    assert active_competition_settings(pipeline.settings) == pipeline.settings.forecast.competition
+    assert not (pipeline.settings.postgres_dir / "postmaster.pid").exists()
