@@ -28,7 +28,7 @@ from psycopg_pool import PoolTimeout
 
 from api.engine import engine_check
 from api.metrics import install_metrics
-from api.routes import analytics, auth, clusters, competition, health, metadata, ops, overrides
+from api.routes import analytics, auth, chat, clusters, competition, health, metadata, ops, overrides
 from api.routes.health import ReadinessCheck, postgres_check
 from api.services import ServiceError
 from api.services.auth import jwt_secret
@@ -51,6 +51,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     competition.router,
     clusters.router,
     ops.router,
+    chat.router,
 )
 
 

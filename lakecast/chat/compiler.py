@@ -84,6 +84,9 @@ def resolve_source(intent: Intent, vocab: Vocabulary) -> str:
         return "forecast"
     if dims & {"model", "lag", "timeframe"} or intent.models or intent.lags or intent.execution_lag:
         return "accuracy"
+    future = intent.time is not None and intent.time.start > vocab.anchor
+    if future and all("forecast" in METRICS[m].sql for m in metrics):
+        return "forecast"  # only forecasts exist after the last month of actuals
     return "sales"
 
 

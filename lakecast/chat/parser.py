@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lakecast.chat.intent import Intent
-from lakecast.chat.semantic import DIMENSIONS, METRICS, dimension_words, metric_words
+from lakecast.chat.semantic import ACCURACY_ONLY, DIMENSIONS, METRICS, dimension_words, metric_words
 from lakecast.chat.timeexpr import find_time
 from lakecast.chat.vocab import Vocabulary, normalize
 
@@ -27,9 +27,8 @@ STRONG_HINT = 0.5
 
 #: metric words that only count when no more specific metric is named ("how accurate was the forecast")
 WEAK_METRIC_WORDS = frozenset({"forecast", "forecasts", "forecasted", "sales", "demand", "plan", "expected",
-                               "projected", "predicted", "prediction", "predictions", "sell", "sells", "selling",
-                               "sold", "error", "volume", "quantity", "qty", "units", "perform", "performance",
-                               "performed", "performing", "how well", "how good"})
+                               "projected", "predicted", "prediction", "predictions", "error", "perform",
+                               "performance", "performed", "performing", "how well", "how good"})
 
 KEYWORDS: dict[str, str] = {
     **{w: "by" for w in ("by", "per", "each", "every", "across", "for each", "for every", "broken down by",
@@ -205,10 +204,12 @@ class Parser:
         return result
 
     def _resolve_weak_metric(self, intent: Intent, hints: Sequence[Hint], result: ParseResult) -> None:
-        """Only vague metric words ("forecast", "sales"): a close example question decides what is meant."""
+        """One vague metric word ("where do we miss the forecast"): a close example question about accuracy
+        decides that an accuracy metric is meant (never for future months, which have no actuals)."""
         top = hints[0] if hints else None
-        if (top is not None and top.metric in METRICS and top.metric not in intent.metrics
-                and top.similarity >= max(self.min_hint_similarity, STRONG_HINT) and METRICS[top.metric].sql):
+        future = intent.time is not None and intent.time.start > self.vocab.anchor
+        if (top is not None and len(intent.metrics) == 1 and not future and top.metric in ACCURACY_ONLY
+                and top.metric not in intent.metrics and top.similarity >= max(self.min_hint_similarity, STRONG_HINT)):
             intent.metrics = [top.metric]
             result.used_hint = top.question
             intent.notes.append(f"read as {METRICS[top.metric].label} (closest known question: \"{top.question}\")")
@@ -235,6 +236,8 @@ class Parser:
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None
             if tok.kind == "metric":
                 (weak if tok.extra == "weak" else strong).append(tok.value)
+                if "most" in tok.phrase.split():  # "champion most often"
+                    intent.order = intent.order or "top"
             elif tok.kind == "model":
                 if tok.value not in intent.models:
                     intent.models.append(tok.value)
@@ -251,14 +254,26 @@ class Parser:
                 weak.append("forecast_qty")
             elif tok.kind == "kw":
                 self._read_keyword(tok, prev, nxt, intent)
+        linked: list[str] = []
+        for i in range(1, len(tokens) - 1):  # "forecast vs actual", "revenue and units": both are asked
+            a, link, b = tokens[i - 1], tokens[i], tokens[i + 1]
+            if a.kind == b.kind == "metric" and link.kind == "kw" and link.phrase in ("vs", "versus", "and"):
+                linked += [a.value, b.value]
+                strong[:0] = [m for m in (a.value, b.value) if m not in strong]
+        if "promo_share_pct" in strong and "actual_qty" in strong and "actual_qty" not in linked:
+            strong = [m for m in strong if m != "actual_qty"]  # "share of units sold on promotion": the base
         metrics = strong or weak
         intent.metrics = list(dict.fromkeys(metrics))
+        if "champion_dfus" in intent.metrics and "dfu_count" in intent.metrics:
+            intent.metrics.remove("dfu_count")  # "how many DFUs does each model win" counts the wins
         future = intent.time is not None and intent.time.start > self.vocab.anchor
         if future and intent.metrics and set(intent.metrics) <= {"actual_qty", "revenue"}:
             intent.metrics = ["forecast_qty"]  # "what will we sell next quarter": only forecasts exist there
             intent.notes.append("future months: answered with the forecast")
         if intent.order and intent.top_n is None and intent.group_by:
-            intent.top_n = 1 if singular_which else DEFAULT_TOP_N
+            counted = [int(t.value) for t, n in zip(tokens, tokens[1:], strict=False)
+                       if t.kind == "num" and n.kind == "dim" and 0 < int(t.value) <= 1000]  # "3 customers"
+            intent.top_n = counted[0] if counted else 1 if singular_which else DEFAULT_TOP_N
         if len(intent.models) > 1 and "model" not in intent.group_by:
             intent.group_by.append("model")
 
@@ -276,8 +291,12 @@ class Parser:
             if lags:
                 intent.lags = sorted(set(intent.lags) | set(lags))
                 return
+        prev = tokens[i - 1] if i > 0 else None
         if nxt is not None and nxt.kind == "value" and nxt.extra == tok.value:
             return  # "region DE-North": a filter, not a grouping
+        if prev is not None and ((prev.kind == "value" and prev.extra == tok.value)
+                                 or (prev.kind == "model" and tok.value == "model")):
+            return  # "the Beverages category", "the combo model": naming a value, not grouping
         if tok.value not in intent.group_by:
             intent.group_by.append(tok.value)
 

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 import yaml
 
-from lakecast.chat.embeddings import METHOD, HashedTfidfEmbedder, to_pgvector
+from lakecast.chat.embeddings import METHOD, HashedTfidfEmbedder, to_sparsevec
 from lakecast.chat.parser import Hint
 from lakecast.chat.semantic import DIMENSIONS, METRICS
 
@@ -119,7 +119,8 @@ class MemoryStore:
 
 
 class PgVectorStore:
-    """The corpus in Postgres (table ``chat_documents``, pgvector column), searched with ``<=>`` (cosine)."""
+    """The corpus in Postgres (table ``chat_documents``, pgvector ``sparsevec`` column), nearest by ``<->`` (L2
+    on unit vectors = cosine order; exact scan: a few hundred rows)."""
 
     def __init__(self, pool: Any, dim: int = 512):
         self.pool = pool
@@ -141,8 +142,8 @@ class PgVectorStore:
             with conn.cursor() as cur:
                 cur.executemany(
                     "INSERT INTO chat_documents (kind, key, title, body, sql, metric, method, embedding, corpus_hash) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s::vector, %s)",
-                    [(d.kind, d.key, d.title, d.body, d.sql, d.metric, METHOD, to_pgvector(v), digest)
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s::sparsevec, %s)",
+                    [(d.kind, d.key, d.title, d.body, d.sql, d.metric, METHOD, to_sparsevec(v), digest)
                      for d, v in zip(docs, vectors, strict=True)],
                 )
             return len(docs)
@@ -151,10 +152,11 @@ class PgVectorStore:
         vec = self.embedder.embed_one(text)
         if not np.any(vec):  # no known n-gram: cosine is undefined, nothing is near
             return []
-        q = to_pgvector(vec)
-        sql = ("SELECT kind, key, title, body, sql, metric, 1 - (embedding <=> %s::vector) AS similarity "
-               "FROM chat_documents WHERE (%s::text IS NULL OR kind = %s) "
-               "ORDER BY embedding <=> %s::vector, key LIMIT %s")
+        q = to_sparsevec(vec)
+        # unit vectors: L2 distance d ranks like cosine, and cosine = 1 - d^2 / 2 (see embeddings.to_sparsevec)
+        sql = ("SELECT kind, key, title, body, sql, metric, 1 - power(embedding <-> %s::sparsevec, 2) / 2 "
+               "AS similarity FROM chat_documents WHERE (%s::text IS NULL OR kind = %s) "
+               "ORDER BY embedding <-> %s::sparsevec, key LIMIT %s")
         with self.pool.connection() as conn:
             rows = conn.execute(sql, [q, kind, kind, q, k]).fetchall()
         return [Hit(Document(r["kind"], r["key"], r["title"], r["body"], r["sql"], r["metric"]),

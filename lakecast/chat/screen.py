@@ -12,9 +12,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 _SQL_START = re.compile(
-    r"^\s*(?:\(\s*)*(select|with|insert|update|delete|drop|create|alter|copy|attach|detach|pragma|install|load|call|"
-    r"set|reset|explain|show|describe|grant|revoke|truncate|merge|export|import|use|vacuum|checkpoint|begin|commit|"
-    r"rollback|execute|prepare|deallocate|summarize|from)\b", re.I)
+    r"^\s*(?:\(\s*)*(insert|update|delete|drop|create|alter|copy|attach|detach|pragma|install|grant|revoke|truncate|"
+    r"merge|vacuum|checkpoint|begin|commit|rollback|prepare|deallocate|call|execute)\b", re.I)
+# English can start like SQL ("show revenue by month", "select the top items"): SQL only when it reads as SQL
+_SQL_LIKE = re.compile(
+    r"^\s*(?:\(\s*)*(?:(?:select|with)\b[\s\S]*\bfrom\b|with\s+\w+\s+as\s*\(|show\s+(?:tables|schemas|databases|"
+    r"columns|create|catalogs|functions|session|stats|grants)\b|describe\s+[\w.\"]+\s*;?\s*$|explain\s+"
+    r"(?:analyze\s+)?(?:select|with)\b|set\s+(?:session\s+)?[\w.]+\s*(?:=|to\b)|reset\s+\w+\s*;?\s*$|"
+    r"use\s+[\w.]+\s*;?\s*$|load\s+\w+\s*;?\s*$|(?:export|import)\s+database\b|summarize\s+[\w.]+|"
+    r"from\s+[\w.]+\s*(?:select\b|;|$))", re.I)
 _STACKED = re.compile(r";\s*\S", re.S)
 _SQL_WORDS = (r"(?:select|drop|delete|insert|update|create|alter|truncate|copy|attach|grant|pragma|install|load|set|"
               r"call|union|from)")
@@ -47,7 +53,7 @@ class Screened:
 
 def screen(text: str) -> Screened:
     """Classify ``text``: plain question, SQL for the guard, or refused with a reason."""
-    if _SQL_START.match(text):
+    if _SQL_START.match(text) or _SQL_LIKE.match(text):
         return Screened("sql")
     if _INSTRUCTIONS.search(text):
         return Screened("refuse", "refused: the question contains instructions to the assistant or asks for "

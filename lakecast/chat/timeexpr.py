@@ -127,6 +127,8 @@ def _half(m: re.Match[str], anchor: dt.date) -> TimeRange:
 _RULES: list[tuple[re.Pattern[str], object]] = [
     (re.compile(rf"\b(?:between|from)\s+(?P<a>{_SPEC})\s+(?:and|to|until|till|through|thru)\s+(?P<b>{_SPEC})\b"),
      _between),
+    (re.compile(rf"\b(?P<a>{_MON}\s+{_YEAR}|{_YEAR}-\d{{1,2}})\s+(?:to|until|till|through|thru|-)\s+"
+                rf"(?P<b>{_MON}\s+{_YEAR}|{_YEAR}-\d{{1,2}}|{_MON})\b"), _between),
     (re.compile(rf"\bsince\s+(?P<a>{_SPEC})\b"),
      lambda m, a: TimeRange(_spec_range(m.group("a"), a)[0], a, m.group(0).strip())),
     (re.compile(rf"\b(?:in\s+the\s+|over\s+the\s+|for\s+the\s+|the\s+)?(?:last|past|previous|trailing|recent)\s+"
