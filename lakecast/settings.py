@@ -48,6 +48,8 @@ class PostgresSettings(BaseModel):
 
 class MlflowSettings(BaseModel):
     enabled: bool = True
+    # register each family's best model (pyfunc recipe) with a `champion` alias
+    register_models: bool = True
     tracking_uri: str = ""
     artifact_location: str = ""
 

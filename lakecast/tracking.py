@@ -21,6 +21,7 @@ from lakecast.settings import Settings
 log = logging.getLogger("lakecast.tracking")
 
 EXPERIMENT = "lakecast-forecast"
+CHAMPION_ALIAS = "champion"
 
 
 def _mlflow(settings: Settings):
@@ -137,4 +138,43 @@ def _log_forecast_run(settings: Settings, result: Any, tables: dict[str, pd.Data
             ).to_csv(out / "champion_share.csv")
             forecast_plot(tables["fact_forecast_accuracy"], out / "forecast_vs_actual_lag0.png", lag=0)
             mlflow.log_artifacts(str(out))
+        if settings.mlflow.register_models:
+            register_family_champions(mlflow, result, fc)
         return run.info.run_id
+
+
+def register_family_champions(mlflow: Any, result: Any, fc: Any) -> dict[str, str]:
+    """Per model family, register the family's best model on the holdout as ``lakecast-<family>`` (e.g.
+    ``lakecast-lightgbm``) and point
+    its ``champion`` alias at the new version. Returns {family: "model_id v<version>"}."""
+    import mlflow.pyfunc
+    from mlflow import MlflowClient
+
+    from lakecast.forecast.models import FAMILY_NAMES, MODELS
+    from lakecast.forecast.pyfunc import LakecastForecaster
+
+    client = MlflowClient()
+    best: dict[str, dict[str, Any]] = {}
+    for row in result.scores:
+        spec = MODELS.get(row["model_id"])
+        acc = row.get("accuracy_pct")
+        if spec is None or acc is None or pd.isna(acc):
+            continue
+        if spec.family not in best or acc > best[spec.family]["accuracy_pct"]:
+            best[spec.family] = row
+    out = {}
+    for family, row in sorted(best.items()):
+        name = f"lakecast-{FAMILY_NAMES.get(family, family)}"
+        info = mlflow.pyfunc.log_model(
+            name=f"model-{family}",
+            python_model=LakecastForecaster(row["model_id"], fc.forward_horizon, fc.seed, fc.season_length,
+                                            fc.ml_params),
+            pip_requirements=["lakecast"],
+            registered_model_name=name,
+            metadata={"model_id": row["model_id"], "holdout_accuracy_pct": float(row["accuracy_pct"])},
+        )
+        version = str(info.registered_model_version)
+        client.set_registered_model_alias(name, CHAMPION_ALIAS, version)
+        client.set_model_version_tag(name, version, "model_id", row["model_id"])
+        out[family] = f"{row['model_id']} v{version}"
+    return out

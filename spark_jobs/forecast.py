@@ -6,9 +6,9 @@ Steps (every one leak-free; see docs/forecasting.md):
    origin), ``gold.dim_dfu`` (execution lag) and the legacy forecast.
 2. Origins A..J (``make_origins``) and the forward origin F = the last month of actuals. Clusters are computed
    on the driver once per origin over all DFUs, from data <= that origin only.
-3. One Spark pass of ``applyInPandas`` over *tasks*: per-series (statistical) models in hash buckets of DFUs
-   (all origins per task), gradient-boosted models one task per origin over all DFUs (they are global
-   models), plus the same for the forward origin. The same job runs in ``local[*]`` and through spark-submit.
+3. One Spark pass of ``mapInPandas`` over *tasks* (one per partition): per-series (statistical) models in
+   hash buckets of DFUs (all origins per task), gradient-boosted models one task per origin over all DFUs
+   (they are global models), plus the same for the forward origin. The same job runs in ``local[*]`` and through spark-submit.
 4. On the driver: combination, champion per DFU (at each DFU's execution lag by default, chosen on the
    selection window, scored on the later holdout), ceiling, FVA vs seasonal naive and vs the legacy forecast.
 5. Gates (not null, unique key, DFU references), then publish: ``fact_forecast`` scenarios ``backtest`` and
@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 import time
 import uuid
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,14 +42,13 @@ from lakecast import lag as lagdef
 from lakecast.forecast.backtest import backtest_frame, forecast_frame, make_origins
 from lakecast.forecast.champion import CompetitionConfig, add_combo, run_competition, score_models
 from lakecast.forecast.clustering import cluster_dfus
-from lakecast.forecast.models import DEFAULT_MODELS, MODELS
+from lakecast.forecast.models import DEFAULT_MODELS, FAMILY_NAMES, MODELS
 from lakecast.settings import CompetitionSettings, Settings
 from spark_jobs import gates, io
 
 FORWARD = "forward"  # timeframe label of the forward (baseline) origin; backtest origins are A..J
 TASK_SCHEMA = ("unique_id string, timeframe string, fcst_origin date, target_month date, lag int, "
                "model_id string, fcst_qty double, y double, cluster_id int")
-ALGORITHMS = {"stat": "statsforecast", "lgbm": "lightgbm", "catboost": "catboost", "xgb": "xgboost"}
 SPECIAL_ALGORITHMS = {"champion": "selection", "ceiling": "oracle", "external": "external"}
 
 
@@ -82,7 +83,7 @@ def algorithm_of(model_id: str) -> str:
     if model_id in SPECIAL_ALGORITHMS:
         return SPECIAL_ALGORITHMS[model_id]
     if model_id in MODELS:
-        return ALGORITHMS.get(MODELS[model_id].family, MODELS[model_id].family)
+        return FAMILY_NAMES.get(MODELS[model_id].family, MODELS[model_id].family)
     return "ensemble"  # combo models
 
 
@@ -155,7 +156,7 @@ def _tasks(timeframes: list[str], stat_ids: list[str], ml_ids: list[str], n_buck
 def make_task_runner(hist: pd.DataFrame, statics: pd.DataFrame, clusters: pd.DataFrame, origins: pd.DataFrame,
                      forward_origin: pd.Timestamp, stat_ids: list[str], ml_ids: list[str],
                      settings: Settings) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """The applyInPandas function. Its closure carries the (small) driver frames to the Python workers."""
+    """The per-task function. Its closure carries the (small) driver frames to the Python workers."""
     fc = settings.forecast
     n_buckets = fc.stat_buckets
     common = {"statics": statics, "clusters": clusters, "seed": fc.seed, "season_length": fc.season_length,
@@ -187,16 +188,54 @@ def make_task_runner(hist: pd.DataFrame, statics: pd.DataFrame, clusters: pd.Dat
     return run_task
 
 
+@contextmanager
+def _task_progress(spark: SparkSession, progress: Callable | None, n_tasks: int) -> Iterator[None]:
+    """Report finished model tasks every few seconds while the Spark job runs (long on real data)."""
+    if progress is None:
+        yield
+        return
+    tracker = spark.sparkContext.statusTracker()
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(3.0):
+            done = 0
+            for sid in tracker.getActiveStageIds():
+                info = tracker.getStageInfo(sid)
+                if info is not None and info.numTasks == n_tasks:
+                    done = info.numCompletedTasks
+            progress("forecast", f"models: {done}/{n_tasks} tasks done")
+
+    thread = threading.Thread(target=poll, name="forecast-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 def run_models(spark: SparkSession, settings: Settings, inputs: dict[str, pd.DataFrame], origins: pd.DataFrame,
-               forward_origin: pd.Timestamp, clusters: pd.DataFrame, model_ids: list[str]) -> pd.DataFrame:
+               forward_origin: pd.Timestamp, clusters: pd.DataFrame, model_ids: list[str],
+               progress: Callable | None = None) -> pd.DataFrame:
     stat_ids = [m for m in model_ids if MODELS[m].family == "stat"]
     ml_ids = [m for m in model_ids if MODELS[m].family != "stat"]
     tasks = _tasks(list(origins["timeframe"]), stat_ids, ml_ids, settings.forecast.stat_buckets)
     runner = make_task_runner(inputs["history"], inputs["statics"], clusters, origins, forward_origin, stat_ids,
                               ml_ids, settings)
-    tdf = spark.createDataFrame(tasks, "task_id int, kind string, bucket int, timeframe string")
-    out = (tdf.repartition(len(tasks), "task_id").groupBy("task_id").applyInPandas(runner, TASK_SCHEMA))
-    pdf = out.toPandas()
+    # Exactly one task per Spark partition, no shuffle: a groupBy would let adaptive execution coalesce the
+    # (tiny) task rows into one partition and run every model task on one core.
+    rdd = spark.sparkContext.parallelize(tasks, numSlices=len(tasks))
+    tdf = spark.createDataFrame(rdd, "task_id int, kind string, bucket int, timeframe string")
+
+    def run_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in batches:
+            for i in range(len(pdf)):
+                yield runner(pdf.iloc[[i]])
+
+    out = tdf.mapInPandas(run_partition, TASK_SCHEMA)
+    with _task_progress(spark, progress, len(tasks)):
+        pdf = out.toPandas()
     pdf["fcst_origin"] = pd.to_datetime(pdf["fcst_origin"])
     pdf["target_month"] = pd.to_datetime(pdf["target_month"])
     return pdf
@@ -381,7 +420,7 @@ def run(spark: SparkSession, settings: Settings, progress=None, models: list[str
     step("clusters", t0)
 
     t0 = time.perf_counter()
-    raw = run_models(spark, settings, inputs, origins, forward_origin, clusters, model_ids)
+    raw = run_models(spark, settings, inputs, origins, forward_origin, clusters, model_ids, progress)
     step("models", t0)
 
     t0 = time.perf_counter()

@@ -142,8 +142,21 @@ def test_mlflow_run_holds_params_metrics_and_artifacts(pipeline, result):
     assert run.data.params["models"] == ",".join(result.models)
     champ = next(r for r in result.scores if r["model_id"] == "champion")
     assert run.data.metrics["champion.wape"] == pytest.approx(champ["wape"])
-    names = {a.path for a in mlflow.MlflowClient().list_artifacts(result.mlflow_run_id)}
+    client = mlflow.MlflowClient()
+    names = {a.path for a in client.list_artifacts(result.mlflow_run_id)}
     assert {"model_scores.csv", "cluster_profiles.csv", "forecast_vs_actual_lag0.png"} <= names
+    # registry: per family, the family's best holdout model under alias `champion`, loadable and usable
+    by_acc = {r["model_id"]: r["accuracy_pct"] for r in result.scores}
+    for family in ("statsforecast", "lightgbm"):
+        version = client.get_model_version_by_alias(f"lakecast-{family}", "champion")
+        assert version.run_id == result.mlflow_run_id
+        members = [m for m in result.models if fjob.algorithm_of(m) == family]
+        assert version.tags["model_id"] == max(members, key=lambda m: by_acc[m])
+    model = mlflow.pyfunc.load_model("models:/lakecast-statsforecast@champion")
+    history = pd.DataFrame({"unique_id": ["a"] * 30, "ds": pd.date_range("2022-01-01", periods=30, freq="MS"),
+                            "y": [float(10 + i % 12) for i in range(30)]})
+    out = model.predict(history)
+    assert len(out) == pipeline.settings.forecast.forward_horizon and (out["fcst_qty"] >= 0).all()
 
 
 ALL_FAMILIES = ["seasonal_naive", "croston_optimized", "lgbm_per_cluster", "catboost_transfer", "xgb_global"]

@@ -20,6 +20,9 @@ DEFAULT_MODELS: tuple[str, ...] = (
     "lgbm_transfer",
 )
 
+# model family (ModelSpec.family) -> algorithm name used in tables and the MLflow registry
+FAMILY_NAMES: dict[str, str] = {"stat": "statsforecast", "lgbm": "lightgbm", "catboost": "catboost", "xgb": "xgboost"}
+
 STAT_MODELS = tuple(m for m, s in MODELS.items() if s.family == "stat")
 ML_MODELS = tuple(m for m, s in MODELS.items() if s.family != "stat")
 
@@ -34,5 +37,5 @@ def resolve_models(model_ids) -> list[ModelSpec]:
     return [MODELS[m] for m in ids]
 
 
-__all__ = ["MODELS", "DEFAULT_MODELS", "STAT_MODELS", "ML_MODELS", "ModelSpec", "ForecastContext",
+__all__ = ["MODELS", "DEFAULT_MODELS", "FAMILY_NAMES", "STAT_MODELS", "ML_MODELS", "ModelSpec", "ForecastContext",
            "fallback_level", "resolve_models"]
