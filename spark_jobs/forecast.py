@@ -8,7 +8,8 @@ Steps (every one leak-free; see docs/forecasting.md):
    on the driver once per origin over all DFUs, from data <= that origin only.
 3. One Spark pass of ``mapInPandas`` over *tasks* (one per partition): per-series (statistical) models in
    hash buckets of DFUs (all origins per task), gradient-boosted models one task per origin over all DFUs
-   (they are global models), plus the same for the forward origin. The same job runs in ``local[*]`` and through spark-submit.
+   (they are global models), plus the same for the forward origin. The same job runs in ``local[*]`` and
+   through spark-submit.
 4. On the driver: combination, champion per DFU (at each DFU's execution lag by default, chosen on the
    selection window, scored on the later holdout), ceiling, FVA vs seasonal naive and vs the legacy forecast.
 5. Gates (not null, unique key, DFU references), then publish: ``fact_forecast`` scenarios ``backtest`` and
