@@ -142,7 +142,7 @@ export default function AccuracyPage() {
           </button>
         </p>
       )}
-      <div className="grid grid-2">
+      <div style={{ marginBottom: "1rem" }}>
         <div>
           <QueryView query={slice} label="Loading slice…">
             {(page) => (
@@ -158,6 +158,8 @@ export default function AccuracyPage() {
             )}
           </QueryView>
         </div>
+      </div>
+      <div className="grid grid-2">
         <div>
           <ChartCard title="Lag curve" note="Accuracy % by lag (0 = one month ahead), pooled over the window." testId="lag-curve">
             <QueryView query={curve} label="Loading lag curve…">
@@ -174,12 +176,12 @@ export default function AccuracyPage() {
             </QueryView>
           </ChartCard>
         </div>
-      </div>
       {heatEnabled && (
         <ChartCard title={`Accuracy % by ${f.by.replace("_", " ")} × lag`} testId="heatmap" note={`Top ${HEAT_ROWS} values by actual volume; red = least accurate, green = most.`}>
           <HeatSection results={heat} order={slice.data?.items.slice(0, HEAT_ROWS).map((r) => r.key ?? "(none)")} />
         </ChartCard>
       )}
+      </div>
     </div>
   );
 }
