@@ -70,6 +70,25 @@ def forecast_plot(accuracy: pd.DataFrame, path: Path, lag: int = 0) -> Path:
     return path
 
 
+def importance_plot(fi: pd.DataFrame, path: Path, top: int = 15) -> Path:
+    """Horizontal bars of the top features per gradient-boosted library (share of gain)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    libs = sorted(fi["library"].unique())
+    fig, axes = plt.subplots(1, len(libs), figsize=(5 * len(libs), 5), squeeze=False)
+    for ax, lib in zip(axes[0], libs, strict=True):
+        d = fi.loc[fi["library"] == lib].nlargest(top, "importance").iloc[::-1]
+        ax.barh(d["feature"], d["importance"])
+        ax.set_title(f"{lib}: gain share (global model, lag 0)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def log_forecast_run(
     settings: Settings, result: Any, tables: dict[str, pd.DataFrame], comp: Any, fc: Any
 ) -> str | None:
@@ -137,6 +156,10 @@ def _log_forecast_run(settings: Settings, result: Any, tables: dict[str, pd.Data
                 "dfus"
             ).to_csv(out / "champion_share.csv")
             forecast_plot(tables["fact_forecast_accuracy"], out / "forecast_vs_actual_lag0.png", lag=0)
+            fi = tables.get("feature_importance")
+            if fi is not None and not fi.empty:
+                fi.to_csv(out / "feature_importance.csv", index=False)
+                importance_plot(fi, out / "feature_importance.png")
             mlflow.log_artifacts(str(out))
         if settings.mlflow.register_models:
             register_family_champions(mlflow, result, fc)

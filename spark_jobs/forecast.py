@@ -458,8 +458,23 @@ def run(spark: SparkSession, settings: Settings, progress=None, models: list[str
     result.published = True
     step("publish", t0)
 
+    if settings.mlflow.enabled:
+        tables["feature_importance"] = _feature_importance(inputs, clusters, forward_origin, model_ids, settings)
     result.mlflow_run_id = _log_mlflow(settings, result, tables, comp_cfg, fc)
     return result
+
+
+def _feature_importance(inputs: dict[str, pd.DataFrame], clusters: pd.DataFrame, origin: pd.Timestamp,
+                        model_ids: list[str], settings: Settings) -> pd.DataFrame:
+    """Gain importance of each gradient-boosted library's global model at the forward origin, lag 0."""
+    from lakecast.forecast.backtest import feature_importance_at
+
+    fc = settings.forecast
+    libs = sorted({MODELS[m].family for m in model_ids if MODELS[m].family != "stat"})
+    parts = [feature_importance_at(inputs["history"], origin, lib, statics=inputs["statics"], clusters=clusters,
+                                   seed=fc.seed, season_length=fc.season_length, ml_params=fc.ml_params)
+             .assign(library=FAMILY_NAMES[lib]) for lib in libs]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["feature", "importance", "library"])
 
 
 def _active_competition(settings: Settings) -> CompetitionSettings:

@@ -142,6 +142,23 @@ def forecast_at(history: pd.DataFrame, origin, horizon: int, models: Sequence[Mo
     return out[FORECAST_COLUMNS]
 
 
+def feature_importance_at(history: pd.DataFrame, origin, lib: str, statics: pd.DataFrame | None = None,
+                          clusters=None, seed: int = 0, season_length: int = 12, ml_params: dict | None = None,
+                          h: int = 1) -> pd.DataFrame:
+    """Gain importance of the global ``lib`` model (lgbm | xgb | catboost) at ``origin`` for horizon ``h``."""
+    from lakecast.forecast.models.ml import global_feature_importance
+
+    hist = normalise_history(history)
+    origin = month_start(origin)
+    hist = hist.loc[hist["ds"] <= origin]
+    panel = build_panel(hist, origin, normalised=True)
+    codes, names, is_cat = static_codes(statics_asof(statics, origin), panel.ids)
+    cid = _clusters_at(clusters, hist, origin, panel.ids, seed, season_length)
+    ctx = ForecastContext(horizon=h, season_length=season_length, seed=seed, clusters=cid, statics=codes,
+                          static_names=names, static_is_cat=is_cat, ml_params=dict(ml_params or {}))
+    return global_feature_importance(lib, panel, ctx, h)
+
+
 def backtest_frame(history: pd.DataFrame, origins, models=None, statics: pd.DataFrame | None = None,
                    seed: int = 0, clusters=None, horizon: int | None = None, season_length: int = 12,
                    ml_params: dict | None = None, nonnegative: bool = True) -> pd.DataFrame:

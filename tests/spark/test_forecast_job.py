@@ -144,7 +144,12 @@ def test_mlflow_run_holds_params_metrics_and_artifacts(pipeline, result):
     assert run.data.metrics["champion.wape"] == pytest.approx(champ["wape"])
     client = mlflow.MlflowClient()
     names = {a.path for a in client.list_artifacts(result.mlflow_run_id)}
-    assert {"model_scores.csv", "cluster_profiles.csv", "forecast_vs_actual_lag0.png"} <= names
+    assert {"model_scores.csv", "cluster_profiles.csv", "forecast_vs_actual_lag0.png", "feature_importance.csv",
+            "feature_importance.png"} <= names
+    fi = pd.read_csv(mlflow.artifacts.download_artifacts(run_id=result.mlflow_run_id,
+                                                        artifact_path="feature_importance.csv"))
+    assert set(fi["library"]) == {"lightgbm"}  # the default set's only gradient-boosted library
+    assert fi["importance"].sum() == pytest.approx(1.0) and "y_lag0" in set(fi["feature"])
     # registry: per family, the family's best holdout model under alias `champion`, loadable and usable
     by_acc = {r["model_id"]: r["accuracy_pct"] for r in result.scores}
     for family in ("statsforecast", "lightgbm"):

@@ -267,6 +267,25 @@ def _run(lib: str, strategy: str, panel: Panel, ctx: ForecastContext) -> np.ndar
     return out
 
 
+def global_feature_importance(lib: str, panel: Panel, ctx: ForecastContext, h: int = 1) -> pd.DataFrame:
+    """Gain importance of the ``global`` model for horizon ``h`` (share of total gain), for MLflow artifacts."""
+    d = design(panel, ctx, h)
+    if len(d["y"]) < 2:
+        return pd.DataFrame({"feature": d["names"], "importance": 0.0})
+    model = _global_model(lib, d, _params(ctx), ctx, h)
+    if lib == "lgbm":
+        gain = np.asarray(model.feature_importance(importance_type="gain"), dtype=float)
+    elif lib == "xgb":
+        scores = model.get_score(importance_type="gain")
+        gain = np.array([scores.get(n, 0.0) for n in d["names"]], dtype=float)
+    else:
+        gain = np.asarray(model.get_feature_importance(), dtype=float)
+    total = gain.sum()
+    share = gain / total if total > 0 else gain
+    out = pd.DataFrame({"feature": d["names"], "importance": share})
+    return out.sort_values(["importance", "feature"], ascending=[False, True]).reset_index(drop=True)
+
+
 def ml_specs() -> dict[str, ModelSpec]:
     specs = {}
     for lib, (_, _, label) in LIBS.items():
