@@ -1,0 +1,161 @@
+"""The browser UI end to end: real Chromium (Debian, via playwright-core) on the real API serving ui/dist,
+over the tiny pipeline's Iceberg tables (DuckDB) and a real embedded Postgres.
+
+The browser scenario lives in ``ui/e2e/run.mjs`` (node + playwright-core, no browser download) and runs in
+two phases, because the final forecast is a Spark job that this side runs between them:
+
+1. ``before-final``: login and role shown; overview KPI numbers equal the API's; slicing the accuracy explorer
+   by cluster changes the table; an exception opens its drilldown; a planner submits an override there; the
+   same planner is refused approval (UI and API); an approver approves it.
+2. the ``final`` job folds approved overrides into ``gold.fact_forecast`` (scenario ``final``);
+3. ``after-final``: the drilldown's final forecast shows the override for exactly its month.
+
+Screenshots go to ``tests/e2e/artifacts/`` (gitignored). Skips (with the reason) only when the UI is not built,
+node/its packages are missing, or ``/usr/bin/chromium`` is not installed (``LAKECAST_NEED_CHROMIUM=1
+scripts/bootstrap.sh`` installs it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from lakecast.settings import PostgresSettings, Settings
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.spark]
+
+ROOT = Path(__file__).resolve().parents[2]
+UI = ROOT / "ui"
+RUNNER = UI / "e2e" / "run.mjs"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+PHASE_TIMEOUT_S = 180
+
+
+def _missing_prerequisite() -> str | None:
+    if not (UI / "dist" / "index.html").is_file():
+        return "ui/dist is not built (scripts/bootstrap.sh runs npm ci + npm run build in ui/)"
+    if not CHROMIUM.exists():
+        return "/usr/bin/chromium is missing (apt-get install chromium, or LAKECAST_NEED_CHROMIUM=1 bootstrap)"
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not (UI / "node_modules" / "playwright-core").is_dir():
+        return "ui/node_modules/playwright-core is missing (npm ci in ui/)"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveApi:
+    url: str
+    settings: Settings
+
+
+@pytest.fixture(scope="module")
+def live_api(pipeline: Any) -> Iterator[LiveApi]:
+    """The real API (uvicorn, in a thread) on a free port: pipeline tables + a temporary embedded Postgres."""
+    reason = _missing_prerequisite()
+    if reason:
+        pytest.skip(reason)
+    import uvicorn
+
+    from api.main import create_app
+    from lakecast.appdb.testing import temporary_server
+
+    with temporary_server() as (_, owner_url):
+        # The pipeline's warehouse, this Postgres (as an external URL: the pipeline's data dir lives under
+        # pytest's 0700 tmp dir, which the unprivileged postgres OS user cannot enter).
+        settings = pipeline.settings.model_copy(
+            update={"postgres": PostgresSettings(mode="external", url=owner_url)}
+        )
+        port = _free_port()
+        app = create_app(settings, seed_demo_users=True)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                pytest.fail("the API did not start for the e2e test")
+            time.sleep(0.1)
+        assert httpx.get(f"{url}/app/overview", timeout=10).text.startswith("<!doctype html>")
+        try:
+            yield LiveApi(url, settings)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+
+
+def _run_phase(phase: str, api: LiveApi, state_file: Path) -> dict[str, Any]:
+    """Run one phase of ui/e2e/run.mjs; its last stdout line is ``RESULT <json>``."""
+    env = {
+        **os.environ,
+        "LAKECAST_E2E_URL": api.url,
+        "LAKECAST_E2E_ARTIFACTS": str(ARTIFACTS),
+        "LAKECAST_E2E_STATE": str(state_file),
+        "LAKECAST_E2E_CHROMIUM": str(CHROMIUM),
+    }
+    proc = subprocess.run(
+        ["node", str(RUNNER), phase], cwd=UI, env=env, capture_output=True, text=True, timeout=PHASE_TIMEOUT_S
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        pytest.fail(
+            f"browser phase {phase!r} failed (exit {proc.returncode}); screenshots in {ARTIFACTS}\n"
+            f"--- stdout ---\n{proc.stdout[-6000:]}\n--- stderr ---\n{proc.stderr[-4000:]}"
+        )
+    return json.loads(lines[-1].removeprefix("RESULT "))
+
+
+def _token(api: LiveApi, username: str) -> dict[str, str]:
+    r = httpx.post(f"{api.url}/auth/token", data={"username": username, "password": "lakecast"}, timeout=10)
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_ui_end_to_end(live_api: LiveApi, spark: Any, tmp_path: Path) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    state_file = tmp_path / "e2e-state.json"
+
+    first = _run_phase("before-final", live_api, state_file)
+
+    # What the browser did is what the API holds: one override, approved by `approver`, created by `planner`.
+    override_id = first["override_id"]
+    r = httpx.get(f"{live_api.url}/overrides/{override_id}", headers=_token(live_api, "viewer"), timeout=10)
+    assert r.status_code == 200, r.text
+    override = r.json()
+    assert (override["status"], override["created_by"], override["decided_by"]) == ("approved", "planner", "approver")
+    assert override["dfu_id"] == first["dfu_id"]
+    assert override["start_month"] == override["end_month"] == first["month"]
+    assert override["pct_change"] == first["pct_change"]
+    assert first["planner_refused_status"] == 403
+
+    from spark_jobs.registry import get_job
+
+    result = get_job("final").load()(spark, live_api.settings)
+    assert result.published, result
+    assert str(override_id) in result.overrides_applied
+
+    second = _run_phase("after-final", live_api, state_file)
+    # final = champion x (1 + pct/100) for the overridden month, exactly the champion elsewhere
+    champion = second["champion_qty"]
+    assert second["final_qty"] == pytest.approx(champion * (1 + first["pct_change"] / 100), rel=1e-6, abs=1e-6)
+    assert second["other_months_unchanged"] is True

@@ -1,0 +1,314 @@
+// Browser scenario of the UI (issue 5 acceptance), in Debian Chromium through playwright-core.
+// Driven by tests/e2e/test_ui_e2e.py, which starts the real API (serving ui/dist) and runs the Spark `final`
+// job between the two phases:
+//   node e2e/run.mjs before-final   login, KPIs = API, slice by cluster, exception -> drilldown, planner submits
+//                                   an override, the planner is refused approval, an approver approves
+//   node e2e/run.mjs after-final    the drilldown shows the final forecast changed for exactly that month
+// Env: LAKECAST_E2E_URL (API base), LAKECAST_E2E_ARTIFACTS (screenshots), LAKECAST_E2E_STATE (JSON handed
+// from the first phase to the second), LAKECAST_E2E_CHROMIUM (default /usr/bin/chromium).
+// The last stdout line is `RESULT <json>`; any failed check exits 1 after a screenshot.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.LAKECAST_E2E_URL ?? "http://127.0.0.1:8000";
+const ARTIFACTS = process.env.LAKECAST_E2E_ARTIFACTS ?? "e2e-artifacts";
+const STATE = process.env.LAKECAST_E2E_STATE ?? join(ARTIFACTS, "state.json");
+const CHROMIUM = process.env.LAKECAST_E2E_CHROMIUM ?? "/usr/bin/chromium";
+const PASSWORD = "lakecast";
+const PCT = 25;
+
+mkdirSync(ARTIFACTS, { recursive: true });
+
+class CheckFailed extends Error {}
+
+function check(condition, message) {
+  if (!condition) throw new CheckFailed(message);
+}
+
+function log(message) {
+  console.log(`[e2e] ${message}`);
+}
+
+async function token(username) {
+  const r = await fetch(`${BASE}/auth/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ username, password: PASSWORD }),
+  });
+  check(r.ok, `login of ${username} over the API failed: ${r.status}`);
+  return (await r.json()).access_token;
+}
+
+async function apiGet(path, tok) {
+  const r = await fetch(`${BASE}${path}`, { headers: { Authorization: `Bearer ${tok}` } });
+  const body = await r.json();
+  check(r.ok, `GET ${path} -> ${r.status}: ${JSON.stringify(body)}`);
+  return body;
+}
+
+function nextMonth(isoMonth) {
+  const [y, m] = isoMonth.split("-").map(Number);
+  const total = y * 12 + (m - 1) + 1;
+  return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, "0")}-01`;
+}
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ["--headless", "--no-sandbox", "--disable-gpu"],
+});
+const pages = [];
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** A fresh browser context logged in through the login form; checks the role shown in the header. */
+async function session(username, expectedRole) {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  page.on("pageerror", (err) => log(`page error (${username}): ${err.message}`));
+  pages.push(page);
+  await page.goto(`${BASE}/app/overview`);
+  await page.waitForURL(/\/app\/login/);
+  await page.fill("#username", username);
+  await page.fill("#password", PASSWORD);
+  await page.click("button[type=submit]");
+  await page.waitForSelector("[data-testid=current-role]");
+  const role = (await page.textContent("[data-testid=current-role]")).trim();
+  check(role === expectedRole, `${username}: header shows role ${role}, expected ${expectedRole}`);
+  log(`${username} logged in, header role ${role}`);
+  return page;
+}
+
+async function kpiValues(page) {
+  const out = {};
+  for (const id of ["accuracy_pct", "wape", "bias", "mape", "actual_qty", "forecast_qty", "n_dfus"]) {
+    const el = page.locator(`[data-testid=kpi-${id}]`);
+    const raw = await el.getAttribute("data-value");
+    out[id] = { value: raw === "" ? null : Number(raw), text: (await el.locator(".kpi-value").textContent()).trim() };
+  }
+  return out;
+}
+
+async function waitKpisFor(page, api) {
+  // the cards re-render after the query for the new window lands: wait for the API's raw accuracy value
+  await page.waitForFunction(
+    (v) => document.querySelector("[data-testid=kpi-accuracy_pct]")?.getAttribute("data-value") === v,
+    api.accuracy_pct === null ? "" : String(api.accuracy_pct),
+  );
+}
+
+function compareKpis(ui, api, label) {
+  for (const id of ["accuracy_pct", "wape", "bias", "mape", "actual_qty", "forecast_qty", "n_dfus"]) {
+    check(ui[id].value === api[id], `${label}: KPI ${id} shows ${ui[id].value}, the API says ${api[id]}`);
+  }
+  check(api.n_rows > 0, `${label}: the API pools no rows (pick another window)`);
+  check(ui.accuracy_pct.text === `${api.accuracy_pct.toFixed(1)}%`, `${label}: accuracy text ${ui.accuracy_pct.text}`);
+  check(ui.wape.text === `${(api.wape * 100).toFixed(1)}%`, `${label}: WAPE text ${ui.wape.text}`);
+}
+
+async function tableKeys(page, testId) {
+  return page.locator(`[data-testid=${testId}] tbody tr`).evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key")));
+}
+
+async function tableTexts(page, testId) {
+  return page.locator(`[data-testid=${testId}] tbody tr`).evaluateAll((rows) => rows.map((r) => r.innerText));
+}
+
+async function beforeFinal() {
+  const viewerTok = await token("viewer");
+
+  // 1. login, role in the header; overview KPIs equal the API's, for two windows of the selector
+  const viewer = await session("viewer", "viewer");
+  await viewer.goto(`${BASE}/app/overview`);
+  await viewer.waitForSelector("[data-testid=kpi-accuracy_pct]");
+  const api6 = await apiGet("/kpis?window=6&lag=execution&model_id=champion", viewerTok);
+  await waitKpisFor(viewer, api6);
+  compareKpis(await kpiValues(viewer), api6, "window 6 (default)");
+  // the champion exists on the holdout months only: the window selector is checked on a model with history
+  await viewer.selectOption("#f-model", "theta");
+  await viewer.waitForURL(/model=theta/);
+  const theta6 = await apiGet("/kpis?window=6&lag=execution&model_id=theta", viewerTok);
+  await waitKpisFor(viewer, theta6);
+  compareKpis(await kpiValues(viewer), theta6, "theta, window 6");
+  await viewer.selectOption("#f-window", "12");
+  await viewer.waitForURL(/window=12/);
+  const api12 = await apiGet("/kpis?window=12&lag=execution&model_id=theta", viewerTok);
+  await waitKpisFor(viewer, api12);
+  compareKpis(await kpiValues(viewer), api12, "theta, window 12");
+  check(theta6.n_rows !== api12.n_rows, "windows 6 and 12 pool different rows");
+  await viewer.waitForSelector("[data-testid=trend-chart] svg");
+  await shot(viewer, "01-overview");
+  log(`overview KPIs equal the API (accuracy ${api6.accuracy_pct} / ${api12.accuracy_pct})`);
+
+  // 2. accuracy explorer: slicing by cluster changes the table (and matches the API), then a cluster filter
+  await viewer.goto(`${BASE}/app/accuracy?by=category`);
+  await viewer.waitForSelector("[data-testid=slice-table] caption:has-text('by category')");
+  const byCategory = await tableKeys(viewer, "slice-table");
+  await viewer.selectOption("#f-by", "cluster");
+  await viewer.waitForSelector("[data-testid=slice-table] caption:has-text('by cluster')");
+  const byCluster = await tableKeys(viewer, "slice-table");
+  const apiClusters = await apiGet("/accuracy/slice?by=cluster&window=6&lag=execution&model_id=champion&limit=500&sort=actual_qty", viewerTok);
+  check(
+    JSON.stringify([...byCluster].sort()) === JSON.stringify(apiClusters.items.map((i) => i.key ?? "(none)").sort()),
+    `slice by cluster shows ${byCluster}, the API ${apiClusters.items.map((i) => i.key)}`,
+  );
+  check(JSON.stringify(byCluster) !== JSON.stringify(byCategory), "the table did not change when slicing by cluster");
+  const cluster = apiClusters.items[0].key;
+  await viewer.selectOption("#f-by", "category");
+  await viewer.waitForSelector("[data-testid=slice-table] caption:has-text('by category')");
+  const unfiltered = await tableTexts(viewer, "slice-table");
+  await viewer.selectOption("#f-dim-cluster", cluster);
+  await viewer.waitForURL(new RegExp(`cluster=${cluster}`));
+  const apiFiltered = await apiGet(`/accuracy/slice?by=category&cluster=${cluster}&window=6&lag=execution&model_id=champion&limit=500&sort=actual_qty`, viewerTok);
+  await viewer.waitForFunction(
+    (n) => document.querySelector("[data-testid=slice-table] caption")?.textContent?.includes(`${n} value`),
+    apiFiltered.total,
+  );
+  await viewer.waitForSelector("[data-testid=active-filters]");
+  const filtered = await tableTexts(viewer, "slice-table");
+  check(JSON.stringify(filtered) !== JSON.stringify(unfiltered), "the cluster filter did not change the table");
+  const firstActual = Math.round(apiFiltered.items[0].actual_qty).toLocaleString("en-US");
+  check(filtered.some((t) => t.includes(firstActual)), `filtered table lacks the API's actual ${firstActual}: ${filtered}`);
+  await shot(viewer, "02-accuracy-by-cluster");
+  log(`slicing by cluster: ${byCluster.length} clusters; filter cluster ${cluster} -> ${filtered.length} rows`);
+
+  // 3. an exception opens its drilldown
+  await viewer.goto(`${BASE}/app/exceptions`);
+  await viewer.waitForSelector("[data-testid=exceptions-table] tbody tr");
+  const apiExc = await apiGet("/exceptions?window=6&lag=execution&model_id=champion&rank_by=error&n=20", viewerTok);
+  const firstKey = (await tableKeys(viewer, "exceptions-table"))[0];
+  check(firstKey === apiExc.items[0].dfu_id, `first exception ${firstKey}, the API's ${apiExc.items[0].dfu_id}`);
+  await shot(viewer, "03-exceptions");
+  // keyboard: focus the first row and press Enter
+  await viewer.locator("[data-testid=exceptions-table] tbody tr").first().focus();
+  await viewer.keyboard.press("Enter");
+  await viewer.waitForURL(/\/app\/dfu\//);
+  const dfuId = decodeURIComponent(new URL(viewer.url()).pathname.split("/").pop());
+  check(dfuId === firstKey, `drilldown opened ${dfuId}, expected ${firstKey}`);
+  await viewer.waitForSelector("[data-testid=dfu-chart] svg");
+  await viewer.waitForSelector(`h1:has-text("DFU ${dfuId}")`);
+  await shot(viewer, "04-drilldown");
+  log(`exception ${dfuId} opened its drilldown`);
+
+  // 4. the planner submits an override (+25 % on the first forward month) from the drilldown
+  const drill = await apiGet(`/dfus/${encodeURIComponent(dfuId)}?window=12&lag=execution`, viewerTok);
+  const month = nextMonth(drill.window.anchor_month);
+  const champion = drill.baseline.find((s) => s.model_id === "champion");
+  check(champion && champion.points.some((p) => p.target_month === month), `no baseline champion for ${dfuId} in ${month}`);
+  const planner = await session("planner", "planner");
+  await planner.goto(`${BASE}/app/dfu/${encodeURIComponent(dfuId)}`);
+  await planner.waitForSelector("#ov-start");
+  check((await planner.inputValue("#ov-start")) === month.slice(0, 7), "override form does not default to the first forward month");
+  await planner.fill("#ov-value", String(PCT));
+  await planner.fill("#ov-text", "e2e: promotion planned");
+  await planner.click("form[aria-label='New override'] button[type=submit]");
+  const created = await planner.waitForSelector("[data-testid=override-created]");
+  const createdText = await created.textContent();
+  const match = /#(\d+) submitted for approval/.exec(createdText);
+  check(match, `unexpected confirmation: ${createdText}`);
+  const overrideId = Number(match[1]);
+  await planner.waitForSelector(`[data-testid=dfu-overrides] li:has-text("#${overrideId}")`);
+  await shot(planner, "05-planner-submitted");
+  log(`planner submitted override #${overrideId} for ${dfuId} ${month}`);
+
+  // 5. the same planner is refused approval: the UI says why and disables the buttons; the API answers 403
+  await planner.goto(`${BASE}/app/overrides?id=${overrideId}`);
+  const blocker = await planner.waitForSelector("[data-testid=decision-blocker]");
+  const blockerText = await blocker.textContent();
+  check(/role 'planner' cannot approve/.test(blockerText), `decision blocker says: ${blockerText}`);
+  check(await planner.locator("fieldset.decision button:has-text('Approve')").isDisabled(), "Approve is enabled for the planner");
+  const refused = await planner.evaluate(async ({ id }) => {
+    const r = await fetch(`/overrides/${id}/approve`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${localStorage.getItem("lakecast.token")}` },
+      body: JSON.stringify({ version: 2, note: "self-approval attempt" }),
+    });
+    return { status: r.status, body: await r.json() };
+  }, { id: overrideId });
+  check(refused.status === 403, `planner approval answered ${refused.status}: ${JSON.stringify(refused.body)}`);
+  await shot(planner, "06-planner-refused");
+  log(`planner refused approval (UI: "${blockerText.trim()}", API ${refused.status}: ${refused.body.detail})`);
+
+  // 6. an approver approves it from the queue (keyboard: focus the row, Enter)
+  const approver = await session("approver", "approver");
+  await approver.goto(`${BASE}/app/overrides`);
+  const row = approver.locator(`[data-testid=overrides-table] tbody tr[data-key="${overrideId}"]`);
+  await row.waitFor();
+  await row.focus();
+  await approver.keyboard.press("Enter");
+  await approver.waitForURL(new RegExp(`id=${overrideId}`));
+  await approver.waitForSelector(`[data-testid=override-detail] h2:has-text("#${overrideId}")`);
+  await approver.fill("#decision-note", "e2e: approved");
+  await approver.click("fieldset.decision button:has-text('Approve')");
+  await approver.waitForSelector("[data-testid=override-detail] h2 .badge.status-approved");
+  await approver.waitForSelector("[data-testid=audit-trail] li:has-text('override.approve')");
+  const trail = await approver.locator("[data-testid=audit-trail] > li code").allTextContents();
+  check(
+    JSON.stringify(trail) === JSON.stringify(["override.create", "override.submit", "override.approve"]),
+    `audit trail: ${trail}`,
+  );
+  await shot(approver, "07-approver-approved");
+  log(`approver approved #${overrideId}; audit trail ${trail.join(" -> ")}`);
+
+  const state = { dfu_id: dfuId, month, override_id: overrideId, pct_change: PCT };
+  writeFileSync(STATE, JSON.stringify(state));
+  return { ...state, planner_refused_status: refused.status, kpis_window6: api6, kpis_window12: api12 };
+}
+
+async function afterFinal() {
+  const state = JSON.parse(readFileSync(STATE, "utf-8"));
+  const viewerTok = await token("viewer");
+  const viewer = await session("viewer", "viewer");
+  await viewer.goto(`${BASE}/app/dfu/${encodeURIComponent(state.dfu_id)}`);
+  const m = state.month.slice(0, 7);
+  const finalCell = viewer.locator(`[data-testid="final-${m}"][data-value]`);
+  await finalCell.waitFor();
+  const finalQty = Number(await finalCell.getAttribute("data-value"));
+  const championQty = Number(await viewer.locator(`[data-testid="champion-${m}"]`).getAttribute("data-value"));
+  check((await finalCell.textContent()).includes("✎"), "the overridden month is not marked");
+  const status = await viewer.textContent("[data-testid=final-status]");
+  check(/differs from the champion in 1 month/.test(status), `final status: ${status}`);
+  // every other month of the final forecast equals the champion
+  const others = await viewer.locator("[data-testid^=final-][data-value]").evaluateAll((els) =>
+    els.map((e) => ({ month: e.getAttribute("data-testid").slice(6), final: Number(e.getAttribute("data-value")) })),
+  );
+  let otherMonthsUnchanged = others.length > 1;
+  for (const o of others) {
+    if (o.month === m) continue;
+    const c = Number(await viewer.locator(`[data-testid="champion-${o.month}"]`).getAttribute("data-value"));
+    if (Math.abs(c - o.final) > 1e-9) otherMonthsUnchanged = false;
+  }
+  // the page shows what the API serves
+  const drill = await apiGet(`/dfus/${encodeURIComponent(state.dfu_id)}?window=12&lag=execution`, viewerTok);
+  const apiFinal = drill.final.points.find((p) => p.target_month === state.month);
+  check(apiFinal && apiFinal.fcst_qty === finalQty, `UI final ${finalQty}, API ${apiFinal && apiFinal.fcst_qty}`);
+  check(String(apiFinal.override_id) === String(state.override_id), `final row lineage: override ${apiFinal.override_id}`);
+  await shot(viewer, "08-final-forecast");
+  log(`final forecast for ${m}: ${championQty} -> ${finalQty}; ${others.length - 1} other months equal the champion`);
+  return { champion_qty: championQty, final_qty: finalQty, other_months_unchanged: otherMonthsUnchanged };
+}
+
+const phase = process.argv[2];
+let exitCode = 0;
+try {
+  const result = phase === "before-final" ? await beforeFinal() : phase === "after-final" ? await afterFinal() : null;
+  if (result === null) throw new Error(`unknown phase ${phase} (before-final | after-final)`);
+  console.log(`RESULT ${JSON.stringify(result)}`);
+} catch (err) {
+  exitCode = 1;
+  console.error(`[e2e] FAILED in ${phase}: ${err instanceof CheckFailed ? "" : err.stack ?? ""}${err.message}`);
+  for (const [i, page] of pages.entries()) {
+    try {
+      await shot(page, `failure-${phase}-${i}`);
+    } catch {
+      // the page may be gone
+    }
+  }
+} finally {
+  await browser.close();
+}
+process.exit(exitCode);
