@@ -39,6 +39,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "not authenticated"},
     404: {"model": ErrorBody, "description": "unknown conversation or DFU"},
     422: {"model": ErrorBody, "description": "invalid request body"},
+    503: {"model": ErrorBody, "description": "app database not initialised"},
 }
 router = APIRouter(prefix="/chat", tags=["chat"], responses=_ERRORS)
 _lock = threading.Lock()

@@ -71,6 +71,8 @@ def _one_statement(sql: str) -> exp.Expression:
     except (ParseError, TokenError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise GuardRefusal(f"refused: the SQL does not parse as one Trino-dialect statement ({first[:200]})") from None
+    except Exception as exc:  # e.g. RecursionError on absurd nesting: still a refusal, never a crash
+        raise GuardRefusal(f"refused: the SQL could not be parsed ({type(exc).__name__})") from None
     if len(statements) != 1:
         raise GuardRefusal(f"refused: exactly one statement is allowed, got {len(statements)}")
     root = statements[0]

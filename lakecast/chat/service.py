@@ -208,8 +208,10 @@ class ChatService:
                 if dim not in intent.filters:
                     intent.filters[dim] = [_known(str(v), vocab.values.get(dim, {}), dim) for v in values]
             else:
-                known = ", ".join((*VALUE_DIMENSIONS, "model", "lag"))
-                raise ChatBadRequest(f"unknown filter {dim!r}; filters may use: {known}")
+                names = [*VALUE_DIMENSIONS, "model", "lag"]
+                close = difflib.get_close_matches(str(dim), names, n=1, cutoff=0.6)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise ChatBadRequest(f"unknown filter {dim!r}.{hint} Filters may use: {', '.join(names)}")
 
 
 def _known(value: str, phrases: Mapping[str, str], dim: str) -> str:
