@@ -484,6 +484,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/chat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask a question about sales, forecasts or accuracy */
+        post: operations["ask_chat_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chat/briefing/{dfu_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Demand context briefing of one DFU: trend, seasonality, volatility, promotions, risk, accuracy */
+        get: operations["briefing_chat_briefing__dfu_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -555,6 +589,37 @@ export interface components {
             /** Offset */
             offset: number;
         };
+        /** BriefingResponse */
+        BriefingResponse: {
+            /** Dfu Id */
+            dfu_id: string;
+            /** Item Id */
+            item_id: string;
+            /** Location Id */
+            location_id: string;
+            /** Headline */
+            headline: string;
+            /** Summary */
+            summary: string;
+            /** Sections */
+            sections: components["schemas"]["BriefingSection"][];
+            /**
+             * Sources
+             * @description Gold tables the numbers come from
+             */
+            sources: string[];
+        };
+        /** BriefingSection */
+        BriefingSection: {
+            /** Title */
+            title: string;
+            /** Text */
+            text: string;
+            /** Values */
+            values: {
+                [key: string]: unknown;
+            };
+        };
         /** ChampionInfo */
         ChampionInfo: {
             /** Champion Model Id */
@@ -588,6 +653,95 @@ export interface components {
             n_dfus: number;
             /** Share */
             share: number;
+        };
+        /** ChartSpec */
+        ChartSpec: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "line" | "bar" | "table";
+            /** X */
+            x?: string | null;
+            /** Y */
+            y?: string | null;
+            /** Series */
+            series?: string | null;
+            /** Title */
+            title?: string | null;
+        };
+        /**
+         * ChatRefusal
+         * @description 400 body when the question or its SQL is refused for safety.
+         */
+        ChatRefusal: {
+            /** Detail */
+            detail: string;
+            /**
+             * Refused
+             * @default true
+             */
+            refused: boolean;
+            /** Conversation Id */
+            conversation_id?: string | null;
+        };
+        /** ChatRequest */
+        ChatRequest: {
+            /**
+             * Question
+             * @description The question, or one read-only SELECT
+             */
+            question: string;
+            /**
+             * Filters
+             * @description Context from the UI, e.g. {"category": "Beverages", "model": "theta", "lag": 1}; the question's own words win
+             */
+            filters?: {
+                [key: string]: string | number | (string | number)[];
+            } | null;
+            /**
+             * Conversation Id
+             * @description From a previous answer, for follow-ups
+             */
+            conversation_id?: string | null;
+        };
+        /** ChatResponse */
+        ChatResponse: {
+            /**
+             * Answer
+             * @description One or two sentences; a clarification when sql is null
+             */
+            answer: string;
+            /**
+             * Sql
+             * @description The SQL that ran (Trino dialect, after the guard); null if none ran
+             */
+            sql: string | null;
+            /** Columns */
+            columns: string[];
+            /**
+             * Rows
+             * @description Result rows (dates as ISO strings), at most the guard's LIMIT
+             */
+            rows: unknown[][];
+            chart: components["schemas"]["ChartSpec"];
+            /** Conversation Id */
+            conversation_id: string;
+            /**
+             * Did You Mean
+             * @description Known words close to unknown ones
+             */
+            did_you_mean?: string[];
+            /**
+             * Notes
+             * @description Assumptions made (defaults, corrections)
+             */
+            notes?: string[];
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "rules" | "sql" | "llm" | "clarify";
         };
         /** ClusterList */
         ClusterList: {
@@ -3816,6 +3970,125 @@ export interface operations {
             };
             /** @description the tables are not published yet (run the pipeline) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ask_chat_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatResponse"];
+                };
+            };
+            /** @description refused for safety (refused=true) or bad input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatRefusal"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown conversation or DFU */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid request body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    briefing_chat_briefing__dfu_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description item_id|location_id */
+                dfu_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BriefingResponse"];
+                };
+            };
+            /** @description refused for safety (refused=true) or bad input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatRefusal"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown conversation or DFU */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid request body */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
