@@ -78,7 +78,7 @@ def test_health_and_ready(client: TestClient) -> None:
     assert client.get("/health").json() == {"status": "ok"}
     r = client.get("/ready")
     assert r.status_code == 200
-    assert r.json() == {"status": "ready", "checks": {"postgres": "ok"}}
+    assert r.json() == {"status": "ready", "checks": {"postgres": "ok", "engine": "ok"}}
 
 
 def test_ready_reports_failing_registered_check(client: TestClient) -> None:
@@ -94,7 +94,7 @@ def test_ready_reports_failing_registered_check(client: TestClient) -> None:
     finally:
         checks.pop()
     assert r.status_code == 503
-    assert r.json()["checks"] == {"postgres": "ok", "catalog": "failed: catalog unreachable"}
+    assert r.json()["checks"] == {"postgres": "ok", "engine": "ok", "catalog": "failed: catalog unreachable"}
     assert "catalog" in r.json()["detail"]
 
 
