@@ -45,7 +45,9 @@ class Compiled:
 
 
 def _parse(sql: str) -> exp.Expression:
-    return sqlglot.parse_one(sql, read=DIALECT)
+    parsed = sqlglot.parse_one(sql, read=DIALECT)
+    assert isinstance(parsed, exp.Expression)
+    return parsed
 
 
 def _date(d: dt.date) -> exp.Expression:

@@ -186,6 +186,11 @@ class Parser:
         words = self._correct(normalize(lowered).split(), result)
         tokens = self.tokenize(words)
         result.tokens = tokens
+        matched = {w for t in tokens if t.kind != "word" for w in t.phrase.split()}
+        for wrong, right in list(result.corrections.items()):
+            if right not in matched:  # the correction matched nothing: report the word as unknown instead
+                del result.corrections[wrong]
+                result.unknown.append(wrong)
         self._read(tokens, intent)
         ids = [w for w in result.unknown if _ID_LIKE.search(w)]
         if ids:
