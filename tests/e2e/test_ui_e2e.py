@@ -82,9 +82,7 @@ def live_api(pipeline: Any) -> Iterator[LiveApi]:
     with temporary_server() as (_, owner_url):
         # The pipeline's warehouse, this Postgres (as an external URL: the pipeline's data dir lives under
         # pytest's 0700 tmp dir, which the unprivileged postgres OS user cannot enter).
-        settings = pipeline.settings.model_copy(
-            update={"postgres": PostgresSettings(mode="external", url=owner_url)}
-        )
+        settings = pipeline.settings.model_copy(update={"postgres": PostgresSettings(mode="external", url=owner_url)})
         port = _free_port()
         app = create_app(settings, seed_demo_users=True)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

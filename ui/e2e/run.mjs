@@ -95,15 +95,28 @@ async function kpiValues(page) {
 
 async function waitKpisFor(page, api) {
   // the cards re-render after the query for the new window lands: wait for the API's raw accuracy value
+  // (DuckDB sums in parallel: two identical queries may differ in the last bits, hence the tolerance)
   await page.waitForFunction(
-    (v) => document.querySelector("[data-testid=kpi-accuracy_pct]")?.getAttribute("data-value") === v,
-    api.accuracy_pct === null ? "" : String(api.accuracy_pct),
+    ({ v, n }) => {
+      const raw = document.querySelector("[data-testid=kpi-accuracy_pct]")?.getAttribute("data-value");
+      const rows = document.querySelector("[data-testid=kpi-n_dfus]")?.getAttribute("data-value");
+      if (raw === null || raw === undefined || rows !== String(n)) return false;
+      return v === null ? raw === "" : Math.abs(Number(raw) - v) <= 1e-9 * Math.max(1, Math.abs(v));
+    },
+    { v: api.accuracy_pct, n: api.n_dfus },
   );
+}
+
+/** Equal up to float summation order (1e-9 relative); exact for integers and nulls. */
+function same(a, b) {
+  if (a === null || b === null) return a === b;
+  if (Number.isInteger(a) && Number.isInteger(b)) return a === b;
+  return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
 }
 
 function compareKpis(ui, api, label) {
   for (const id of ["accuracy_pct", "wape", "bias", "mape", "actual_qty", "forecast_qty", "n_dfus"]) {
-    check(ui[id].value === api[id], `${label}: KPI ${id} shows ${ui[id].value}, the API says ${api[id]}`);
+    check(same(ui[id].value, api[id]), `${label}: KPI ${id} shows ${ui[id].value}, the API says ${api[id]}`);
   }
   check(api.n_rows > 0, `${label}: the API pools no rows (pick another window)`);
   check(ui.accuracy_pct.text === `${api.accuracy_pct.toFixed(1)}%`, `${label}: accuracy text ${ui.accuracy_pct.text}`);
@@ -285,7 +298,7 @@ async function afterFinal() {
   // the page shows what the API serves
   const drill = await apiGet(`/dfus/${encodeURIComponent(state.dfu_id)}?window=12&lag=execution`, viewerTok);
   const apiFinal = drill.final.points.find((p) => p.target_month === state.month);
-  check(apiFinal && apiFinal.fcst_qty === finalQty, `UI final ${finalQty}, API ${apiFinal && apiFinal.fcst_qty}`);
+  check(apiFinal && same(apiFinal.fcst_qty, finalQty), `UI final ${finalQty}, API ${apiFinal && apiFinal.fcst_qty}`);
   check(String(apiFinal.override_id) === String(state.override_id), `final row lineage: override ${apiFinal.override_id}`);
   await shot(viewer, "08-final-forecast");
   log(`final forecast for ${m}: ${championQty} -> ${finalQty}; ${others.length - 1} other months equal the champion`);
