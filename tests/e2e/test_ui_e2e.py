@@ -131,6 +131,8 @@ def _token(api: LiveApi, username: str) -> dict[str, str]:
 
 def test_ui_end_to_end(live_api: LiveApi, spark: Any, tmp_path: Path) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):  # screenshots of this run only
+        old.unlink()
     state_file = tmp_path / "e2e-state.json"
 
     first = _run_phase("before-final", live_api, state_file)

@@ -4037,6 +4037,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description app database not initialised */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     briefing_chat_briefing__dfu_id__get: {
@@ -4089,6 +4098,15 @@ export interface operations {
             };
             /** @description invalid request body */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description app database not initialised */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
