@@ -8,6 +8,7 @@ import {
   fmtPoints,
   fmtQty,
   fmtRatioPct,
+  fmtSignedQty,
   fmtSignedRatioPct,
 } from "./format";
 
@@ -46,6 +47,13 @@ describe("format", () => {
     expect(fmtDuration(0.85)).toBe("850 ms");
     expect(fmtDuration(12.34)).toBe("12.3 s");
     expect(fmtDuration(245)).toBe("4 min 05 s");
+  });
+
+  it("signs units", () => {
+    expect(fmtSignedQty(-1589)).toBe("−1,589");
+    expect(fmtSignedQty(172.4)).toBe("+172");
+    expect(fmtSignedQty(-0.01)).toBe("0");
+    expect(fmtSignedQty(null)).toBe(DASH);
   });
 
   it("adds months across year boundaries", () => {

@@ -91,3 +91,11 @@ export function addMonths(month: string, n: number): string {
   const mon = (total % 12) + 1;
   return `${year}-${String(mon).padStart(2, "0")}-01`;
 }
+
+/** Signed units: 172.4 -> "+172", -1589 -> "−1,589" (bias in units). */
+export function fmtSignedQty(value: number | null | undefined): string {
+  if (missing(value)) return DASH;
+  const body = fmtQty(Math.abs(value));
+  if (Number(body.replace(/,/g, "")) === 0) return "0";
+  return `${value > 0 ? "+" : "−"}${body}`;
+}

@@ -9,7 +9,7 @@ import { PageHeader, SelectField } from "../../components/Field";
 import { QueryView } from "../../components/Status";
 import { sparkRows } from "../../lib/chartData";
 import type { FilterSpec } from "../../lib/filters";
-import { fmtMonth, fmtPct, fmtPoints, fmtQty } from "../../lib/format";
+import { fmtMonth, fmtPct, fmtPoints, fmtQty, fmtSignedQty } from "../../lib/format";
 import { useFilters } from "../../lib/useFilters";
 import { AnalyticsFilters } from "../analytics/AnalyticsFilters";
 import { BASE_SPEC, baseQuery, type BaseFilters } from "../analytics/params";
@@ -42,7 +42,7 @@ function columns(): Column<Row>[] {
     { key: "actual_qty", header: "Actual", align: "right", render: (r) => fmtQty(r.actual_qty) },
     { key: "abs_error", header: "Abs. error", align: "right", render: (r) => fmtQty(r.abs_error) },
     { key: "accuracy_pct", header: "Accuracy", align: "right", render: (r) => fmtPct(r.accuracy_pct) },
-    { key: "bias_units", header: "Bias (units)", align: "right", render: (r) => fmtQty(r.bias_units) },
+    { key: "bias_units", header: "Bias (units)", align: "right", render: (r) => fmtSignedQty(r.bias_units) },
     { key: "fva_pts", header: "FVA", align: "right", render: (r) => fmtPoints(r.fva_pts) },
     {
       key: "series",
