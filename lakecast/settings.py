@@ -81,6 +81,29 @@ class CompetitionSettings(BaseModel):
     combo_members: list[str] | None = None  # None = no combination model
 
 
+class ChatSettings(BaseModel):
+    """Everything the chat layer needs beyond the serving engine and the app database."""
+
+    max_rows: int = Field(default=1000, ge=1, le=100_000, description="LIMIT enforced on every chat query")
+    statement_timeout_seconds: float = Field(default=10.0, gt=0, le=600, description="per-query timeout")
+    max_question_chars: int = Field(default=1000, ge=10, description="longer questions are refused")
+    max_sql_chars: int = Field(default=20_000, ge=100, description="longer SQL is refused before parsing")
+    max_joins: int = Field(default=6, ge=0, description="more JOINs than this are refused (runaway queries)")
+    embedding_dim: int = Field(default=512, ge=64, le=4096, description="hashed TF-IDF vector size (pgvector column)")
+    retrieval_k: int = Field(default=3, ge=1, le=20, description="nearest examples used to guide a parse")
+    retrieval_min_similarity: float = Field(default=
+        0.30, ge=0, le=1, description="cosine below which a nearest example is not trusted to fill a slot"
+    )
+    default_sales_months: int = Field(default=12, ge=1, description="window of sales questions that name no time")
+    conversation_ttl_hours: int = Field(default=24, ge=1, description="follow-ups older than this start afresh")
+    llm_enabled: bool = Field(default=False, description="ask an OpenAI-compatible endpoint when rules cannot parse")
+    llm_base_url: str = Field(default="", description="e.g. http://127.0.0.1:11434/v1 (the /chat/completions parent)")
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+
+
+
 class ForecastSettings(BaseModel):
     """The forecast job: which models, how many backtest origins, how far forward."""
 
@@ -152,6 +175,7 @@ class Settings(BaseSettings):
     quality: QualitySettings = Field(default_factory=QualitySettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     forecast: ForecastSettings = Field(default_factory=ForecastSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -24,7 +24,6 @@ from api.schemas.chat import BriefingResponse, BriefingSection, ChartSpec, ChatR
 from api.services import BadRequest, NotFound, Unavailable
 from contracts.app import ErrorBody
 from lakecast.chat.briefing import BriefingError, build_briefing
-from lakecast.chat.config import chat_settings_from_env
 from lakecast.chat.conversations import PgConversations, UnknownConversation
 from lakecast.chat.executor import make_executor
 from lakecast.chat.llm import LLMClient
@@ -46,7 +45,7 @@ _lock = threading.Lock()
 
 
 def _build_service(request: Request, settings: Settings) -> ChatService:
-    cfg = chat_settings_from_env()
+    cfg = settings.chat  # conf/*.yaml `chat:` and LAKECAST_CHAT__* env vars
     pool = getattr(request.app.state, "pool", None)
     if pool is None:
         raise Unavailable("app database not initialised")

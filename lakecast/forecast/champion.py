@@ -17,7 +17,13 @@ Input: the long backtest frame of :func:`lakecast.forecast.backtest.backtest_fra
   upper bound. ``gap_to_ceiling = accuracy(ceiling) - accuracy(model)`` in accuracy points.
 * FVA: ``accuracy_pct(model) - accuracy_pct(baseline)`` on the same rows (baseline = seasonal naive), and
   ``- accuracy_pct(external)`` when an external/legacy forecast is given.
-* ``combo_mean``: the plain mean of ``config.combo_members`` (rows where all members exist).
+* ``combo_mean``: the plain mean of ``config.combo_members`` (rows where all members exist); ``combo_how =
+  "median"`` takes the median instead (robust to one bad member, as in Petropoulos & Svetunkov's SCUM).
+* ``top_k``: per DFU, the mean of the ``top_k`` competing models with the best selection-window metric
+  (``top_k_id``, default ``combo_topk``). Like the champion it is chosen on the selection window and therefore
+  only produced for the holdout timeframes.
+* ``scope="global"``: one champion for every DFU -- the competing model with the best metric pooled over all
+  selection rows (a less noisy choice than per DFU when each DFU has few selection rows).
 """
 
 from __future__ import annotations
@@ -46,6 +52,10 @@ class CompetitionConfig:
     baseline_model: str = "seasonal_naive"
     combo_members: tuple[str, ...] | None = None
     combo_id: str = "combo_mean"
+    combo_how: str = "mean"  # mean | median of the members
+    top_k: int | None = None  # also build the per-DFU mean of the k best models on the selection window
+    top_k_id: str = "combo_topk"
+    scope: str = "dfu"  # dfu: champion per DFU | global: one champion (best pooled metric) for every DFU
 
     def resolved_lag(self) -> int | None:
         """The competition lag; None means every lag pooled (``lag="all"``)."""
@@ -70,8 +80,14 @@ class CompetitionResult:
     frame: pd.DataFrame = field(repr=False, default=None)  # input + combo + champion + ceiling rows
 
 
-def add_combo(frame: pd.DataFrame, members, model_id: str = "combo_mean") -> pd.DataFrame:
-    """Append rows of the mean forecast of ``members`` (only where every member has a forecast)."""
+COMBINE = ("mean", "median")
+
+
+def add_combo(frame: pd.DataFrame, members, model_id: str = "combo_mean", how: str = "mean") -> pd.DataFrame:
+    """Append rows of the mean (or median, ``how``) forecast of ``members`` (only where every member has a
+    forecast)."""
+    if how not in COMBINE:
+        raise ValueError(f"unknown combination {how!r}; known: {COMBINE}")
     members = list(members)
     missing = [m for m in members if m not in set(frame["model_id"])]
     if missing:
@@ -79,7 +95,7 @@ def add_combo(frame: pd.DataFrame, members, model_id: str = "combo_mean") -> pd.
     sub = frame.loc[frame["model_id"].isin(members)]
     g = sub.groupby(KEYS, sort=False)
     combo = g.first().reset_index()
-    combo["fcst_qty"] = g["fcst_qty"].mean().to_numpy()
+    combo["fcst_qty"] = getattr(g["fcst_qty"], how)().to_numpy()
     combo = combo.loc[g["model_id"].nunique().to_numpy() == len(members)]
     combo["model_id"] = model_id
     return pd.concat([frame, combo[frame.columns]], ignore_index=True)
@@ -148,10 +164,10 @@ def _group_metric(df: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:
     return out.reset_index()
 
 
-def select_champions(frame: pd.DataFrame, config: CompetitionConfig,
-                     selection_timeframes=None) -> pd.DataFrame:
-    """Champion per DFU on the selection window. Columns: unique_id, champion_model_id, selection_metric,
-    selection_score, selection_rows, is_fallback."""
+def selection_scores(frame: pd.DataFrame, config: CompetitionConfig, selection_timeframes=None) -> pd.DataFrame:
+    """Per DFU and competing model: the metric on the selection window (``score``), ``n_rows``,
+    ``metric_used`` (MAE where the metric is undefined for every model of the DFU), a sort ``key`` (lower is
+    better) and the model's ``rank`` in ``config.models`` (tie-break). Models below ``min_rows`` are left out."""
     lag = config.resolved_lag()
     sel = selection_timeframes or resolve_windows(frame, config)[0]
     models = list(config.models or sorted(set(frame["model_id"]) - {"champion", "ceiling", "external"}))
@@ -169,6 +185,33 @@ def select_champions(frame: pd.DataFrame, config: CompetitionConfig,
     s["key"] = s["score"] if lower or config.metric == "mae" else -s["score"]
     s.loc[undefined.loc[s.index], "key"] = s.loc[undefined.loc[s.index], "score"]
     s["rank"] = s["model_id"].map(rank)
+    return s
+
+
+def _global_best(frame: pd.DataFrame, config: CompetitionConfig, sel, s: pd.DataFrame) -> pd.DataFrame:
+    """``s`` restricted to the one model with the best metric pooled over every selection row (ties -> rank)."""
+    d = _scored(frame, config.resolved_lag(), sel)
+    d = d.loc[d["model_id"].isin(s["model_id"].unique())]
+    pooled = _group_metric(d, ["model_id"], config.metric).dropna(subset=["score"])
+    if pooled.empty:
+        return s.iloc[0:0]
+    lower = M.METRICS[config.metric][1] or config.metric == "mae"
+    pooled["key"] = pooled["score"] if lower else -pooled["score"]
+    pooled["rank"] = pooled["model_id"].map(dict(zip(s["model_id"], s["rank"], strict=False)))
+    best = pooled.sort_values(["key", "rank"]).iloc[0]["model_id"]
+    return s.loc[s["model_id"] == best]
+
+
+def select_champions(frame: pd.DataFrame, config: CompetitionConfig,
+                     selection_timeframes=None) -> pd.DataFrame:
+    """Champion per DFU on the selection window. Columns: unique_id, champion_model_id, selection_metric,
+    selection_score, selection_rows, is_fallback."""
+    if config.scope not in ("dfu", "global"):
+        raise ValueError(f"scope must be 'dfu' or 'global', got {config.scope!r}")
+    sel = selection_timeframes or resolve_windows(frame, config)[0]
+    s = selection_scores(frame, config, sel)
+    if config.scope == "global":
+        s = _global_best(frame, config, sel, s)
     best = s.sort_values(["unique_id", "key", "rank"]).drop_duplicates("unique_id")
     out = pd.DataFrame({"unique_id": sorted(frame["unique_id"].unique())})
     out = out.merge(best[["unique_id", "model_id", "metric_used", "score", "n_rows"]], on="unique_id",
@@ -180,6 +223,26 @@ def select_champions(frame: pd.DataFrame, config: CompetitionConfig,
     out["selection_metric"] = out["selection_metric"].fillna("none")
     out["selection_rows"] = out["selection_rows"].fillna(0).astype(int)
     return out
+
+
+def top_k_forecasts(frame: pd.DataFrame, config: CompetitionConfig, k: int, timeframes,
+                    selection_timeframes=None, model_id: str = "combo_topk") -> pd.DataFrame:
+    """Per DFU, the mean forecast of its ``k`` best competing models on the selection window (fewer if fewer
+    are eligible; the fallback model if none), on ``timeframes`` only, relabelled ``model_id``."""
+    if k < 1:
+        raise ValueError(f"top_k must be >= 1, got {k}")
+    s = selection_scores(frame, config, selection_timeframes)
+    chosen = s.sort_values(["unique_id", "key", "rank"]).groupby("unique_id", sort=False).head(k)
+    ids = pd.DataFrame({"unique_id": sorted(frame["unique_id"].unique())})
+    none = ids.loc[~ids["unique_id"].isin(chosen["unique_id"])].assign(model_id=config.fallback_model)
+    chosen = pd.concat([chosen[["unique_id", "model_id"]], none], ignore_index=True)
+    d = frame.loc[frame["timeframe"].isin(timeframes)].merge(chosen, on=["unique_id", "model_id"], how="inner")
+    n_chosen = chosen.groupby("unique_id").size()
+    g = d.groupby(KEYS, sort=True)
+    out = g.first().reset_index()
+    out["fcst_qty"] = g["fcst_qty"].mean().to_numpy()
+    out = out.loc[g["model_id"].nunique().to_numpy() == out["unique_id"].map(n_chosen).to_numpy()]
+    return out.assign(model_id=model_id)[frame.columns].reset_index(drop=True)
 
 
 def champion_forecasts(frame: pd.DataFrame, selection: pd.DataFrame, timeframes=None,
@@ -246,12 +309,13 @@ def score_models(frame: pd.DataFrame, lag: int | None, timeframes, baseline: str
 
 def run_competition(frame: pd.DataFrame, config: CompetitionConfig | None = None,
                     external: pd.DataFrame | None = None) -> CompetitionResult:
-    """Combo (optional) -> champion selection -> champion on holdout -> ceiling -> scores with FVA."""
+    """Combo (optional) -> champion selection -> champion (and top-k combo) on holdout -> ceiling -> scores
+    with FVA."""
     config = config or CompetitionConfig()
     lag = config.resolved_lag()
     f = frame
     if config.combo_members:
-        f = add_combo(f, config.combo_members, config.combo_id)
+        f = add_combo(f, config.combo_members, config.combo_id, how=config.combo_how)
     sel_tf, hold_tf = resolve_windows(f, config)
     competing = list(config.models or sorted(set(f["model_id"]) - {"champion", "ceiling", "external"}))
     cfg = config if config.models else CompetitionConfig(**{**config.__dict__, "models": tuple(competing)})
@@ -259,6 +323,8 @@ def run_competition(frame: pd.DataFrame, config: CompetitionConfig | None = None
     champ = champion_forecasts(f, selection, hold_tf)
     ceiling = ceiling_forecasts(f, competing, hold_tf)
     parts = [f, champ, ceiling]
+    if config.top_k:
+        parts.append(top_k_forecasts(f, cfg, config.top_k, hold_tf, sel_tf, config.top_k_id))
     if external is not None:
         parts.append(_external_rows(f, external))
     full = pd.concat(parts, ignore_index=True)

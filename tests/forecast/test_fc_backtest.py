@@ -134,7 +134,7 @@ def test_forecast_frame_forward(history):
 
 
 def test_registry_ids():
-    expected = {"seasonal_naive", "auto_ets", "auto_arima", "theta", "optimized_theta",
+    expected = {"seasonal_naive", "auto_ets", "auto_arima", "auto_ces", "theta", "optimized_theta",
                 "dynamic_optimized_theta", "croston_optimized", "tsb", "adida"}
     for lib in ("lgbm", "catboost", "xgb"):
         expected |= {f"{lib}_global", f"{lib}_per_cluster", f"{lib}_transfer"}
