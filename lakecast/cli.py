@@ -147,7 +147,7 @@ def query(sql: Annotated[str, typer.Argument(help="One SELECT in the Trino diale
     """Run a read-only query on the serving engine (DuckDB locally)."""
     from lakecast.runtime.engine import get_engine
 
-    rows = get_engine(get_settings()).query(sql)
+    rows = get_engine(get_settings(), serving=False).query(sql)
     if not rows:
         console.print("(no rows)")
         return

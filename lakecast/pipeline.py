@@ -209,7 +209,7 @@ def run_demo(settings: Settings, scale: str, seed: int, regenerate: bool, consol
 def print_summary(settings: Settings, report: PipelineReport, console: Console, total_seconds: float) -> None:
     from lakecast.runtime.engine import get_engine
 
-    engine = get_engine(settings)
+    engine = get_engine(settings, serving=False)
     console.rule("[bold]Summary")
     console.print(table_summary(settings, engine))
     rules = (
@@ -290,7 +290,7 @@ def table_summary(settings: Settings, engine: Any = None) -> Table:
     from contracts.registry import TABLES
     from lakecast.runtime.engine import get_engine
 
-    engine = engine or get_engine(settings)
+    engine = engine or get_engine(settings, serving=False)
     table = Table("table", "rows", "snapshot", "grain", title=f"Tables ({engine.name}) at {dt.datetime.now():%H:%M:%S}")
     for fqn, spec in TABLES.items():
         if not _has(engine, fqn):

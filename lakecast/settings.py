@@ -35,6 +35,10 @@ class EngineSettings(BaseModel):
     kind: Literal["duckdb", "trino"] = "duckdb"
     duckdb_threads: int = 2
     duckdb_memory_limit: str = "2GB"
+    # namespaces whose current snapshot the API's DuckDB copies into memory (reloaded when a snapshot changes)
+    duckdb_materialize: list[str] = Field(default_factory=lambda: ["gold", "ops"])
+    # larger tables (total-records of the snapshot) stay views over iceberg_scan
+    duckdb_materialize_max_rows: int = Field(default=20_000_000, ge=0)
     trino_host: str = "localhost"
     trino_port: int = 8080
     trino_user: str = "lakecast"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,34 @@ def pipeline(spark: Any, settings: Settings) -> PipelineRun:
 
 @pytest.fixture(scope="session")
 def engine(pipeline: PipelineRun):
-    from lakecast.runtime.engine import DuckDBEngine
+    """The serving engine exactly as the API builds it (DuckDB, gold/ops snapshots materialized)."""
+    from lakecast.runtime.engine import get_engine
 
-    return DuckDBEngine(pipeline.settings)
+    return get_engine(pipeline.settings)
+
+
+@pytest.fixture(scope="session")
+def rolled_back(spark: Any, pipeline: PipelineRun) -> Callable[..., Any]:
+    """Context manager factory: ``with rolled_back("gold.fact_forecast", ...)`` rolls those tables of the session
+    pipeline back to the snapshots they had on entry (Iceberg ``rollback_to_snapshot``), so a test that runs a
+    job on the shared pipeline (e.g. ``final``) leaves the exact snapshot ids other tests compare against."""
+    from contracts.registry import TABLES
+    from spark_jobs import io
+
+    s = pipeline.settings
+
+    @contextmanager
+    def guard(*fqns: str) -> Iterator[None]:
+        before = {fqn: io.snapshot_id(spark, s, TABLES[fqn]) for fqn in fqns}
+        try:
+            yield
+        finally:
+            for fqn, snap in before.items():
+                name = io.table_name(s, TABLES[fqn])
+                if snap is None:
+                    spark.sql(f"DROP TABLE IF EXISTS {name}")
+                elif io.snapshot_id(spark, s, TABLES[fqn]) != snap:
+                    spark.sql(f"CALL {s.catalog.name}.system.rollback_to_snapshot('{fqn}', {snap})")
+                    spark.sql(f"REFRESH TABLE {name}")
+
+    return guard

@@ -148,7 +148,7 @@ def make_executor(settings: Settings, *, timeout_seconds: float = 10.0) -> ChatE
 
     if settings.engine.kind == "trino":
         return TrinoExecutor(settings, timeout_seconds=timeout_seconds)
-    engine = get_engine(settings)
+    engine = get_engine(settings, serving=False)  # views only: the sandbox reads Iceberg itself
     if engine.name != "duckdb":
         raise ValueError(f"no chat executor for engine {engine.name!r}")
     return SandboxedDuckDB(engine, settings, timeout_seconds=timeout_seconds)

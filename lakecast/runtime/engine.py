@@ -6,12 +6,16 @@ to the engine's dialect, so the two engines cannot drift apart.
 
 from __future__ import annotations
 
+import functools
+import json
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
 import sqlglot
+from sqlglot import exp
 
 from contracts.registry import TABLES
 from lakecast.settings import Settings
@@ -37,17 +41,42 @@ def duckdb_extension_dir() -> str:
     return str(Path(next(iter(duckdb_ext.__path__))) / "extensions")
 
 
+@functools.lru_cache(maxsize=2048)
+def _translate(sql: str) -> tuple[str, frozenset[str]]:
+    """Trino-dialect SQL -> (DuckDB SQL, the ``namespace.table`` names it reads). Cached: dashboard SQL repeats."""
+    tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT)
+    tables = frozenset(f"{t.db}.{t.name}" for t in tree.find_all(exp.Table) if t.db and f"{t.db}.{t.name}" in TABLES)
+    return tree.sql(dialect="duckdb"), tables
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 class DuckDBEngine:
-    """DuckDB in-process, reading each table's current Iceberg snapshot via the iceberg extension (offline)."""
+    """DuckDB in-process over the Iceberg warehouse (offline iceberg extension), in one of two ways per table:
+
+    * **view** (default): ``iceberg_scan`` of the table's current metadata at query time;
+    * **materialized** (``materialize`` namespaces, the API's serving engine): the current snapshot is copied
+      once into an in-memory DuckDB table and queries read that copy, so a dashboard query does not re-read
+      Iceberg metadata and Parquet files every time. Before each query the table's ``version-hint.text`` is
+      read; a new snapshot is loaded (whole, under a lock) before the query runs, so answers are never stale.
+      Tables above ``max_rows`` records stay views.
+
+    Queries run on their own cursors, concurrently.
+    """
 
     name = "duckdb"
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, materialize: Iterable[str] = (), max_rows: int | None = None):
         import duckdb
 
         self.settings = settings
         self.warehouse = settings.warehouse
+        self.materialize = frozenset(materialize)
+        self.max_rows = settings.engine.duckdb_materialize_max_rows if max_rows is None else max_rows
         self._lock = threading.Lock()
+        self._served: dict[str, tuple[str, int | None, bool]] = {}  # fqn -> (metadata file, snapshot, materialized)
         self.con = duckdb.connect(
             config={
                 "extension_directory": duckdb_extension_dir(),
@@ -58,6 +87,7 @@ class DuckDBEngine:
             }
         )
         self.con.execute("LOAD iceberg")
+        self.con.execute("CREATE SCHEMA IF NOT EXISTS _serving")
         self.last_query_seconds = 0.0
         self._define_views()
 
@@ -65,42 +95,91 @@ class DuckDBEngine:
         namespace, table = fqn.split(".")
         return str(Path(self.warehouse) / namespace / table)
 
+    def metadata_file(self, fqn: str) -> Path | None:
+        """The table's current metadata JSON (Hadoop catalog: named by ``version-hint.text``), or None."""
+        meta = Path(self.table_path(fqn)) / "metadata"
+        try:
+            version = (meta / "version-hint.text").read_text().strip()
+        except OSError:
+            return None
+        f = meta / f"v{version}.metadata.json"
+        return f if f.exists() else None
+
+    @staticmethod
+    def _current(metadata: Path) -> tuple[int | None, int | None]:
+        """(current snapshot id, its total-records) from a metadata JSON."""
+        doc = json.loads(metadata.read_text())
+        snap = doc.get("current-snapshot-id")
+        if snap is None or snap == -1:
+            return None, 0
+        for s in doc.get("snapshots", []):
+            if s.get("snapshot-id") == snap:
+                total = s.get("summary", {}).get("total-records")
+                return snap, int(total) if total is not None else None
+        return snap, None
+
     def _define_views(self) -> None:
-        """One view per existing table; iceberg_scan resolves version-hint.text at query time, so new
-        snapshots become visible without reconnecting."""
+        """One view per existing table that is not materialized; iceberg_scan resolves version-hint.text at
+        query time, so new snapshots become visible without reconnecting. Materialized tables load on use."""
         for fqn in TABLES:
             namespace, table = fqn.split(".")
-            path = Path(self.table_path(fqn))
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {namespace}")
+            if namespace in self.materialize:
+                continue
+            path = Path(self.table_path(fqn))
             if (path / "metadata" / "version-hint.text").exists():
                 self.con.execute(
-                    f"CREATE OR REPLACE VIEW {namespace}.{table} AS SELECT * FROM iceberg_scan('{path}')"
+                    f"CREATE OR REPLACE VIEW {fqn} AS SELECT * FROM iceberg_scan({_sql_literal(str(path))})"
                 )
+
+    def _ensure(self, fqn: str) -> None:
+        """Serve the current snapshot of a materialized-namespace table (load it if it changed)."""
+        metadata = self.metadata_file(fqn)
+        if metadata is None or self._served.get(fqn, ("",))[0] == str(metadata):
+            return
+        with self._lock:
+            if self._served.get(fqn, ("",))[0] == str(metadata):
+                return
+            snap, total = self._current(metadata)
+            scan = f"iceberg_scan({_sql_literal(str(metadata))})"
+            copy = total is not None and total <= self.max_rows
+            if copy:
+                shadow = "_serving." + fqn.replace(".", "__")
+                self.con.execute(f"CREATE OR REPLACE TABLE {shadow} AS SELECT * FROM {scan}")
+                self.con.execute(f"CREATE OR REPLACE VIEW {fqn} AS SELECT * FROM {shadow}")
+            else:
+                self.con.execute(f"CREATE OR REPLACE VIEW {fqn} AS SELECT * FROM {scan}")
+            self._served[fqn] = (str(metadata), snap, copy)
 
     def refresh(self) -> None:
         with self._lock:
             self._define_views()
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        translated = sqlglot.transpile(sql, read=SOURCE_DIALECT, write="duckdb")[0]
-        with self._lock:
-            start = time.perf_counter()
-            cur = self.con.cursor()
-            try:
-                rel = cur.execute(translated, params or [])
-                cols = [d[0] for d in rel.description]
-                rows = [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
-            finally:
-                cur.close()
-            self.last_query_seconds = time.perf_counter() - start
+        translated, tables = _translate(sql)
+        for fqn in tables:
+            if fqn.split(".")[0] in self.materialize:
+                self._ensure(fqn)
+        start = time.perf_counter()
+        cur = self.con.cursor()
+        try:
+            rel = cur.execute(translated, params or [])
+            cols = [d[0] for d in rel.description]
+            rows = [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+        finally:
+            cur.close()
+        self.last_query_seconds = time.perf_counter() - start
         return rows
 
     def snapshot_id(self, fqn: str) -> int | None:
-        path = self.table_path(fqn)
-        rows = self.con.execute(
-            f"SELECT snapshot_id FROM iceberg_snapshots('{path}') ORDER BY timestamp_ms DESC LIMIT 1"
-        ).fetchall()
-        return rows[0][0] if rows else None
+        """The snapshot queries read: the one loaded for a materialized table, else the table's current one
+        (``current-snapshot-id`` of its metadata -- not the newest snapshot, which differs after a rollback)."""
+        if fqn.split(".")[0] in self.materialize:
+            self._ensure(fqn)
+            if fqn in self._served:
+                return self._served[fqn][1]
+        metadata = self.metadata_file(fqn)
+        return None if metadata is None else self._current(metadata)[0]
 
 
 class TrinoEngine:
@@ -134,6 +213,10 @@ class TrinoEngine:
 ENGINES: dict[str, type] = {"duckdb": DuckDBEngine, "trino": TrinoEngine}
 
 
-def get_engine(settings: Settings) -> QueryEngine:
-    """Return the QueryEngine configured by ``settings.engine.kind``."""
+def get_engine(settings: Settings, *, serving: bool = True) -> QueryEngine:
+    """Return the QueryEngine configured by ``settings.engine.kind``. ``serving``: as the API serves (DuckDB
+    copies the snapshots of ``engine.duckdb_materialize`` namespaces into memory); False for one-off reads
+    (CLI counts, a single query), which scan Iceberg directly."""
+    if settings.engine.kind == "duckdb":
+        return DuckDBEngine(settings, materialize=settings.engine.duckdb_materialize if serving else ())
     return ENGINES[settings.engine.kind](settings)

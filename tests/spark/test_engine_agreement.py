@@ -51,6 +51,23 @@ def test_full_table_content_agrees(spark, engine, pipeline, table):
     assert duck == sp
 
 
+def test_serving_engine_materializes_and_equals_the_iceberg_views(engine, pipeline):
+    """The API's engine serves gold from in-memory copies; they hold exactly what iceberg_scan reads."""
+    from lakecast.runtime.engine import DuckDBEngine
+
+    assert engine.materialize == {"gold", "ops"}
+    views = DuckDBEngine(pipeline.settings)  # materialize nothing: iceberg_scan at query time
+    for table in sorted({**GOLD_TABLES, **FORECAST_TABLES}):
+        fqn = f"gold.{table}"
+        copied = _rows(tuple(r.values()) for r in engine.query(f"SELECT * FROM {fqn}"))
+        assert engine._served[fqn][2] is True, f"{fqn} should be served from memory"
+        assert copied == _rows(tuple(r.values()) for r in views.query(f"SELECT * FROM {fqn}")), fqn
+        assert engine.snapshot_id(fqn) == views.snapshot_id(fqn)
+    capped = DuckDBEngine(pipeline.settings, materialize=("gold",), max_rows=0)
+    assert capped.query("SELECT count(*) AS n FROM gold.dim_dfu")[0]["n"] > 0
+    assert capped._served["gold.dim_dfu"][2] is False  # above the row cap: a view over iceberg_scan
+
+
 def _year_boundary(spark, settings, table, col):
     years = sorted({r[0] for r in spark.sql(
         f"SELECT DISTINCT year({col}) FROM {settings.catalog.name}.gold.{table}").collect()})

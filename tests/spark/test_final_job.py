@@ -183,13 +183,10 @@ def test_no_baseline_fails_before_writing(spark, isolated_settings, appdb):
 
 # ---------------------------------------------------------------- pipeline level: the real forecast output
 @pytest.fixture()
-def restore_final(spark, pipeline) -> Iterator[None]:
-    """Put the session pipeline's `final` scenario back as it was, so no other test depends on test order."""
-    s = pipeline.settings
-    before = io.read(spark, s, FACT).where(F.col("scenario_id") == "final").collect()
-    yield
-    io.overwrite(spark, s, FACT, spark.createDataFrame(before, io.spark_schema(FACT)),
-                 where=F.col("scenario_id") == "final")
+def restore_final(rolled_back) -> Iterator[None]:
+    """Put the session pipeline's forecast tables back at their snapshots, so no other test depends on order."""
+    with rolled_back("gold.fact_forecast", "ops.gate_results"):
+        yield
 
 
 def test_approved_override_on_the_pipeline_forecast(spark, pipeline, engine, restore_final):

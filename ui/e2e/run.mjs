@@ -177,14 +177,22 @@ async function beforeFinal() {
   await viewer.selectOption("#f-dim-cluster", cluster);
   await viewer.waitForURL(new RegExp(`cluster=${cluster}`));
   const apiFiltered = await apiGet(`/accuracy/slice?by=category&cluster=${cluster}&window=6&lag=execution&model_id=champion&limit=500&sort=actual_qty`, viewerTok);
+  const firstActual = Math.round(apiFiltered.items[0].actual_qty).toLocaleString("en-US");
+  // wait for the filtered query to land: the API's rows, one of them showing the API's first actual
+  // (the caption's "N values" alone can match the unfiltered table when both have N categories)
   await viewer.waitForFunction(
-    (n) => document.querySelector("[data-testid=slice-table] caption")?.textContent?.includes(`${n} value`),
-    apiFiltered.total,
+    ({ keys, actual }) => {
+      const rows = [...document.querySelectorAll("[data-testid=slice-table] tbody tr")];
+      return (
+        JSON.stringify(rows.map((r) => r.getAttribute("data-key")).sort()) === JSON.stringify(keys) &&
+        rows.some((r) => r.innerText.includes(actual))
+      );
+    },
+    { keys: apiFiltered.items.map((i) => i.key ?? "(none)").sort(), actual: firstActual },
   );
   await viewer.waitForSelector("[data-testid=active-filters]");
   const filtered = await tableTexts(viewer, "slice-table");
   check(JSON.stringify(filtered) !== JSON.stringify(unfiltered), "the cluster filter did not change the table");
-  const firstActual = Math.round(apiFiltered.items[0].actual_qty).toLocaleString("en-US");
   check(filtered.some((t) => t.includes(firstActual)), `filtered table lacks the API's actual ${firstActual}: ${filtered}`);
   await shot(viewer, "02-accuracy-by-cluster");
   log(`slicing by cluster: ${byCluster.length} clusters; filter cluster ${cluster} -> ${filtered.length} rows`);
