@@ -4,5 +4,7 @@
 # Usage: ./quickstart.sh [lakecast demo options, e.g. --scale tiny --no-serve]
 set -euo pipefail
 cd "$(dirname "$0")"
+export PATH="$HOME/.local/bin:$PATH"  # where bootstrap may have put uv (pip --user)
 bash scripts/bootstrap.sh
+hash -r
 exec uv run lakecast demo "$@"

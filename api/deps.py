@@ -54,12 +54,15 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 def current_user(
-    token: Annotated[str | None, Depends(_bearer)], conn: DbConn, settings: SettingsDep
+    token: Annotated[str | None, Depends(_bearer)], pool: PoolDep, settings: SettingsDep
 ) -> UserPublic:
+    """The token's user. The connection is held only for the lookup, not for the whole request: a slow
+    analytics query must not keep a pooled connection (20 such requests would starve the pool)."""
     if not token:
         raise _unauthorized("not authenticated: send 'Authorization: Bearer <token>' (POST /auth/token)")
     try:
-        return user_from_token(conn, settings, token)
+        with pool.connection(timeout=10) as conn:
+            return user_from_token(conn, settings, token)
     except ServiceError as exc:
         raise _unauthorized(exc.detail) from None
 

@@ -412,9 +412,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"[latency] endpoints: {', '.join(urls)}; capturing their SQL ...", flush=True)
         sql = capture_sql(settings, urls, headers)
 
-        from lakecast.runtime.engine import DuckDBEngine
+        from lakecast.runtime.engine import get_engine
 
-        bare_engine = DuckDBEngine(settings)
+        bare_engine = get_engine(settings)  # the API's serving engine (snapshots materialized), without the API
         endpoints: dict[str, Any] = {}
         load_avg_start = os.getloadavg()[0]
         for name, ulist in urls.items():

@@ -7,7 +7,16 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.local/bin:$PATH"
 if ! command -v uv >/dev/null 2>&1; then
   echo "[bootstrap] installing uv from PyPI"
-  python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
+  # into the interpreter's own scripts dir (on PATH wherever python3 is), so `uv run pytest` works in the
+  # caller's shell too; --user (~/.local/bin, put on PATH above) only if that dir is not writable
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore uv 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --user uv
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi  # pyenv shims only appear after a rehash
+  hash -r
+fi
+if ! command -v uv >/dev/null 2>&1; then
+  echo "[bootstrap] error: uv was installed but is not on PATH ($PATH)" >&2
+  exit 1
 fi
 echo "[bootstrap] syncing the locked Python environment (uv sync --frozen)"
 uv sync --frozen --quiet
