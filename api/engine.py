@@ -13,6 +13,8 @@ what the API needs around it:
   refreshed and cached values expire after ``REST_CACHE_SECONDS``.
 * **Availability**: ``require(*tables)`` answers 503 with a clear message when a table has not been published
   yet (e.g. the forecast job has not run), instead of an engine error.
+* **Result cache**: query results are kept per snapshot state (LRU, ``engine.result_cache_entries``), dropped
+  when a snapshot changes; 0 turns it off.
 * **Metrics**: queries are timed in the app's Prometheus metrics (``api.metrics.instrument_engine``).
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -69,6 +72,10 @@ class ServingEngine:
         self._checked_at = time.monotonic()
         self._cache: dict[Hashable, Any] = {}
         self._cache_epoch = self._epoch()
+        self._results: OrderedDict[Hashable, list[dict[str, Any]]] = OrderedDict()
+        self._results_epoch = self._cache_epoch
+        self._results_lock = threading.Lock()
+        self.result_hits = 0
 
     # ---------------------------------------------------------------- snapshots
     def _epoch(self) -> Hashable:
@@ -92,6 +99,9 @@ class ServingEngine:
                 refresh()
             self._cache.clear()
             self._cache_epoch = self._epoch()
+            with self._results_lock:
+                self._results.clear()
+                self._results_epoch = self._cache_epoch
             return True
 
     def available(self, fqn: str) -> bool:
@@ -108,8 +118,32 @@ class ServingEngine:
 
     # ---------------------------------------------------------------- queries
     def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        """Run one Trino-dialect query (``?`` placeholders) on the engine; rows as dicts."""
-        return self.engine.query(sql, params)
+        """Run one Trino-dialect query (``?`` placeholders) on the engine; rows as dicts.
+
+        Results are kept per snapshot state (``engine.result_cache_entries``, least recently used evicted):
+        the served tables are immutable between two snapshots, so the same SQL and parameters give the same
+        rows until a job publishes, when the snapshot watch drops the cache. Callers get copies."""
+        size = self.settings.engine.result_cache_entries
+        if size <= 0:
+            return self.engine.query(sql, params)
+        key = (sql, tuple(tuple(p) if isinstance(p, list | tuple) else p for p in params or ()))
+        epoch = self._epoch()
+        with self._results_lock:
+            if epoch != self._results_epoch:
+                self._results.clear()
+                self._results_epoch = epoch
+            rows = self._results.get(key)
+            if rows is not None:
+                self._results.move_to_end(key)
+                self.result_hits += 1
+        if rows is None:
+            rows = self.engine.query(sql, params)
+            with self._results_lock:
+                if epoch == self._results_epoch:
+                    self._results[key] = rows
+                    while len(self._results) > size:
+                        self._results.popitem(last=False)
+        return [dict(r) for r in rows]
 
     def snapshot_id(self, fqn: str) -> int | None:
         if not self.available(fqn):

@@ -39,6 +39,8 @@ class EngineSettings(BaseModel):
     duckdb_materialize: list[str] = Field(default_factory=lambda: ["gold", "ops"])
     # larger tables (total-records of the snapshot) stay views over iceberg_scan
     duckdb_materialize_max_rows: int = Field(default=20_000_000, ge=0)
+    # API: results kept per snapshot state (same SQL + parameters -> same rows until a publish); 0 = off
+    result_cache_entries: int = Field(default=1024, ge=0)
     trino_host: str = "localhost"
     trino_port: int = 8080
     trino_user: str = "lakecast"

@@ -4,6 +4,7 @@ watch (a table published after the app started is served without a restart)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -145,3 +146,41 @@ def test_engine_serves_a_table_published_after_start(pipeline, tmp_path: Path) -
     assert n == DuckDBEngine(pipeline.settings).query("SELECT count(*) AS n FROM gold.dim_dfu")[0]["n"] > 0
     assert serving.cached("k", lambda: 2) == 2  # the per-snapshot cache was dropped
     assert serving.check_snapshots(force=True) is False  # nothing changed since
+
+
+def test_result_cache_per_snapshot(pipeline, tmp_path: Path) -> None:
+    """Same SQL + parameters -> cached rows (copies) until the table's snapshot changes; then recomputed."""
+    from lakecast.runtime.engine import get_engine
+
+    settings = Settings(data_dir=tmp_path, catalog={"warehouse": str(tmp_path / "warehouse")})
+    src = Path(pipeline.settings.warehouse) / "gold" / "dim_dfu"
+    dst = tmp_path / "warehouse" / "gold" / "dim_dfu"
+    shutil.copytree(src, dst)
+    versions = sorted(int(p.name[1:].split(".")[0]) for p in (dst / "metadata").glob("v*.metadata.json"))
+    assert len(versions) >= 2, "gold and forecast both write dim_dfu: two snapshots at least"
+    serving = ServingEngine(get_engine(settings), settings)
+    sql, params = "SELECT count(*) AS n, min(dfu_id) AS first FROM gold.dim_dfu WHERE dfu_id > ?", [""]
+    first = serving.query(sql, params)
+    assert serving.result_hits == 0
+    first[0]["n"] = -1  # callers get copies: this must not leak into the cache
+    again = serving.query(sql, params)
+    assert serving.result_hits == 1 and again[0]["n"] > 0
+    assert serving.query(sql, ["~"])[0]["n"] == 0 and serving.result_hits == 1  # other parameters: own entry
+    current = serving.snapshot_id("gold.dim_dfu")
+
+    # an earlier snapshot becomes current (version-hint -> the newest older metadata version with another one)
+    def snap(v: int) -> int | None:
+        return json.loads((dst / "metadata" / f"v{v}.metadata.json").read_text()).get("current-snapshot-id")
+
+    older = next(v for v in reversed(versions) if snap(v) not in (None, -1, current))
+    (dst / "metadata" / "version-hint.text").write_text(str(older))
+    assert serving.check_snapshots(force=True) is True
+    assert serving.snapshot_id("gold.dim_dfu") != current
+    hits = serving.result_hits
+    assert serving.query(sql, params)[0]["n"] > 0
+    assert serving.result_hits == hits  # recomputed on the new snapshot, not served from the old cache
+
+    off = Settings(data_dir=tmp_path, catalog={"warehouse": str(tmp_path / "warehouse")},
+                   engine={"result_cache_entries": 0})
+    plain = ServingEngine(get_engine(off), off)
+    assert plain.query(sql, params) == plain.query(sql, params) and plain.result_hits == 0

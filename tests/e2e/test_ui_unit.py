@@ -23,7 +23,8 @@ def test_vitest_suite_passes(tmp_path: Path) -> None:
         [str(VITEST), "run", "--reporter=json", f"--outputFile={report}"],
         cwd=UI, capture_output=True, text=True, timeout=300,
     )
-    assert report.exists(), f"vitest wrote no report (exit {proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
+    out = proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert report.exists(), f"vitest wrote no report (exit {proc.returncode}):\n{out}"
     result = json.loads(report.read_text())
     failed = [
         f"{t['fullName']}: {t.get('failureMessages')}"
