@@ -180,9 +180,11 @@ def capture_sql(settings: Any, urls: dict[str, list[str]], headers: dict[str, st
 
     app = create_app(settings)
     recorder = RecordingEngine(get_engine(settings))
+    # no result cache here: the warm call must send its queries to be recorded
+    uncached = settings.model_copy(update={"engine": settings.engine.model_copy(update={"result_cache_entries": 0})})
     out: dict[str, list[list]] = {}
     with TestClient(app) as client:
-        app.state.engine = ServingEngine(recorder, settings)
+        app.state.engine = ServingEngine(recorder, uncached)
         for url in sorted({u for us in urls.values() for u in us}):
             first = client.get(url, headers=headers)
             first.raise_for_status()
@@ -377,6 +379,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--dfus", type=int, default=20, help="DFUs the drilldown cycles over")
     p.add_argument("--only", default=None, help="comma-separated endpoint names (default: all available)")
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--no-result-cache", action="store_true",
+                   help="serve with engine.result_cache_entries=0 (every request runs its SQL; the API overhead "
+                        "figure); results go to latency-<scale>-nocache.json")
     args = p.parse_args(argv)
 
     data_dir = (args.data_dir or Path(tempfile.gettempdir()) / f"lakecast-bench-latency-{args.scale}").resolve()
@@ -396,6 +401,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     seed_demo_users(url)
     scale = data_scale(settings)
 
+    if args.no_result_cache:
+        os.environ["LAKECAST_ENGINE__RESULT_CACHE_ENTRIES"] = "0"  # the server process inherits it
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = start_server(data_dir, port)
@@ -442,6 +449,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "warmup_per_endpoint": args.warmup,
             "engine": bare_engine.name,
             "server": "uvicorn, 1 worker, separate process, 127.0.0.1",
+            "api_result_cache": not args.no_result_cache,
+            "bare_engine": "DuckDB serving engine (gold/ops snapshots in memory), no result cache, same process",
             "server_mean_ms_by_route": server_means(base),
             "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                         "load_avg_1m_start": round(load_avg_start, 2), "load_avg_1m_end": round(os.getloadavg()[0], 2)},
@@ -449,7 +458,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         }
     finally:
         stop_server(proc)
-    out = args.out or RESULTS / f"latency-{scale['scale'] or args.scale}.json"
+    suffix = "-nocache" if args.no_result_cache else ""
+    out = args.out or RESULTS / f"latency-{scale['scale'] or args.scale}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print_table(results)
