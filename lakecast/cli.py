@@ -186,7 +186,10 @@ def _serve() -> None:
 
     server.start(settings)
     url = f"http://{settings.api.host}:{settings.api.port}"
-    console.print(f"[bold green]Lakecast is serving at {url}[/]  (API docs: {url}/docs) — Ctrl+C to stop")
+    ui_built = (Path(__file__).resolve().parents[1] / "ui" / "dist" / "index.html").is_file()
+    ui = f"UI: {url}/app (users viewer/planner/approver/admin, password 'lakecast')" if ui_built else (
+        "UI not built (scripts/bootstrap.sh builds ui/dist)")
+    console.print(f"[bold green]Lakecast is serving at {url}[/]  {ui}; API docs: {url}/docs — Ctrl+C to stop")
     uvicorn.run(
         create_app(settings, seed_demo_users=True), host=settings.api.host, port=settings.api.port, log_level="warning"
     )
