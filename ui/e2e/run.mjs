@@ -2,7 +2,8 @@
 // Driven by tests/e2e/test_ui_e2e.py, which starts the real API (serving ui/dist) and runs the Spark `final`
 // job between the two phases:
 //   node e2e/run.mjs before-final   login, KPIs = API, slice by cluster, exception -> drilldown, planner submits
-//                                   an override, the planner is refused approval, an approver approves
+//                                   an override, the planner is refused approval, an approver approves; chat:
+//                                   a question's table = POST /chat's rows, a DROP TABLE is refused
 //   node e2e/run.mjs after-final    the drilldown shows the final forecast changed for exactly that month
 // Env: LAKECAST_E2E_URL (API base), LAKECAST_E2E_ARTIFACTS (screenshots), LAKECAST_E2E_STATE (JSON handed
 // from the first phase to the second), LAKECAST_E2E_CHROMIUM (default /usr/bin/chromium).
@@ -45,6 +46,18 @@ async function apiGet(path, tok) {
   const body = await r.json();
   check(r.ok, `GET ${path} -> ${r.status}: ${JSON.stringify(body)}`);
   return body;
+}
+
+/** POST a JSON body; checks the status (200 unless said) and returns the parsed body. */
+async function apiPost(path, body, tok, expectStatus = 200) {
+  const r = await fetch(`${BASE}${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${tok}` },
+    body: JSON.stringify(body),
+  });
+  const out = await r.json();
+  check(r.status === expectStatus, `POST ${path} -> ${r.status} (expected ${expectStatus}): ${JSON.stringify(out)}`);
+  return out;
 }
 
 function nextMonth(isoMonth) {
@@ -275,9 +288,74 @@ async function beforeFinal() {
   await shot(approver, "07-approver-approved");
   log(`approver approved #${overrideId}; audit trail ${trail.join(" -> ")}`);
 
+  // 7. chat (viewer): the page's table is POST /chat's rows; the follow-up carries the conversation id; a
+  //    DROP TABLE is refused in the thread (role=alert), the earlier answer stays
+  const chat = await chatScenario(viewer, viewerTok);
+
   const state = { dfu_id: dfuId, month, override_id: overrideId, pct_change: PCT };
   writeFileSync(STATE, JSON.stringify(state));
-  return { ...state, planner_refused_status: refused.status, kpis_window6: api6, kpis_window12: api12 };
+  return { ...state, planner_refused_status: refused.status, kpis_window6: api6, kpis_window12: api12, chat };
+}
+
+const CHAT_QUESTION = "Accuracy by model over the last 6 months"; // rule parser, ordered by model: deterministic
+const CHAT_REFUSED = "DROP TABLE gold.dim_dfu";
+
+async function chatScenario(viewer, viewerTok) {
+  const apiAnswer = await apiPost("/chat", { question: CHAT_QUESTION }, viewerTok);
+  check(apiAnswer.mode === "rules" && apiAnswer.sql, `chat did not answer "${CHAT_QUESTION}": ${apiAnswer.mode} ${apiAnswer.answer}`);
+  check(apiAnswer.rows.length > 0, `chat answered "${CHAT_QUESTION}" with no rows: ${apiAnswer.answer}`);
+  check(apiAnswer.rows.every((r) => typeof r[0] === "string"), `first column ${apiAnswer.columns[0]} is not text`);
+  const apiRefusal = await apiPost("/chat", { question: CHAT_REFUSED }, viewerTok, 400);
+  check(apiRefusal.refused === true, `"${CHAT_REFUSED}" not refused: ${JSON.stringify(apiRefusal)}`);
+
+  const sent = []; // bodies of the page's POST /chat requests
+  viewer.on("request", (req) => {
+    if (req.method() === "POST" && new URL(req.url()).pathname === "/chat") sent.push(req.postDataJSON());
+  });
+  const isChat = (r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/chat";
+  await viewer.goto(`${BASE}/app/chat`);
+  await viewer.waitForSelector("[data-testid=chat-form]");
+  // keyboard: type the question, Enter asks
+  await viewer.fill("[data-testid=chat-question]", CHAT_QUESTION);
+  const answered = viewer.waitForResponse(isChat);
+  await viewer.press("[data-testid=chat-question]", "Enter");
+  const uiAnswer = await (await answered).json();
+  const first = viewer.locator("[data-testid=chat-turn]").nth(0);
+  const rowsLocator = first.locator("[data-testid=chat-table] tbody tr");
+  await rowsLocator.first().waitFor();
+  const firstColumn = await rowsLocator.evaluateAll((rows) => rows.map((r) => r.cells[0].innerText.trim()));
+  check(
+    firstColumn.length === apiAnswer.rows.length,
+    `chat table shows ${firstColumn.length} rows, POST /chat returns ${apiAnswer.rows.length}`,
+  );
+  check(
+    JSON.stringify(firstColumn) === JSON.stringify(apiAnswer.rows.map((r) => r[0])),
+    `chat table's ${apiAnswer.columns[0]} ${JSON.stringify(firstColumn)}, the API's ${JSON.stringify(apiAnswer.rows.map((r) => r[0]))}`,
+  );
+  const answerText = (await first.locator("[data-testid=chat-answer]").textContent()).trim();
+  // (the sentence holds rounded sums: compared with the page's own response, not the second API call)
+  check(answerText !== "" && answerText === uiAnswer.answer, `chat answer "${answerText}", its response's "${uiAnswer.answer}"`);
+  const sqlText = (await first.locator("[data-testid=chat-sql] code").textContent()).trim();
+  check(sqlText === apiAnswer.sql.trim(), `chat SQL block "${sqlText}", the API's "${apiAnswer.sql}"`);
+  if (apiAnswer.chart.type !== "table") await first.locator("[data-testid=chat-chart] svg").first().waitFor();
+  check(!sent[0]?.conversation_id, `the first question sent a conversation id: ${JSON.stringify(sent[0])}`);
+  log(`chat: "${CHAT_QUESTION}" -> ${firstColumn.length} rows (${firstColumn.join(", ")}), chart ${apiAnswer.chart.type}, equal to POST /chat`);
+
+  // the guard's refusal, as a follow-up in the same conversation
+  await viewer.fill("[data-testid=chat-question]", CHAT_REFUSED);
+  await viewer.press("[data-testid=chat-question]", "Enter");
+  const refusal = viewer.locator("[data-testid=chat-turn]").nth(1).locator("[data-testid=chat-refusal]");
+  await refusal.waitFor();
+  check((await refusal.getAttribute("role")) === "alert", "the refusal is not role=alert");
+  const refusalText = (await refusal.textContent()).trim();
+  check(refusalText.includes(apiRefusal.detail), `refusal shows "${refusalText}", the API says "${apiRefusal.detail}"`);
+  check(sent.length === 2 && sent[1].conversation_id === uiAnswer.conversation_id,
+    `the follow-up sent conversation ${sent[1]?.conversation_id}, the answer's was ${uiAnswer.conversation_id}`);
+  check((await viewer.locator("[data-testid=chat-turn]").count()) === 2, "the thread does not hold both turns");
+  check((await rowsLocator.count()) === apiAnswer.rows.length, "the first answer's table is gone after the refusal");
+  await shot(viewer, "09-chat");
+  log(`chat: "${CHAT_REFUSED}" refused in the thread ("${refusalText}"), follow-up in conversation ${uiAnswer.conversation_id}`);
+  return { question: CHAT_QUESTION, rows: firstColumn.length, first_column: firstColumn, refusal: apiRefusal.detail };
 }
 
 async function afterFinal() {

@@ -1,5 +1,5 @@
 // The pages, in navigation order. A page is one entry here (lazy-loaded: the chart library loads with the
-// first chart page, not with the login form). The Chat page comes from the NL-questions work (issue 6).
+// first chart page, not with the login form). The Chat page is the NL-questions work (issue 6).
 import { lazy, Suspense, type ComponentType, type ReactNode } from "react";
 import { Loading } from "../components/Status";
 
@@ -30,5 +30,5 @@ export const NAV: NavItem[] = [
   { to: "/app/competition", label: "Competition", routes: [{ path: "competition", element: page(() => import("../features/competition/CompetitionPage")) }] },
   { to: "/app/clusters", label: "Clusters", routes: [{ path: "clusters", element: page(() => import("../features/clusters/ClustersPage")) }] },
   { to: "/app/runs", label: "Runs & quality", routes: [{ path: "runs", element: page(() => import("../features/runs/RunsPage")) }] },
-  // Chat (issue 6) plugs in here: { to: "/app/chat", label: "Chat", routes: [{ path: "chat", element: page(() => import("../features/chat/ChatPage")) }] },
+  { to: "/app/chat", label: "Chat", routes: [{ path: "chat", element: page(() => import("../features/chat/ChatPage")) }] },
 ];

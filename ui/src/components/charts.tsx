@@ -1,6 +1,8 @@
 // Chart building blocks over recharts (one look for every page; colours per series from lib/chartData).
 import type { ReactNode } from "react";
 import {
+  Bar,
+  BarChart,
   CartesianGrid,
   Legend,
   Line,
@@ -68,6 +70,38 @@ export function MultiLineChart({
             />
           ))}
         </LineChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
+
+/** Vertical bars per x value, one bar per series (grouped), in the rows' order. */
+export function MultiBarChart({
+  rows,
+  xKey,
+  bars,
+  height = 300,
+  yFormat,
+}: {
+  rows: Row[];
+  xKey: string;
+  bars: { key: string; label?: string }[];
+  height?: number;
+  yFormat?: (v: number) => string;
+}) {
+  return (
+    <div style={{ width: "100%", height }}>
+      <ResponsiveContainer>
+        <BarChart data={rows} margin={{ top: 8, right: 16, bottom: 4, left: 4 }}>
+          <CartesianGrid stroke="#e9ecef" />
+          <XAxis dataKey={xKey} fontSize={12} />
+          <YAxis tickFormatter={yFormat} fontSize={12} width={64} />
+          <Tooltip formatter={(v) => (typeof v === "number" && yFormat ? yFormat(v) : String(v))} />
+          {bars.length > 1 && <Legend wrapperStyle={{ fontSize: 12 }} />}
+          {bars.map((b) => (
+            <Bar key={b.key} dataKey={b.key} name={b.label ?? b.key} fill={seriesColor(b.key)} isAnimationActive={false} />
+          ))}
+        </BarChart>
       </ResponsiveContainer>
     </div>
   );
