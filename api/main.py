@@ -145,8 +145,7 @@ def create_app(
     app.state.pool = None
     app.state.readiness_checks = [
         ReadinessCheck("postgres", postgres_check), ReadinessCheck("engine", engine_check)]
-    # Routes take settings via SettingsDep (= Depends(get_settings)): make that this app's settings.
-    app.dependency_overrides[get_settings] = lambda: s
+    # Routes take settings via SettingsDep (api.deps.app_settings reads app.state.settings).
     _install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
