@@ -6,7 +6,8 @@ two phases, because the final forecast is a Spark job that this side runs betwee
 
 1. ``before-final``: login and role shown; overview KPI numbers equal the API's; slicing the accuracy explorer
    by cluster changes the table; an exception opens its drilldown; a planner submits an override there; the
-   same planner is refused approval (UI and API); an approver approves it.
+   same planner is refused approval (UI and API); an approver approves it; the Chat page's answer table equals
+   ``POST /chat``'s rows and a DROP TABLE question is shown refused.
 2. the ``final`` job folds approved overrides into ``gold.fact_forecast`` (scenario ``final``);
 3. ``after-final``: the drilldown's final forecast shows the override for exactly its month.
 

@@ -353,6 +353,7 @@ async function chatScenario(viewer, viewerTok) {
     `the follow-up sent conversation ${sent[1]?.conversation_id}, the answer's was ${uiAnswer.conversation_id}`);
   check((await viewer.locator("[data-testid=chat-turn]").count()) === 2, "the thread does not hold both turns");
   check((await rowsLocator.count()) === apiAnswer.rows.length, "the first answer's table is gone after the refusal");
+  await viewer.evaluate(() => window.scrollTo(0, 0)); // the sticky header would cover the chart otherwise
   await shot(viewer, "09-chat");
   log(`chat: "${CHAT_REFUSED}" refused in the thread ("${refusalText}"), follow-up in conversation ${uiAnswer.conversation_id}`);
   return { question: CHAT_QUESTION, rows: firstColumn.length, first_column: firstColumn, refusal: apiRefusal.detail };
