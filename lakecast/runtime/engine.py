@@ -133,12 +133,19 @@ class DuckDBEngine:
                 )
 
     def _ensure(self, fqn: str) -> None:
-        """Serve the current snapshot of a materialized-namespace table (load it if it changed)."""
+        """Serve the current snapshot of a materialized-namespace table (load it if it changed; forget it if the
+        table is gone, so a dropped table is not served from an old copy)."""
         metadata = self.metadata_file(fqn)
-        if metadata is None or self._served.get(fqn, ("",))[0] == str(metadata):
+        current = "" if metadata is None else str(metadata)
+        if self._served.get(fqn, ("",))[0] == current:
             return
         with self._lock:
-            if self._served.get(fqn, ("",))[0] == str(metadata):
+            if self._served.get(fqn, ("",))[0] == current:
+                return
+            if metadata is None:
+                self.con.execute(f"DROP VIEW IF EXISTS {fqn}")
+                self.con.execute(f"DROP TABLE IF EXISTS _serving.{fqn.replace('.', '__')}")
+                del self._served[fqn]
                 return
             snap, total = self._current(metadata)
             scan = f"iceberg_scan({_sql_literal(str(metadata))})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from pathlib import Path
 
 import pytest
 
@@ -51,7 +52,7 @@ def test_full_table_content_agrees(spark, engine, pipeline, table):
     assert duck == sp
 
 
-def test_serving_engine_materializes_and_equals_the_iceberg_views(engine, pipeline):
+def test_serving_engine_materializes_and_equals_the_iceberg_views(engine, pipeline, tmp_path):
     """The API's engine serves gold from in-memory copies; they hold exactly what iceberg_scan reads."""
     from lakecast.runtime.engine import DuckDBEngine
 
@@ -63,6 +64,18 @@ def test_serving_engine_materializes_and_equals_the_iceberg_views(engine, pipeli
         assert engine._served[fqn][2] is True, f"{fqn} should be served from memory"
         assert copied == _rows(tuple(r.values()) for r in views.query(f"SELECT * FROM {fqn}")), fqn
         assert engine.snapshot_id(fqn) == views.snapshot_id(fqn)
+    # a table that disappears is no longer served from its old copy
+    import shutil
+
+    copy_settings = pipeline.settings.model_copy(update={"catalog": pipeline.settings.catalog.model_copy(
+        update={"warehouse": str(tmp_path / "warehouse")})})
+    shutil.copytree(Path(pipeline.settings.warehouse) / "gold" / "dim_dfu", tmp_path / "warehouse" / "gold" / "dim_dfu")
+    gone = DuckDBEngine(copy_settings, materialize=("gold",))
+    assert gone.query("SELECT count(*) AS n FROM gold.dim_dfu")[0]["n"] > 0
+    shutil.rmtree(tmp_path / "warehouse" / "gold" / "dim_dfu")
+    with pytest.raises(Exception, match="dim_dfu"):
+        gone.query("SELECT count(*) AS n FROM gold.dim_dfu")
+    assert gone.snapshot_id("gold.dim_dfu") is None
     capped = DuckDBEngine(pipeline.settings, materialize=("gold",), max_rows=0)
     assert capped.query("SELECT count(*) AS n FROM gold.dim_dfu")[0]["n"] > 0
     assert capped._served["gold.dim_dfu"][2] is False  # above the row cap: a view over iceberg_scan
