@@ -86,7 +86,7 @@ def prepare_data(data_dir: Path, scale: str, seed: int) -> dict[str, float]:
     for name, args in steps:
         print(f"[latency] {name}: lakecast {' '.join(args)} (data dir {data_dir}) ...", flush=True)
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "lakecast.cli", *args], env=env, cwd=ROOT, check=True)
+        subprocess.run([sys.executable, "-m", "lakecast_cli", *args], env=env, cwd=ROOT, check=True)
         timings[name] = round(time.perf_counter() - t0, 1)
     return timings
 

@@ -6,7 +6,7 @@ A renamed table, column or partition spec makes this fail until `lakecast docs` 
 from __future__ import annotations
 
 from contracts.registry import TABLES
-from lakecast.catalog_docs import rendered
+from lakecast_cli.catalog_docs import rendered
 from spark_jobs.registry import JOBS
 
 

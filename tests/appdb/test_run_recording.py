@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lakecast.appdb.runs import list_runs
 from lakecast.appdb.testing import temporary_server
-from lakecast.pipeline import _run_details, _run_recorder
+from lakecast_cli.pipeline import _run_details, _run_recorder
 from lakecast.settings import Settings
 
 

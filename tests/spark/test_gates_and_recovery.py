@@ -66,7 +66,7 @@ def test_job_killed_mid_write_leaves_previous_snapshot_readable(spark, pipeline,
            "LAKECAST_SPARK__MASTER": "local[1]", "LAKECAST_SPARK__DRIVER_MEMORY": "1g",
            "LAKECAST_SPARK__SHUFFLE_PARTITIONS": "2"}
     started = time.time()
-    proc = subprocess.Popen([sys.executable, "-m", "lakecast.cli", "run", "silver"], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "lakecast_cli", "run", "silver"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     killed_mid_write = False
     try:

@@ -17,7 +17,7 @@ import pytest
 from contracts.forecast import FORECAST_TABLES
 from contracts.gold import GOLD_TABLES
 from contracts.silver import SILVER_TABLES
-from lakecast.runtime.spark import build_py_files, submit_command
+from lakecast_cli.submit import build_py_files, submit_command
 from lakecast.settings import Settings
 
 pytestmark = [pytest.mark.spark, pytest.mark.integration, pytest.mark.e2e]

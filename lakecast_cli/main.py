@@ -36,7 +36,7 @@ def generate(
     out: Annotated[Path | None, typer.Option(help="Landing dir (default <data_dir>/landing)")] = None,
 ) -> None:
     """Generate realistic landing files (sales lines, masters, legacy forecast)."""
-    from lakecast.pipeline import generate_landing
+    from lakecast_cli.pipeline import generate_landing
 
     settings = get_settings()
     manifest = generate_landing(settings, scale, seed, messy_fraction, out, console)
@@ -98,7 +98,7 @@ def run(
     models: ModelsOption = None,
 ) -> None:
     """Run Spark jobs in the embedded runtime (the same code spark-submit runs)."""
-    from lakecast.pipeline import run_jobs
+    from lakecast_cli.pipeline import run_jobs
     from spark_jobs.gates import GateFailure
     from spark_jobs.registry import JOBS, PIPELINE
 
@@ -123,7 +123,7 @@ def demo(
     models: ModelsOption = None,
 ) -> None:
     """Set up what is missing, generate data, run the whole pipeline, print a summary, then serve."""
-    from lakecast.pipeline import run_demo
+    from lakecast_cli.pipeline import run_demo
     from spark_jobs.gates import GateFailure
 
     try:
@@ -137,7 +137,7 @@ def demo(
 @app.command()
 def tables() -> None:
     """Row counts and current snapshot ids of every table, read through the serving engine."""
-    from lakecast.pipeline import table_summary
+    from lakecast_cli.pipeline import table_summary
 
     console.print(table_summary(get_settings()))
 
@@ -162,7 +162,7 @@ def query(sql: Annotated[str, typer.Argument(help="One SELECT in the Trino diale
 @app.command("docs")
 def docs_cmd() -> None:
     """Regenerate sql/<namespace>/<table>.sql and docs/data-model.md from the contracts."""
-    from lakecast.catalog_docs import write
+    from lakecast_cli.catalog_docs import write
 
     changed = write()
     console.print(f"{len(changed)} catalog files updated" + "".join(f"\n  {p}" for p in changed))
@@ -221,11 +221,14 @@ def db_status() -> None:
     console.print(server.status(get_settings()))
 
 
-def main() -> None:  # pragma: no cover
-    app()
+def run() -> None:  # pragma: no cover
+    """Run the CLI and print the wall time (``python -m lakecast_cli``)."""
+    started = time.time()
+    try:
+        app()
+    finally:
+        console.print(f"done in {dt.timedelta(seconds=round(time.time() - started))}")
 
 
 if __name__ == "__main__":  # pragma: no cover
-    started = time.time()
-    app()
-    console.print(f"done in {dt.timedelta(seconds=round(time.time() - started))}")
+    run()
