@@ -70,6 +70,20 @@ EXTERNAL_FORECAST = LandingSource(
     ),
 )
 
+PROMO_PLAN = LandingSource(
+    name="promo_plan",
+    columns=("plan_id", "item_id", "promo_month", "discount_pct", "status", "published_at"),
+    required=("plan_id", "item_id", "promo_month", "discount_pct", "status", "published_at"),
+    grain="one row per plan version: plan_id x published_at (a plan is one item x promo_month)",
+    description=(
+        "Promotion plan as the planner published it, every version kept. promo_month YYYY-MM; discount_pct "
+        "in percent (0..100) off the list price; status planned|cancelled; published_at YYYY-MM-DD = the day "
+        "the version was published. What the plan said at date d: the latest version per item_id x "
+        "promo_month with published_at <= d."
+    ),
+)
+
 SOURCES: dict[str, LandingSource] = {
-    s.name: s for s in (SALES_LINES, ITEM_MASTER, LOCATION_MASTER, CUSTOMER_MASTER, EXTERNAL_FORECAST)
+    s.name: s
+    for s in (SALES_LINES, ITEM_MASTER, LOCATION_MASTER, CUSTOMER_MASTER, EXTERNAL_FORECAST, PROMO_PLAN)
 }

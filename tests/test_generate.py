@@ -190,7 +190,7 @@ def test_every_file_header_matches_contract(tiny):
                 assert len(rows) == f["rows"], path
                 assert hashlib.sha256(path.read_bytes()).hexdigest() == f["sha256"]
                 n_files += 1
-    assert n_files == 36 + 3 * 3 + manifest["sources"]["external_forecast"]["batch_count"]
+    assert n_files == 36 + 3 * 3 + manifest["sources"]["external_forecast"]["batch_count"] + 4  # promo_plan 2023-26
 
 
 def test_sales_parquet_for_last_12_months_with_native_types(tiny):
@@ -267,6 +267,7 @@ def test_progress_reports_every_stage_to_completion(tiny):
         "customer_master": (3, 3),
         "sales_lines": (36, 36),
         "external_forecast": (3, 3),
+        "promo_plan": (4, 4),
     }
 
 

@@ -1,7 +1,8 @@
 """Realistic landing-data generator: ``lakecast generate --scale tiny|small|large --seed N``.
 
 Writes ``out_dir/<source>/<batch_id>/<file>`` for every landing source in ``contracts/landing.py`` plus
-``out_dir/_manifest.json``. Same (scale, seed, messy_fraction, end_month) -> byte-identical files.
+``out_dir/_manifest.json`` and the evaluation-only truth ``out_dir/_truth/dfu_demand_type.csv`` (no job
+reads it). Same (scale, seed, messy_fraction, end_month) -> byte-identical files.
 See docs/data-generator.md.
 """
 
@@ -13,35 +14,50 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from contracts.landing import SALES_LINES, SOURCES
+from contracts.landing import PROMO_PLAN, SALES_LINES, SOURCES
 from lakecast.generate.demand import World, build_world
 from lakecast.generate.external import batches as external_batches
 from lakecast.generate.external import write_external
 from lakecast.generate.masters import write_masters
 from lakecast.generate.messy import (
     BAD_DATE,
+    DISCOUNT_OVER_100,
     DUPLICATE_LINE,
+    DUPLICATE_ROW,
     MESSY_KINDS,
     MISSING_REQUIRED,
+    NEGATIVE_DISCOUNT,
     NEGATIVE_QTY,
+    NON_NUMERIC_DISCOUNT,
     NON_NUMERIC_QTY,
     PARQUET_KINDS,
+    PROMO_BEFORE_PUBLISH,
+    PROMO_PLAN_KINDS,
     UNKNOWN_CUSTOMER,
     UNKNOWN_ITEM,
     UNKNOWN_LOCATION,
 )
+from lakecast.generate.promo_plan import batches as promo_plan_batches
+from lakecast.generate.promo_plan import write_promo_plan
 from lakecast.generate.sales import expected_rows, write_sales_batch
 from lakecast.generate.scales import SCALES, ScaleSpec
+from lakecast.generate.truth import write_truth
 
 __all__ = [
     "BAD_DATE",
+    "DISCOUNT_OVER_100",
     "DUPLICATE_LINE",
+    "DUPLICATE_ROW",
     "MANIFEST_NAME",
     "MESSY_KINDS",
     "MISSING_REQUIRED",
+    "NEGATIVE_DISCOUNT",
     "NEGATIVE_QTY",
+    "NON_NUMERIC_DISCOUNT",
     "NON_NUMERIC_QTY",
     "PARQUET_KINDS",
+    "PROMO_BEFORE_PUBLISH",
+    "PROMO_PLAN_KINDS",
     "SCALES",
     "UNKNOWN_CUSTOMER",
     "UNKNOWN_ITEM",
@@ -90,15 +106,21 @@ def _remove_previous(out_dir: Path) -> None:
         old = json.loads(manifest.read_text())
     except (OSError, ValueError):
         return
-    for src in old.get("sources", {}).values():
-        for batch in src.get("batches", {}).values():
-            for f in batch.get("files", []):
-                p = out_dir / f["path"]
-                if p.is_file():
-                    p.unlink()
-                for parent in (p.parent, p.parent.parent):
-                    if parent != out_dir and parent.is_dir() and not any(parent.iterdir()):
-                        parent.rmdir()
+    listed = [
+        f
+        for src in old.get("sources", {}).values()
+        for b in src.get("batches", {}).values()
+        for f in b.get("files", [])
+    ]
+    if "truth" in old:
+        listed.append(old["truth"])
+    for f in listed:
+        p = out_dir / f["path"]
+        if p.is_file():
+            p.unlink()
+        for parent in (p.parent, p.parent.parent):
+            if parent != out_dir and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
     manifest.unlink()
 
 
@@ -153,13 +175,18 @@ def generate(
     tick("external_forecast", 0, len(external_batches(world)))
     external = write_external(world, out_dir, tick)
 
-    sources = {**masters, SALES_LINES.name: sales, "external_forecast": external}
+    tick(PROMO_PLAN.name, 0, len(promo_plan_batches(world)))
+    promo_plan = write_promo_plan(world, out_dir, messy_fraction, tick)
+    truth = write_truth(world, out_dir)
+
+    sources = {**masters, SALES_LINES.name: sales, "external_forecast": external, PROMO_PLAN.name: promo_plan}
     manifest_sources = {}
     for name in SOURCES:
         batches = sources[name]
         entry = {"columns": list(SOURCES[name].columns), **_totals(batches), "batches": batches}
-        if name == SALES_LINES.name:
-            entry["messy"] = {k: sum(b["messy"][k] for b in batches.values()) for k in MESSY_KINDS}
+        kinds = {SALES_LINES.name: MESSY_KINDS, PROMO_PLAN.name: PROMO_PLAN_KINDS}.get(name)
+        if kinds:
+            entry["messy"] = {k: sum(b["messy"][k] for b in batches.values()) for k in kinds}
             entry["messy_total"] = sum(entry["messy"].values())
         manifest_sources[name] = entry
     manifest = {
@@ -176,6 +203,7 @@ def generate(
         "n_dfus": len(world.dfus),
         "messy_kinds": list(MESSY_KINDS),
         "sources": manifest_sources,
+        "truth": truth,
     }
     tmp = out_dir / (MANIFEST_NAME + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")

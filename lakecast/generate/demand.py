@@ -2,8 +2,10 @@
 
 Demand = level (ABC) x category seasonality x trend x lifecycle (launch ramp / clearance) x promotion
 (uplift, then a post-promo dip) x noise (XYZ) x rare outliers, drawn as Poisson counts; a share of slow
-DFUs are intermittent (lumpy demand in a few months only). The plan also fixes how many sales lines each
-DFU-month is split into, so the exact line count of any scale is known without writing a single line.
+DFUs are intermittent (lumpy demand in a few months only). Promotions follow the promotion plan
+(`promo_plan.draw_plan`): the plan is drawn first and the sales agree with it. The plan also fixes how
+many sales lines each DFU-month is split into, so the exact line count of any scale is known without
+writing a single line.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from lakecast.generate.entities import (
     make_locations,
     rng_for,
 )
+from lakecast.generate.promo_plan import PromoPlan, draw_plan
 from lakecast.generate.scales import ScaleSpec
 from lakecast.lag import MAX_LAG, add_months
 
@@ -47,12 +50,15 @@ class World:
     signal: np.ndarray  # (n_dfus, n_months + MAX_LAG + 1) float32 expected demand without promo/noise
     promo: np.ndarray  # (n_dfus, n_months + MAX_LAG + 1) bool: the DFU's item is on promotion (stores)
     promo_effect: np.ndarray  # (n_dfus, n_months + MAX_LAG + 1) float32 uplift / post-promo dip
+    promo_plan: PromoPlan  # the published plan versions and the item x month promotions (with discount)
     qty: np.ndarray  # (n_dfus, n_months) int32 units sold
     lines: np.ndarray  # (n_dfus, n_months) int32 sales lines the month's units are split into
     intermittent: np.ndarray  # (n_dfus,) bool
     xyz: np.ndarray  # (n_dfus,) str X/Y/Z
     cv: np.ndarray  # (n_dfus,) float noise coefficient of variation
     trend: np.ndarray  # (n_dfus,) float log-growth per year
+    p_occ: np.ndarray  # (n_dfus,) float: an intermittent DFU's chance of demand in a month
+    int_level: np.ndarray  # (n_dfus,) float: an intermittent DFU's mature Poisson level per lump unit
 
     @property
     def n_months(self) -> int:
@@ -112,15 +118,20 @@ def build_world(spec: ScaleSpec, seed: int, end_month: dt.date) -> World:
     life = _lifecycle(items, dfus, H)
     signal = level[:, None] * season * trend_f * life
 
-    # ---- promotions: item-month events at stores, uplift then a dip the month after
+    # ---- promotions: item-month events at stores, uplift then a dip the month after. The intended events
+    # (an item sells at a store with lifecycle > 0.3) go through the promotion plan, which cancels, moves
+    # and revises some of them: the sales show the promotions the plan ends with.
     prng = rng_for(seed, STREAM_PROMO)
     promo_rate = np.array([c.promo_rate for c in cat.CATEGORIES])[items.category]
     item_promo = prng.random((spec.n_items, H)) < promo_rate[:, None]
-    promo = item_promo[dfus.item] & ~locations.is_dc[dfus.location][:, None] & (life > 0.3)
+    at_store = ~locations.is_dc[dfus.location]
+    eligible = np.zeros((spec.n_items, H), dtype=bool)
+    np.logical_or.at(eligible, dfus.item[at_store], life[at_store] > 0.3)
+    plan = draw_plan(items, item_promo, eligible, seed, start, T)
+    promo = plan.promo[dfus.item] & at_store[:, None] & (life > 0.3)
     after = np.zeros_like(promo)
     after[:, 1:] = promo[:, :-1] & ~promo[:, 1:]
-    uplift = items.promo_uplift[dfus.item][:, None]
-    promo_effect = np.where(promo, uplift, np.where(after, 0.8, 1.0))
+    promo_effect = np.where(promo, plan.uplift[dfus.item], np.where(after, 0.8, 1.0))
 
     # ---- XYZ volatility: bigger DFUs tend to be steadier
     vol_rank = np.argsort(np.argsort(-level)) / max(n - 1, 1)
@@ -167,12 +178,15 @@ def build_world(spec: ScaleSpec, seed: int, end_month: dt.date) -> World:
         signal=signal.astype(np.float32),
         promo=promo,
         promo_effect=promo_effect.astype(np.float32),
+        promo_plan=plan,
         qty=qty,
         lines=lines,
         intermittent=intermittent,
         xyz=xyz,
         cv=cv,
         trend=trend,
+        p_occ=p_occ,
+        int_level=int_level,
     )
 
 

@@ -53,6 +53,22 @@ KIND_WEIGHTS = {
     MISSING_REQUIRED: 0.12,
 }
 REQUIRED_FIELDS = ("line_id", "sale_date", "item_id", "location_id", "qty")
+
+# promo_plan rows: appended copies of clean plan rows carrying one defect each (the clean plan stays whole)
+PROMO_BEFORE_PUBLISH = "promo_before_publish"
+NEGATIVE_DISCOUNT = "negative_discount"
+DISCOUNT_OVER_100 = "discount_over_100"
+NON_NUMERIC_DISCOUNT = "non_numeric_discount"
+DUPLICATE_ROW = "duplicate_row"
+PROMO_PLAN_KINDS: tuple[str, ...] = (
+    BAD_DATE,
+    NON_NUMERIC_DISCOUNT,
+    NEGATIVE_DISCOUNT,
+    DISCOUNT_OVER_100,
+    PROMO_BEFORE_PUBLISH,
+    UNKNOWN_ITEM,
+    DUPLICATE_ROW,
+)
 NON_NUMERIC_VALUES = np.array(["12a", "N/A", "n/a", "abc", "#VALUE!", "1.2.3", "--", "seven"])
 
 
@@ -160,3 +176,56 @@ def inject(
     if len(dup):
         out = pa.concat_tables([out, out.take(pa.array(dup))]).combine_chunks()
     return out
+
+
+def allocate_at_least_one(
+    n_rows: int, messy_fraction: float, kinds: tuple[str, ...], rng: np.random.Generator
+) -> dict:
+    """Messy rows per kind for a small source: ``round(fraction * n_rows)``, but every kind at least once.
+
+    A whole-source allocation (not per batch): the promotion plan of the tiny scale has a few dozen rows,
+    where a per-batch ``round(0.02 * rows)`` would inject nothing.
+    """
+    if messy_fraction <= 0 or n_rows == 0:
+        return dict.fromkeys(kinds, 0)
+    extra = max(int(round(messy_fraction * n_rows)) - len(kinds), 0)
+    counts = 1 + rng.multinomial(extra, np.full(len(kinds), 1.0 / len(kinds)))
+    return {k: int(c) for k, c in zip(kinds, counts, strict=True)}
+
+
+def promo_plan_rows(
+    clean: pa.Table, counts: dict, rng: np.random.Generator
+) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """Messy promo_plan rows: (rows, kind of each, index of the clean row each one copies), shuffled.
+
+    Each is a copy of a random clean row with one defect: ``bad_date`` (published_at not ISO),
+    ``non_numeric_discount``, ``negative_discount``, ``discount_over_100`` (a typo: x10, or +100 for
+    small values), ``promo_before_publish`` (promo_month 1-3 months before the month of published_at),
+    ``unknown_item`` (``I9xxxxx``) or ``duplicate_row`` (an exact copy).
+    """
+    kinds = np.array([k for k in PROMO_PLAN_KINDS for _ in range(counts.get(k, 0))], dtype=object)
+    n = len(kinds)
+    src = rng.integers(0, clean.num_rows, size=n) if n else np.zeros(0, dtype=np.int64)
+    cols = {c: np.array(clean.column(c).take(pa.array(src, type=pa.int64())).to_pylist(), dtype=object)
+            for c in clean.column_names}
+    pub = cols["published_at"]
+    for j in np.flatnonzero(kinds == BAD_DATE):
+        y, m, d = (int(x) for x in pub[j].split("-"))
+        pub[j] = _bad_dates(np.array([d]), m, y, rng)[0]
+    disc = cols["discount_pct"]
+    for j in np.flatnonzero(kinds == NON_NUMERIC_DISCOUNT):
+        disc[j] = str(NON_NUMERIC_VALUES[rng.integers(len(NON_NUMERIC_VALUES))])
+    for j in np.flatnonzero(kinds == NEGATIVE_DISCOUNT):
+        disc[j] = "-" + disc[j]
+    for j in np.flatnonzero(kinds == DISCOUNT_OVER_100):
+        d = int(disc[j])
+        disc[j] = str(d * 10 if d * 10 > 100 else d + 100)
+    for j in np.flatnonzero(kinds == PROMO_BEFORE_PUBLISH):
+        y, m = int(pub[j][:4]), int(pub[j][5:7])
+        a = y * 12 + m - 1 - int(rng.integers(1, 4))
+        cols["promo_month"][j] = f"{a // 12:04d}-{a % 12 + 1:02d}"
+    for j in np.flatnonzero(kinds == UNKNOWN_ITEM):
+        cols["item_id"][j] = f"I9{int(rng.integers(0, 100_000)):05d}"
+    order = rng.permutation(n)
+    table = pa.table({c: pa.array(v[order].tolist(), pa.string()) for c, v in cols.items()})
+    return table, kinds[order].astype(str), src[order]

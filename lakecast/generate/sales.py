@@ -109,10 +109,10 @@ def build_clean(world: World, t: int) -> tuple[pa.Table, dict]:
             p = cu.weight[mine] / cu.weight[mine].sum()
             cust[rows] = mine[rng.choice(len(mine), size=len(rows), p=p)]
 
-    # price: list price, minus promo discount on promo lines, minus the customer's negotiated discount
+    # price: list price, minus the plan's promo discount on promo lines, minus the customer's negotiated discount
     promo = world.promo[dfu, t] & (rng.random(n) < PROMO_LINE_SHARE)
     price = world.list_price(t)[dfu]
-    price = price * np.where(promo, 1.0 - world.items.promo_discount[item], 1.0)
+    price = price * np.where(promo, 1.0 - world.promo_plan.discount[item, t], 1.0)
     price = price * (1.0 - np.where(cust >= 0, cu.discount[np.maximum(cust, 0)], 0.0))
     cents = np.maximum(np.rint(price * 100), 1).astype(np.int64)
 
