@@ -56,6 +56,27 @@ class TableSpec:
     def required_columns(self) -> list[str]:
         return [name for name, _, nullable, _ in self.columns() if not nullable]
 
+    def max_lengths(self) -> dict[str, int]:
+        """Return {column: max characters} for every text column whose contract declares ``max_length``."""
+        out = {}
+        for name, info in self.model.model_fields.items():
+            limits = [m.max_length for m in info.metadata if getattr(m, "max_length", None) is not None]
+            if limits:
+                out[info.alias or name] = min(limits)
+        return out
+
+    def numeric_bounds(self) -> dict[str, tuple[float | None, float | None]]:
+        """Return {column: (lower, upper)} (inclusive) for columns whose contract declares ge/le (or gt/lt)."""
+        out = {}
+        for name, info in self.model.model_fields.items():
+            lo = hi = None
+            for m in info.metadata:
+                lo = getattr(m, "ge", getattr(m, "gt", lo))
+                hi = getattr(m, "le", getattr(m, "lt", hi))
+            if lo is not None or hi is not None:
+                out[info.alias or name] = (lo, hi)
+        return out
+
 
 def unwrap_optional(annotation: typing.Any) -> tuple[type, bool]:
     """Return (inner type, nullable) for ``X | None`` / ``Optional[X]`` annotations."""

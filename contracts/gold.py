@@ -58,10 +58,10 @@ class FactSalesMonthly(LakecastModel):
     item_id: str = Field(description="Item key")
     location_id: str = Field(description="Location key")
     month_start: dt.date = Field(description="Month (first day)")
-    qty: float = Field(description="Units sold in the month (0 for months without sales after the first sale)")
+    qty: float = Field(ge=0, description="Units sold in the month (0 for months without sales after the first sale)")
     revenue: float = Field(description="Currency: sum of qty x unit_price")
-    n_lines: int = Field(description="Number of sales lines")
-    promo_qty: float = Field(description="Units sold on promotion")
+    n_lines: int = Field(ge=0, description="Number of sales lines")
+    promo_qty: float = Field(ge=0, description="Units sold on promotion")
     avg_price: float | None = Field(None, description="Revenue / qty (currency per unit); null when qty is 0")
 
 
@@ -71,8 +71,8 @@ class FactExternalForecastMonthly(LakecastModel):
     location_id: str = Field(description="Location key")
     fcst_origin: dt.date = Field(description="Last month of actuals visible to the legacy forecast")
     target_month: dt.date = Field(description="Month forecast = fcst_origin + lag + 1")
-    lag: int = Field(description="Lag 0..4 (lakecast/lag.py)")
-    fcst_qty: float = Field(description="Forecast units")
+    lag: int = Field(ge=0, le=4, description="Lag 0..4 (lakecast/lag.py)")
+    fcst_qty: float = Field(ge=0, description="Forecast units")
 
 
 class AggLocWeek(LakecastModel):

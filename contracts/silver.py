@@ -10,6 +10,13 @@ from contracts.base import LakecastModel, TableSpec
 
 OPEN_END = dt.date(9999, 12, 31)  # valid_to of a current SCD2 row (half-open interval [valid_from, valid_to))
 
+# Longest text silver accepts per kind of column (longer values are quarantined as `too_long`; see
+# spark_jobs/silver_rules.length_rules). Text columns without a limit get quality.plausibility.default_max_length.
+ID_CHARS = 64
+NAME_CHARS = 200
+ATTRIBUTE_CHARS = 100
+CODE_CHARS = 20
+
 
 class Lineage(LakecastModel):
     batch_id: str = Field(alias="_batch_id", description="Landing batch the row came from")
@@ -18,11 +25,13 @@ class Lineage(LakecastModel):
 
 
 class SilverSalesLine(LakecastModel):
-    line_id: str = Field(description="Sales order line id, unique across all batches")
+    line_id: str = Field(max_length=ID_CHARS, description="Sales order line id, unique across all batches")
     sale_date: dt.date = Field(description="Day the units were sold")
-    item_id: str = Field(description="Item key (exists in silver.item)")
-    location_id: str = Field(description="Location key (exists in silver.location)")
-    customer_id: str | None = Field(None, description="Customer key; null for anonymous store sales")
+    item_id: str = Field(max_length=ID_CHARS, description="Item key (exists in silver.item)")
+    location_id: str = Field(max_length=ID_CHARS, description="Location key (exists in silver.location)")
+    customer_id: str | None = Field(
+        None, max_length=ID_CHARS, description="Customer key; null for anonymous store sales"
+    )
     qty: float = Field(description="Units sold (>= 0)")
     unit_price: float | None = Field(None, description="Currency per unit")
     promo_flag: bool = Field(description="Sold on promotion")
@@ -38,13 +47,13 @@ class ScdColumns(LakecastModel):
 
 
 class SilverItem(LakecastModel):
-    item_id: str = Field(description="Item key")
-    item_name: str = Field(description="Item description")
-    brand: str | None = Field(None, description="Brand")
-    category: str = Field(description="Category (drives seasonality)")
-    subcategory: str | None = Field(None, description="Subcategory")
-    supplier: str | None = Field(None, description="Supplier")
-    uom: str | None = Field(None, description="Unit of measure")
+    item_id: str = Field(max_length=ID_CHARS, description="Item key")
+    item_name: str = Field(max_length=NAME_CHARS, description="Item description")
+    brand: str | None = Field(None, max_length=ATTRIBUTE_CHARS, description="Brand")
+    category: str = Field(max_length=ATTRIBUTE_CHARS, description="Category (drives seasonality)")
+    subcategory: str | None = Field(None, max_length=ATTRIBUTE_CHARS, description="Subcategory")
+    supplier: str | None = Field(None, max_length=ATTRIBUTE_CHARS, description="Supplier")
+    uom: str | None = Field(None, max_length=CODE_CHARS, description="Unit of measure")
     unit_cost: float | None = Field(None, description="Currency per unit")
     lead_time_days: int | None = Field(None, description="Replenishment lead time in days")
     launch_date: dt.date | None = Field(None, description="First day the item is sold")
@@ -55,29 +64,29 @@ class SilverItem(LakecastModel):
 
 
 class SilverLocation(LakecastModel):
-    location_id: str = Field(description="Location key")
-    location_name: str = Field(description="Location name")
-    location_type: str | None = Field(None, description="store or dc")
-    region: str = Field(description="Sales region")
-    country: str | None = Field(None, description="Country")
+    location_id: str = Field(max_length=ID_CHARS, description="Location key")
+    location_name: str = Field(max_length=NAME_CHARS, description="Location name")
+    location_type: str | None = Field(None, max_length=ATTRIBUTE_CHARS, description="store or dc")
+    region: str = Field(max_length=ATTRIBUTE_CHARS, description="Sales region")
+    country: str | None = Field(None, max_length=ATTRIBUTE_CHARS, description="Country")
     valid_from: dt.date = Field(description="First day these attributes hold (inclusive)")
     valid_to: dt.date = Field(description="Day these attributes stop holding (exclusive); 9999-12-31 if current")
     is_current: bool = Field(description="True for the row valid today")
 
 
 class SilverCustomer(LakecastModel):
-    customer_id: str = Field(description="Customer key")
-    customer_name: str = Field(description="Customer name")
-    segment: str | None = Field(None, description="Customer segment")
-    region: str | None = Field(None, description="Customer region")
+    customer_id: str = Field(max_length=ID_CHARS, description="Customer key")
+    customer_name: str = Field(max_length=NAME_CHARS, description="Customer name")
+    segment: str | None = Field(None, max_length=ATTRIBUTE_CHARS, description="Customer segment")
+    region: str | None = Field(None, max_length=ATTRIBUTE_CHARS, description="Customer region")
     valid_from: dt.date = Field(description="First day these attributes hold (inclusive)")
     valid_to: dt.date = Field(description="Day these attributes stop holding (exclusive); 9999-12-31 if current")
     is_current: bool = Field(description="True for the row valid today")
 
 
 class SilverExternalForecast(LakecastModel):
-    item_id: str = Field(description="Item key")
-    location_id: str = Field(description="Location key")
+    item_id: str = Field(max_length=ID_CHARS, description="Item key")
+    location_id: str = Field(max_length=ID_CHARS, description="Location key")
     fcst_origin: dt.date = Field(description="Last month of actuals visible to the forecast (month start)")
     target_month: dt.date = Field(description="Month forecast (month start) = fcst_origin + lag + 1")
     lag: int = Field(description="Forecast lag 0..4 (see lakecast/lag.py)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -64,8 +65,62 @@ class GenerateSettings(BaseModel):
     messy_fraction: float = Field(0.01, ge=0.0, le=0.5)
 
 
+class NumericBounds(BaseModel):
+    """Inclusive bounds of one number; None = unbounded on that side."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+class DateBounds(BaseModel):
+    """A date column's plausible range: [not_before (default: history_start), batch date + max_days_after_batch]."""
+
+    not_before: dt.date | None = None
+    max_days_after_batch: int | None = Field(None, ge=0)  # None = no bound relative to the batch date
+
+
+class HistoryCheck(BaseModel):
+    """Quarantine a value above ``max_multiple_of_p99`` x the p99 of its group's other accepted values."""
+
+    column: str
+    group_by: list[str]
+    max_multiple_of_p99: float = Field(100.0, gt=1.0)
+    min_rows: int = Field(100, ge=1)  # groups with fewer accepted rows are not judged (p99 would be the max)
+
+
+class SourcePlausibility(BaseModel):
+    """Plausibility rules of one landing source (columns named as delivered, plus derived `revenue`)."""
+
+    bounds: dict[str, NumericBounds] = Field(default_factory=dict)
+    dates: dict[str, DateBounds] = Field(default_factory=dict)
+    history: list[HistoryCheck] = Field(default_factory=list)
+
+
+class PlausibilitySettings(BaseModel):
+    """Silver's plausibility rules (spark_jobs/silver_rules.py); numbers are always required to be finite."""
+
+    history_start: dt.date = dt.date(2000, 1, 1)
+    # text columns whose contract declares no max_length are limited to this many characters
+    default_max_length: int = Field(1000, ge=1)
+    sources: dict[str, SourcePlausibility] = Field(default_factory=dict)
+
+
+class LandingChecks(BaseModel):
+    """Physical-line accounting of CSV landing files (spark_jobs/landing.py)."""
+
+    # a quoted field may hold newlines, but a record spanning more physical lines than this rejects its file
+    max_lines_per_record: int = Field(20, ge=1)
+
+
 class QualitySettings(BaseModel):
     max_row_count_drift: float = Field(0.5, ge=0.0)
+    # published tables: no NaN/inf, and no number whose magnitude exceeds this (gates.finite_and_bounded)
+    max_abs_value: float = Field(1e15, gt=0)
+    # gold.dim_calendar may reach at most this many days past today (its last year ends 2 years after the
+    # last sale's year, so the bound is Dec 31 of (today + calendar_future_days) + 2 years)
+    calendar_future_days: int = Field(31, ge=0)
+    plausibility: PlausibilitySettings = Field(default_factory=PlausibilitySettings)
+    landing: LandingChecks = Field(default_factory=LandingChecks)
 
 
 class ApiSettings(BaseModel):

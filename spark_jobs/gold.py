@@ -12,7 +12,10 @@ import uuid
 from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
+from contracts.base import TableSpec
+from contracts.bronze import INGEST_FILES
 from contracts.gold import GATE_RESULTS, GOLD_TABLES
 from contracts.silver import SILVER_TABLES
 from lakecast.settings import Settings
@@ -44,6 +47,7 @@ def build(spark: SparkSession, settings: Settings) -> dict[str, DataFrame]:
         "dim_dfu": dfu,
         "fact_sales_monthly": monthly,
         "fact_external_forecast_monthly": gt.fact_external_forecast(silver["external_forecast"], dfu),
+        "fact_promo_plan": gt.fact_promo_plan(silver["promo_plan"]),
         "agg_loc_week": gt.weekly(sales, ["location_id"]),
         "agg_loc_item_week": gt.weekly(sales, ["location_id", "item_id"]).drop("n_items"),
         "agg_loc_customer_week": gt.weekly(sales.where("customer_id IS NOT NULL"), ["location_id", "customer_id"]).drop(
@@ -72,9 +76,61 @@ def evaluate(
         for column, ref in spec.references.items():
             _, parent_name, parent_col = ref.split(".")
             outcomes.append(gates.referential(spec, df, column, tables[parent_name], parent_col, ref))
+        outcomes += gates.finite_and_bounded(spec, df, settings.quality.max_abs_value)
+        if name == "dim_calendar":
+            outcomes.append(gates.calendar_span(spec, df, *calendar_bounds(settings)))
         previous = io.row_count(spark, settings, spec) if io.exists(spark, settings, spec) else None
-        outcomes.append(gates.row_count_drift(spec, counts[name], previous, settings.quality.max_row_count_drift))
+        drift = gates.row_count_drift(spec, counts[name], previous, settings.quality.max_row_count_drift)
+        if not drift.passed:
+            drift = gates.with_cause(drift, drift_cause(spark, settings, spec, df))
+        outcomes.append(drift)
     return outcomes, counts
+
+
+def calendar_bounds(settings: Settings, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The span gold.dim_calendar may cover: Jan 1 of the history start's year .. Dec 31 of
+    (today + quality.calendar_future_days)'s year + the calendar's years ahead."""
+    q = settings.quality
+    today = today or dt.datetime.now(dt.UTC).date()
+    last = today + dt.timedelta(days=q.calendar_future_days)
+    return dt.date(q.plausibility.history_start.year, 1, 1), dt.date(last.year + gt.CALENDAR_YEARS_AHEAD, 12, 31)
+
+
+# the silver table (and its date column) whose batches explain a gold table's rows, when a drift gate fails
+DRIFT_SOURCES = {"fact_external_forecast_monthly": ("external_forecast", "target_month")}
+
+
+def drift_cause(spark: SparkSession, settings: Settings, spec: TableSpec, new: DataFrame) -> str:
+    """Plain words naming what moved a table's row count: the years that changed, the silver batches holding
+    rows in those years, and the landing batches ingested since the table was last published."""
+    parts = []
+    col = next((c for c, t, _, _ in spec.columns() if t is dt.date and c in spec.primary_key), None)
+    if col:
+        changes = gates.period_changes(new, io.read(spark, settings, spec), col)
+        if changes:
+            shown = ", ".join(f"{y}: {o:,} -> {n:,}" for y, o, n in changes[:3])
+            more = f" (+{len(changes) - 3} more years)" if len(changes) > 3 else ""
+            parts.append(f"rows by year of {col}: {shown}{more}")
+            source, source_col = DRIFT_SOURCES.get(spec.name, ("sales_lines", "sale_date"))
+            rows = (io.read(spark, settings, SILVER_TABLES[source])
+                    .where(F.year(source_col).isin([y for y, _, _ in changes]))
+                    .groupBy("_batch_id")
+                    .agg(F.count(F.lit(1)).alias("n"), F.min(source_col).alias("lo"), F.max(source_col).alias("hi"))
+                    .orderBy(F.col("n").desc(), "_batch_id").collect())
+            if rows:
+                listed = ", ".join(f"{r['_batch_id']} ({r['n']:,} rows, {r['lo']}..{r['hi']})" for r in rows[:5])
+                more = f" (+{len(rows) - 5} more batches)" if len(rows) > 5 else ""
+                parts.append(f"silver.{source} batches with rows in those years: {listed}{more}")
+    name = io.table_name(settings, spec)
+    since = spark.sql(f"SELECT max(committed_at) FROM {name}.snapshots").first()[0]
+    if since is not None and io.exists(spark, settings, INGEST_FILES):
+        landed = (io.read(spark, settings, INGEST_FILES).where(F.col("ingested_at") > F.lit(since))
+                  .groupBy("source", "batch_id").agg(F.sum("rows").alias("rows"))
+                  .orderBy("source", "batch_id").collect())
+        listed = ", ".join(f"{r['source']}/{r['batch_id']} ({r['rows']:,} rows)" for r in landed[:8])
+        more = f" (+{len(landed) - 8} more)" if len(landed) > 8 else ""
+        parts.append(f"batches landed since its last publish ({since:%Y-%m-%d %H:%M:%S}): {listed or 'none'}{more}")
+    return "; ".join(parts)
 
 
 def run(spark: SparkSession, settings: Settings, progress=None) -> GoldResult:

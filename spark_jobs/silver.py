@@ -16,19 +16,24 @@ from pyspark.sql import functions as F
 from contracts.bronze import BRONZE_TABLES
 from contracts.landing import SOURCES
 from contracts.silver import BATCH_RECONCILIATION, SILVER_TABLES
-from lakecast.settings import Settings
+from lakecast.settings import PlausibilitySettings, Settings
 from spark_jobs import io
 from spark_jobs.scd2 import scd2_from_snapshots
 from spark_jobs.silver_rules import (
+    BATCH_DATE,
     Rule,
     apply_rules,
+    batch_date,
     flag_duplicates,
+    flag_vs_history,
+    length_rule,
     malformed_rule,
     missing_rule,
     parse_date,
     parse_double,
     parse_int,
     parse_month,
+    plausibility_rules,
     quarantine_rows,
     unknown_key_rule,
     value_rule,
@@ -73,11 +78,17 @@ def _bronze(spark: SparkSession, settings: Settings, source: str) -> DataFrame:
     return io.read(spark, settings, BRONZE_TABLES[source])
 
 
-def validate_master(bronze: DataFrame, cfg: MasterConfig) -> DataFrame:
+def _length_rule(source: str, silver_table: str, checks: PlausibilitySettings) -> Rule:
+    """`too_long` over every delivered column, limits from the silver contract (one place: contracts/silver.py)."""
+    return length_rule(SOURCES[source].columns, SILVER_TABLES[silver_table].max_lengths(), checks.default_max_length)
+
+
+def validate_master(bronze: DataFrame, cfg: MasterConfig, checks: PlausibilitySettings | None = None) -> DataFrame:
     """Flag invalid master rows; return bronze columns + typed attributes + `_rule`/`_detail`."""
+    checks = checks or PlausibilitySettings()
     source = SOURCES[cfg.source]
-    rules: list[Rule] = [malformed_rule(), missing_rule(source.required)]
-    typed = bronze.withColumn("_effective", parse_date("effective_date"))
+    rules: list[Rule] = [malformed_rule(), missing_rule(source.required), _length_rule(cfg.source, cfg.silver, checks)]
+    typed = bronze.withColumn("_effective", parse_date("effective_date")).withColumn(BATCH_DATE, batch_date())
     rules.append(value_rule("bad_date", "effective_date", F.col("_effective"), "a yyyy-MM-dd date"))
     for c in cfg.date_attrs:
         typed = typed.withColumn(f"_t_{c}", parse_date(c))
@@ -88,6 +99,9 @@ def validate_master(bronze: DataFrame, cfg: MasterConfig) -> DataFrame:
     for c in cfg.int_attrs:
         typed = typed.withColumn(f"_t_{c}", parse_int(c))
         rules.append(value_rule("non_numeric", c, F.col(f"_t_{c}"), "a whole number", optional=True))
+    numbers = {c: (F.col(f"_t_{c}"), F.col(c)) for c in (*cfg.double_attrs, *cfg.int_attrs)}
+    dates = {"effective_date": F.col("_effective"), **{c: F.col(f"_t_{c}") for c in cfg.date_attrs}}
+    rules += plausibility_rules(cfg.source, numbers, dates, checks)
     flagged = apply_rules(typed, rules)
     return flag_duplicates(
         flagged, [cfg.key, "_effective"], "duplicate_key", LINEAGE_ORDER, f"{cfg.key} with the same effective_date"
@@ -104,11 +118,14 @@ def build_master(valid: DataFrame, cfg: MasterConfig) -> DataFrame:
     return scd2_from_snapshots(valid.select(*cols), cfg.key, attrs)
 
 
-def validate_sales(bronze: DataFrame, items: DataFrame, locations: DataFrame, customers: DataFrame) -> DataFrame:
+def validate_sales(bronze: DataFrame, items: DataFrame, locations: DataFrame, customers: DataFrame,
+                   checks: PlausibilitySettings | None = None) -> DataFrame:
     """Flag invalid sales lines; return bronze columns + typed columns + `_rule`/`_detail`."""
+    checks = checks or PlausibilitySettings()
     src = SOURCES["sales_lines"]
     df = (
-        bronze.withColumn("_t_sale_date", parse_date("sale_date"))
+        bronze.withColumn(BATCH_DATE, batch_date())
+        .withColumn("_t_sale_date", parse_date("sale_date"))
         .withColumn("_t_qty", parse_double("qty"))
         .withColumn("_t_unit_price", parse_double("unit_price"))
         .withColumn("_t_promo", F.lower(F.trim(F.col("promo_flag"))))
@@ -119,20 +136,31 @@ def validate_sales(bronze: DataFrame, items: DataFrame, locations: DataFrame, cu
     for keys, col in ((item_keys, "item_id"), (loc_keys, "location_id"), (cust_keys, "customer_id")):
         df = df.join(F.broadcast(keys), F.trim(F.col(col)) == F.col(f"_k_{col}"), "left").drop(f"_k_{col}")
     promo_ok = F.col("_t_promo").isNull() | F.col("_t_promo").isin("", "0", "1", "true", "false", "0.0", "1.0")
+    revenue = F.col("_t_qty") * F.coalesce(F.col("_t_unit_price"), F.lit(0.0))
+    plausible = plausibility_rules(
+        "sales_lines",
+        {"qty": (F.col("_t_qty"), F.col("qty")), "unit_price": (F.col("_t_unit_price"), F.col("unit_price")),
+         "revenue": (revenue, revenue)},
+        {"sale_date": F.col("_t_sale_date")},
+        checks,
+    )
     rules = [
         malformed_rule(),
         missing_rule(src.required),
+        _length_rule("sales_lines", "sales_lines", checks),
         value_rule("bad_date", "sale_date", F.col("_t_sale_date"), "a yyyy-MM-dd date"),
         value_rule("non_numeric_qty", "qty", F.col("_t_qty"), "a number"),
         Rule("negative_qty", F.col("_t_qty") < 0, F.concat(F.lit("`qty` is negative: "), F.col("qty"))),
         value_rule("non_numeric_price", "unit_price", F.col("_t_unit_price"), "a number", optional=True),
         Rule("bad_promo_flag", ~promo_ok, F.concat(F.lit("`promo_flag` is not 0/1: "), F.col("promo_flag"))),
+        *plausible,
         item_rule,
         loc_rule,
         cust_rule,
     ]
     flagged = apply_rules(df, rules)
-    return flag_duplicates(flagged, ["line_id"], "duplicate_line", LINEAGE_ORDER, "line_id")
+    flagged = flag_duplicates(flagged, ["line_id"], "duplicate_line", LINEAGE_ORDER, "line_id")
+    return flag_vs_history(flagged, "sales_lines", {"qty": "_t_qty", "unit_price": "_t_unit_price"}, checks)
 
 
 def sales_rows(flagged: DataFrame) -> DataFrame:
@@ -152,10 +180,13 @@ def sales_rows(flagged: DataFrame) -> DataFrame:
     )
 
 
-def validate_external(bronze: DataFrame, items: DataFrame, locations: DataFrame) -> DataFrame:
+def validate_external(bronze: DataFrame, items: DataFrame, locations: DataFrame,
+                      checks: PlausibilitySettings | None = None) -> DataFrame:
+    checks = checks or PlausibilitySettings()
     src = SOURCES["external_forecast"]
     df = (
-        bronze.withColumn("_t_origin", parse_month("fcst_origin"))
+        bronze.withColumn(BATCH_DATE, batch_date())
+        .withColumn("_t_origin", parse_month("fcst_origin"))
         .withColumn("_t_target", parse_month("target_month"))
         .withColumn("_t_lag", parse_int("lag"))
         .withColumn("_t_qty", parse_double("fcst_qty"))
@@ -170,6 +201,7 @@ def validate_external(bronze: DataFrame, items: DataFrame, locations: DataFrame)
     rules = [
         malformed_rule(),
         missing_rule(src.required),
+        _length_rule("external_forecast", "external_forecast", checks),
         value_rule("bad_month", "fcst_origin", F.col("_t_origin"), "a yyyy-MM month"),
         value_rule("bad_month", "target_month", F.col("_t_target"), "a yyyy-MM month"),
         value_rule("non_numeric", "lag", F.col("_t_lag"), "a whole number"),
@@ -183,6 +215,8 @@ def validate_external(bronze: DataFrame, items: DataFrame, locations: DataFrame)
             ),
         ),
         Rule("negative_qty", F.col("_t_qty") < 0, F.concat(F.lit("`fcst_qty` is negative: "), F.col("fcst_qty"))),
+        *plausibility_rules("external_forecast", {"fcst_qty": (F.col("_t_qty"), F.col("fcst_qty"))},
+                            {"fcst_origin": F.col("_t_origin"), "target_month": F.col("_t_target")}, checks),
         item_rule,
         loc_rule,
     ]
@@ -224,11 +258,12 @@ def reconciliation(flagged: DataFrame, source_table: str) -> DataFrame:
 def run(spark: SparkSession, settings: Settings, progress=None) -> SilverResult:
     """Rebuild every silver table from bronze; return row counts and quarantine counts by rule."""
     result = SilverResult()
+    checks = settings.quality.plausibility
     quarantines: list[DataFrame] = []
     recon: list[DataFrame] = []
     masters: dict[str, DataFrame] = {}
     for cfg in MASTERS:
-        flagged = validate_master(_bronze(spark, settings, cfg.source), cfg).persist()
+        flagged = validate_master(_bronze(spark, settings, cfg.source), cfg, checks).persist()
         masters[cfg.silver] = build_master(flagged.where(F.col("_rule").isNull()), cfg)
         quarantines.append(quarantine_rows(flagged, f"bronze.{cfg.source}", SOURCES[cfg.source].columns))
         recon.append(reconciliation(flagged, f"bronze.{cfg.source}"))
@@ -238,7 +273,7 @@ def run(spark: SparkSession, settings: Settings, progress=None) -> SilverResult:
             progress("silver", cfg.silver)
 
     sales = validate_sales(
-        _bronze(spark, settings, "sales_lines"), masters["item"], masters["location"], masters["customer"]
+        _bronze(spark, settings, "sales_lines"), masters["item"], masters["location"], masters["customer"], checks
     ).persist()
     io.overwrite(spark, settings, SILVER_TABLES["sales_lines"], sales_rows(sales))
     quarantines.append(quarantine_rows(sales, "bronze.sales_lines", SOURCES["sales_lines"].columns))
@@ -247,7 +282,7 @@ def run(spark: SparkSession, settings: Settings, progress=None) -> SilverResult:
         progress("silver", "sales_lines")
 
     ext = validate_external(
-        _bronze(spark, settings, "external_forecast"), masters["item"], masters["location"]
+        _bronze(spark, settings, "external_forecast"), masters["item"], masters["location"], checks
     ).persist()
     io.overwrite(spark, settings, SILVER_TABLES["external_forecast"], external_rows(ext))
     quarantines.append(quarantine_rows(ext, "bronze.external_forecast", SOURCES["external_forecast"].columns))

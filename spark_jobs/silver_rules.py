@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -125,3 +126,144 @@ def quarantine_rows(df: DataFrame, source_table: str, landing_columns: Sequence[
         F.col("_detail").alias("detail"),
         payload.alias("raw_payload"),
     )
+
+
+# ---------------------------------------------------------------- plausibility (quality.plausibility in conf/)
+BATCH_DATE = "_batch_date"
+_BATCH_ID_DATE = r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:$|[^0-9])"
+
+
+def batch_date() -> Column:
+    """Return the delivery date of a row's batch: the date its id starts with (YYYY-MM-DD; YYYY-MM -> the month's
+    last day; YYYY -> Dec 31), never later than the day the batch was landed (an id cannot vouch for the future)."""
+    bid = F.col("_batch_id")
+    y, m, d = (F.regexp_extract(bid, _BATCH_ID_DATE, i) for i in (1, 2, 3))
+    day = F.when(d != "", F.to_date(F.concat_ws("-", y, m, d), "yyyy-MM-dd"))
+    month = F.when((m != "") & (d == ""), F.last_day(F.to_date(F.concat_ws("-", y, m, F.lit("01")), "yyyy-MM-dd")))
+    year = F.when((y != "") & (m == ""), F.to_date(F.concat(y, F.lit("-12-31")), "yyyy-MM-dd"))
+    return F.least(F.coalesce(day, month, year), F.to_date(F.col("_ingested_at")))
+
+
+def _shown(value: Column) -> Column:
+    return F.coalesce(value.cast("string"), F.lit("<null>"))
+
+
+def finite_rule(col: str, value: Column, shown: Column) -> Rule:
+    """`non_finite`: the value parsed to NaN or +-infinity (e.g. `1e309`)."""
+    v = value.cast("double")
+    fails = v.isNotNull() & (F.isnan(v) | (F.abs(v) == F.lit(float("inf"))))
+    return Rule("non_finite", fails, F.concat(F.lit(f"`{col}` is not a finite number: "), _shown(shown)))
+
+
+def bounds_rule(col: str, value: Column, shown: Column, lo: float | None, hi: float | None, key: str) -> Rule:
+    """`out_of_range`: the value lies outside [lo, hi] (None = unbounded), naming the config key of the bound."""
+    v = value.cast("double")
+    fails = F.lit(False)
+    detail = F.lit(None).cast("string")
+    if hi is not None:
+        fails = fails | (v > F.lit(hi))
+        detail = F.when(v > F.lit(hi), F.concat(F.lit(f"`{col}` = "), _shown(shown),
+                                                  F.lit(f" is above the maximum {hi:g} ({key}.max)")))
+    if lo is not None:
+        fails = fails | (v < F.lit(lo))
+        detail = F.when(v < F.lit(lo), F.concat(F.lit(f"`{col}` = "), _shown(shown),
+                                                  F.lit(f" is below the minimum {lo:g} ({key}.min)"))).otherwise(detail)
+    return Rule("out_of_range", fails, detail)
+
+
+def date_rules(col: str, parsed: Column, not_before, max_days_after_batch: int | None, key: str) -> list[Rule]:
+    """`date_before_history` (before ``not_before``) and `future_date` (after the batch date + the tolerance)."""
+    rules = [Rule(
+        "date_before_history", parsed < F.lit(not_before),
+        F.concat(F.lit(f"`{col}` "), _shown(parsed), F.lit(f" is before the history start {not_before} ({key})")),
+    )]
+    if max_days_after_batch is not None:
+        limit = F.date_add(F.col(BATCH_DATE), max_days_after_batch)
+        rules.append(Rule(
+            "future_date", parsed > limit,
+            F.concat(F.lit(f"`{col}` "), _shown(parsed), F.lit(f" is more than {max_days_after_batch} days after its "
+                                                               "batch date "), _shown(F.col(BATCH_DATE)),
+                     F.lit(f" ({key}.max_days_after_batch)")),
+        ))
+    return rules
+
+
+def length_rule(columns: Sequence[str], limits: dict[str, int], default: int) -> Rule:
+    """`too_long`: a delivered text value longer than its contract's max_length (or ``default``)."""
+    fails = F.lit(False)
+    detail = F.lit(None).cast("string")
+    for col in reversed(columns):
+        limit = limits.get(col, default)
+        long = F.length(F.col(col)) > limit
+        fails = fails | long
+        detail = F.when(long, F.concat(
+            F.lit(f"`{col}` is "), F.length(F.col(col)).cast("string"), F.lit(f" characters long (limit {limit}): "),
+            F.substring(F.col(col), 1, 40), F.lit("..."),
+        )).otherwise(detail)
+    return Rule("too_long", fails, detail)
+
+
+def plausibility_rules(source: str, numbers: dict[str, tuple[Column, Column]], dates: dict[str, Column],
+                       checks) -> list[Rule]:
+    """Finite, bounds and date-range rules of one landing source, from ``checks`` (a PlausibilitySettings).
+
+    ``numbers`` maps a column (as delivered, or derived like `revenue`) to (parsed value, value to show);
+    ``dates`` maps a date column to its parsed value. Every number must be finite; bounds and date tolerances
+    come from ``quality.plausibility.sources.<source>``. A configured column the source does not have is an error.
+    """
+    cfg = checks.sources.get(source)
+    base = f"quality.plausibility.sources.{source}"
+    if cfg is not None:
+        unknown = sorted(set(cfg.bounds) - set(numbers)) + sorted(set(cfg.dates) - set(dates))
+        if unknown:
+            raise ValueError(f"{base}: no such numeric/date column(s) {unknown}; "
+                             f"numbers: {sorted(numbers)}, dates: {sorted(dates)}")
+    rules: list[Rule] = []
+    for col, parsed in dates.items():
+        bound = cfg.dates.get(col) if cfg else None
+        not_before = (bound.not_before if bound else None) or checks.history_start
+        key = f"{base}.dates.{col}" if bound and bound.not_before else "quality.plausibility.history_start"
+        days = bound.max_days_after_batch if bound else None
+        rules += date_rules(col, parsed, not_before, days, key)
+    for col, (value, shown) in numbers.items():
+        rules.append(finite_rule(col, value, shown))
+    for col, (value, shown) in numbers.items():
+        b = cfg.bounds.get(col) if cfg else None
+        if b is not None and (b.min is not None or b.max is not None):
+            rules.append(bounds_rule(col, value, shown, b.min, b.max, f"{base}.bounds.{col}"))
+    return rules
+
+
+def flag_vs_history(df: DataFrame, source: str, typed: dict[str, str], checks) -> DataFrame:
+    """Among rows still valid, flag `implausible_vs_history` where a value exceeds N x its group's p99.
+
+    ``typed`` maps a delivered column to the name of its parsed column. Groups with fewer than ``min_rows``
+    valid rows are not judged; the p99 of a group is robust to the few outliers it judges.
+    """
+    cfg = checks.sources.get(source)
+    for i, h in enumerate(cfg.history if cfg else ()):
+        key = f"quality.plausibility.sources.{source}.history[{i}]"
+        if h.column not in typed:
+            raise ValueError(f"{key}: no numeric column {h.column!r}; known: {sorted(typed)}")
+        value = F.col(typed[h.column])
+        keys = [f"_h_{c}" for c in h.group_by]
+        stats = (
+            df.where(F.col("_rule").isNull())
+            .groupBy(*[F.trim(F.col(c)).alias(k) for c, k in zip(h.group_by, keys, strict=True)])
+            .agg(F.percentile_approx(value, 0.99, 10000).alias("_h_p99"), F.count(F.lit(1)).alias("_h_n"))
+        )
+        cond = reduce(lambda a, b: a & b, [F.trim(F.col(c)) == F.col(k) for c, k in zip(h.group_by, keys,
+                                                                                        strict=True)])
+        df = df.join(stats, cond, "left")
+        bad = (F.col("_rule").isNull() & (F.col("_h_n") >= h.min_rows) & (F.col("_h_p99") > 0)
+               & (value > F.col("_h_p99") * h.max_multiple_of_p99))
+        detail = F.concat(
+            F.lit(f"`{h.column}` = "), _shown(F.col(h.column)),
+            F.lit(f" is more than {h.max_multiple_of_p99:g}x the p99 "), _shown(F.col("_h_p99")),
+            F.lit(" of its "), F.col("_h_n").cast("string"),
+            F.lit(f" accepted rows with the same {'|'.join(h.group_by)} ({key})"),
+        )
+        df = (df.withColumn("_detail", F.when(bad, detail).otherwise(F.col("_detail")))
+              .withColumn("_rule", F.when(bad, F.lit("implausible_vs_history")).otherwise(F.col("_rule")))
+              .drop(*keys, "_h_p99", "_h_n"))
+    return df
