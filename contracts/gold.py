@@ -75,6 +75,18 @@ class FactExternalForecastMonthly(LakecastModel):
     fcst_qty: float = Field(ge=0, description="Forecast units")
 
 
+class FactPromoPlan(LakecastModel):
+    """Every version of the promotion plan. What the plan said at day d: the rows with published_at <= d,
+    then the latest per (item_id, promo_month); a latest row with status cancelled means no promotion."""
+
+    plan_id: str = Field(description="Promotion plan id; a plan is one item x promo_month, kept over its versions")
+    item_id: str = Field(description="Item key")
+    promo_month: dt.date = Field(description="Month the promotion runs (month start)")
+    discount_pct: float = Field(ge=0, le=100, description="Planned discount off the list price, in percent 0..100")
+    status: str = Field(description="planned or cancelled")
+    published_at: dt.date = Field(description="Day this version was published (as-of key: published_at <= d)")
+
+
 class AggLocWeek(LakecastModel):
     location_id: str = Field(description="Location key")
     week_start: dt.date = Field(description="Monday of the ISO week")
@@ -138,6 +150,11 @@ GOLD_TABLES: dict[str, TableSpec] = {
                   primary_key=("dfu_id", "target_month", "lag"), partition_by=("years(target_month)",),
                   sort_by=("dfu_id", "target_month", "lag"), served=True,
                   references={"dfu_id": "gold.dim_dfu.dfu_id"}),
+        TableSpec("gold", "fact_promo_plan", FactPromoPlan,
+                  "one row per promotion plan version (plan_id x published_at); every version kept for as-of reads",
+                  primary_key=("plan_id", "published_at"), partition_by=("years(promo_month)",),
+                  sort_by=("item_id", "promo_month", "published_at"), served=True,
+                  references={"item_id": "gold.dim_item.item_id"}),
         TableSpec("gold", "agg_loc_week", AggLocWeek, "one row per location per ISO week with sales",
                   primary_key=("location_id", "week_start"), partition_by=("years(week_start)",),
                   sort_by=("location_id", "week_start"), served=True,

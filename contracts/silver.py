@@ -94,6 +94,18 @@ class SilverExternalForecast(LakecastModel):
     batch_id: str = Field(alias="_batch_id", description="Landing batch")
 
 
+class SilverPromoPlan(LakecastModel):
+    plan_id: str = Field(description="Promotion plan id; a plan is one item x promo_month, kept over its versions")
+    item_id: str = Field(description="Item key (exists in silver.item)")
+    promo_month: dt.date = Field(description="Month the promotion runs (month start)")
+    discount_pct: float = Field(ge=0, le=100, description="Planned discount off the list price, in percent 0..100")
+    status: str = Field(description="planned or cancelled (a cancelled version withdraws the plan)")
+    published_at: dt.date = Field(description="Day this version of the plan was published (before promo_month)")
+    batch_id: str = Field(alias="_batch_id", description="Landing batch")
+    source_file: str = Field(alias="_source_file", description="Landing file")
+    row_number: int = Field(alias="_row_number", description="Data row number in the landing file")
+
+
 class Quarantine(LakecastModel):
     source_table: str = Field(description="Bronze table the row came from (e.g. bronze.sales_lines)")
     batch_id: str = Field(description="Landing batch")
@@ -135,6 +147,14 @@ SILVER_TABLES: dict[str, TableSpec] = {
             grain="one row per item x location x target_month x lag (latest delivery wins)",
             primary_key=("item_id", "location_id", "target_month", "lag"),
             partition_by=("years(target_month)",),
+        ),
+        TableSpec(
+            "silver", "promo_plan", SilverPromoPlan,
+            grain="one row per valid plan version (plan_id x published_at; repeated versions quarantined)",
+            primary_key=("plan_id", "published_at"),
+            partition_by=("years(promo_month)",),
+            sort_by=("item_id", "promo_month", "published_at"),
+            references={"item_id": "silver.item.item_id"},
         ),
         TableSpec(
             "silver", "quarantine", Quarantine,

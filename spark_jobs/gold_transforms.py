@@ -132,6 +132,11 @@ def fact_external_forecast(external: DataFrame, dfus: DataFrame) -> DataFrame:
     )
 
 
+def fact_promo_plan(plan: DataFrame) -> DataFrame:
+    """Every accepted plan version (the as-of reads need them all: published_at <= d, latest per item-month)."""
+    return plan.select("plan_id", "item_id", "promo_month", "discount_pct", "status", "published_at")
+
+
 def weekly(sales: DataFrame, keys: list[str]) -> DataFrame:
     return (
         sales.withColumn("week_start", F.date_trunc("week", "sale_date").cast("date"))

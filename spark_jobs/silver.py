@@ -19,6 +19,7 @@ from contracts.silver import BATCH_RECONCILIATION, SILVER_TABLES
 from lakecast.settings import PlausibilitySettings, Settings
 from spark_jobs import io
 from spark_jobs.scd2 import scd2_from_snapshots
+from spark_jobs.silver_promo_plan import promo_plan_rows, validate_promo_plan
 from spark_jobs.silver_rules import (
     BATCH_DATE,
     Rule,
@@ -288,9 +289,14 @@ def run(spark: SparkSession, settings: Settings, progress=None) -> SilverResult:
     quarantines.append(quarantine_rows(ext, "bronze.external_forecast", SOURCES["external_forecast"].columns))
     recon.append(reconciliation(ext, "bronze.external_forecast"))
 
+    plan = validate_promo_plan(_bronze(spark, settings, "promo_plan"), masters["item"]).persist()
+    io.overwrite(spark, settings, SILVER_TABLES["promo_plan"], promo_plan_rows(plan))
+    quarantines.append(quarantine_rows(plan, "bronze.promo_plan", SOURCES["promo_plan"].columns))
+    recon.append(reconciliation(plan, "bronze.promo_plan"))
+
     io.overwrite(spark, settings, SILVER_TABLES["quarantine"], reduce(DataFrame.unionByName, quarantines))
     io.overwrite(spark, settings, BATCH_RECONCILIATION, reduce(DataFrame.unionByName, recon))
-    for df in (sales, ext):
+    for df in (sales, ext, plan):
         df.unpersist()
     if progress:
         progress("silver", "quarantine")
