@@ -48,7 +48,6 @@ def build(spark: SparkSession, settings: Settings) -> dict[str, DataFrame]:
         "fact_sales_monthly": monthly,
         "fact_external_forecast_monthly": gt.fact_external_forecast(silver["external_forecast"], dfu),
         "fact_promo_plan": gt.fact_promo_plan(silver["promo_plan"]),
-        "fact_promo_plan": gt.fact_promo_plan(silver["promo_plan"]),
         "agg_loc_week": gt.weekly(sales, ["location_id"]),
         "agg_loc_item_week": gt.weekly(sales, ["location_id", "item_id"]).drop("n_items"),
         "agg_loc_customer_week": gt.weekly(sales.where("customer_id IS NOT NULL"), ["location_id", "customer_id"]).drop(
