@@ -115,7 +115,11 @@ def load_inputs(spark: SparkSession, settings: Settings) -> dict[str, pd.DataFra
         "location_id", "region", "valid_from", "valid_to").toPandas()
     external = spark.table(f"{cat}.gold.fact_external_forecast_monthly").select(
         F.col("dfu_id").alias("unique_id"), "target_month", "lag", "fcst_qty").toPandas()
-    return {"history": monthly, "dfu": dfu, "statics": dfu_statics(dfu, item, loc), "external": external}
+    # every plan version; read it as of an origin with lakecast.forecast.promo (published_at <= origin month end)
+    promo_plan = spark.table(f"{cat}.gold.fact_promo_plan").select(
+        "item_id", "promo_month", "discount_pct", "status", "published_at").toPandas()
+    return {"history": monthly, "dfu": dfu, "statics": dfu_statics(dfu, item, loc), "external": external,
+            "promo_plan": promo_plan}
 
 
 def dfu_statics(dfu: pd.DataFrame, item: pd.DataFrame, loc: pd.DataFrame) -> pd.DataFrame:
