@@ -1,4 +1,5 @@
-"""Deliberately messy sales lines: the kinds, how many of each, and how they are injected.
+"""Deliberately messy sales lines (and promotion-plan rows, see ``PROMO_PLAN_KINDS`` and
+``promo_plan_rows``): the kinds, how many of each, and how they are injected.
 
 Every messy row has exactly one defect, so the per-kind counts in the manifest add up to the number of
 rows a strict pipeline must quarantine (or, for duplicates, drop). Definitions a checker can rely on:
