@@ -6,8 +6,8 @@ what the API needs around it:
 
 * **Lazy creation**: the engine starts on the first request that needs it (or the readiness check), so the
   governance endpoints and the app's startup never wait for DuckDB and its Iceberg extension.
-* **Snapshot watch**: with a Hadoop catalog the current snapshot of every table is named by its
-  ``metadata/version-hint.text``. Those files are read at most once per ``CHECK_INTERVAL`` seconds; when any
+* **Snapshot watch**: with a Hadoop catalog the current metadata file of every table (its version hint, resolved
+  by pyiceberg: ``lakecast.runtime.iceberg``) is looked up at most once per ``CHECK_INTERVAL`` seconds; when any
   changed (a job published, or a table appeared), ``engine.refresh()`` re-creates the views and the per-snapshot
   cache is dropped. With a REST catalog (Trino) every query already reads the current snapshot, so nothing is
   refreshed and cached values expire after ``REST_CACHE_SECONDS``.
@@ -30,8 +30,9 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, FastAPI, Request
 
 from api.metrics import instrument_engine
-from api.services import Unavailable
+from api.errors import Unavailable
 from contracts.registry import TABLES
+from lakecast.runtime import iceberg
 from lakecast.runtime.engine import get_engine
 from lakecast.settings import Settings
 
@@ -44,19 +45,17 @@ T = TypeVar("T")
 _create_lock = threading.Lock()
 
 
-def _version_hints(settings: Settings) -> dict[str, str] | None:
-    """``namespace.table -> version-hint content`` of every existing table (None: catalog not watchable)."""
+def _current_metadata(settings: Settings) -> dict[str, str] | None:
+    """``namespace.table -> current metadata file`` of every existing table (None: catalog not watchable)."""
     if settings.catalog.type != "hadoop" or "://" in settings.warehouse:
         return None
     out: dict[str, str] = {}
     root = Path(settings.warehouse)
     for fqn in TABLES:
         namespace, table = fqn.split(".")
-        hint = root / namespace / table / "metadata" / "version-hint.text"
-        try:
-            out[fqn] = hint.read_text().strip()
-        except OSError:
-            continue
+        location = iceberg.metadata_location(root / namespace / table)
+        if location is not None:
+            out[fqn] = location
     return out
 
 
@@ -68,7 +67,7 @@ class ServingEngine:
         self.settings = settings
         self.name: str = engine.name
         self._lock = threading.Lock()
-        self._hints = _version_hints(settings)
+        self._metadata = _current_metadata(settings)
         self._checked_at = time.monotonic()
         self._cache: dict[Hashable, Any] = {}
         self._cache_epoch = self._epoch()
@@ -79,9 +78,9 @@ class ServingEngine:
 
     # ---------------------------------------------------------------- snapshots
     def _epoch(self) -> Hashable:
-        if self._hints is None:
+        if self._metadata is None:
             return int(time.time() // REST_CACHE_SECONDS)
-        return tuple(sorted(self._hints.items()))
+        return tuple(sorted(self._metadata.items()))
 
     def check_snapshots(self, force: bool = False) -> bool:
         """Refresh the engine if a table's snapshot changed since the last look; True if it did."""
@@ -90,10 +89,10 @@ class ServingEngine:
             return False
         with self._lock:
             self._checked_at = now
-            hints = _version_hints(self.settings)
-            if hints is None or hints == self._hints:
+            current = _current_metadata(self.settings)
+            if current is None or current == self._metadata:
                 return False
-            self._hints = hints
+            self._metadata = current
             refresh = getattr(self.engine, "refresh", None)
             if refresh is not None:
                 refresh()
@@ -106,7 +105,7 @@ class ServingEngine:
 
     def available(self, fqn: str) -> bool:
         """True if ``namespace.table`` has been published (always True when the catalog is not watchable)."""
-        return self._hints is None or fqn in self._hints
+        return self._metadata is None or fqn in self._metadata
 
     def require(self, *tables: str) -> None:
         """Raise 503 naming the tables that have not been published yet."""

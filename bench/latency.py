@@ -68,8 +68,10 @@ FORECAST_READY = ("gold", "fact_forecast_accuracy")
 
 # ---------------------------------------------------------------------------------------------- data
 def data_ready(data_dir: Path) -> bool:
+    from lakecast.runtime import iceberg
+
     ns, table = FORECAST_READY
-    return (data_dir / "warehouse" / ns / table / "metadata" / "version-hint.text").exists()
+    return iceberg.table_exists(data_dir / "warehouse" / ns / table)
 
 
 def prepare_data(data_dir: Path, scale: str, seed: int) -> dict[str, float]:

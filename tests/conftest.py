@@ -1,8 +1,21 @@
-"""Shared fixtures: one local[2] Spark session and one pipeline run on `tiny` generated data per test session."""
+"""Shared fixtures: one local[2] Spark session and one pipeline run on `tiny` generated data per test session.
+
+Also the suite's two rules about markers and prerequisites:
+
+* **Tiers.** Every test is exactly one of ``unit`` (no service, no Spark), ``integration`` (real services: Spark,
+  embedded Postgres, DuckDB over Iceberg) or ``e2e`` (through the CLI, spark-submit or a browser). A test module
+  without a tier marker is ``unit``; a test that uses the Spark session must be marked ``spark`` and a service
+  fixture (Spark or Postgres) needs ``integration`` or ``e2e``. Collection fails otherwise, so ``-m unit`` really
+  selects the service-free tests.
+* **Prerequisites fail closed.** A missing Chromium, node, ``ui/node_modules`` or built UI fails the test that
+  needs it (``prerequisite`` fixture). Only a developer can turn that into a skip, by naming it in
+  ``LAKECAST_TESTS_ALLOW_MISSING`` (comma separated: ``chromium,node,ui``); it is ignored when ``CI`` is set.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,6 +25,47 @@ from typing import Any
 import pytest
 
 from lakecast.settings import Settings
+
+TIERS = ("unit", "integration", "e2e")
+#: fixtures that start a service: a test using one (directly or through another fixture) is not a unit test
+SERVICE_FIXTURES = frozenset({"spark", "pg", "analytics_pg", "chat_pg"})
+ALLOW_MISSING_ENV = "LAKECAST_TESTS_ALLOW_MISSING"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give untiered tests the ``unit`` marker, then refuse a test whose markers contradict what it uses."""
+    wrong: list[str] = []
+    for item in items:
+        tiers = [t for t in TIERS if item.get_closest_marker(t) is not None]
+        if not tiers:
+            item.add_marker(pytest.mark.unit)
+            tiers = ["unit"]
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if len(tiers) > 1:
+            wrong.append(f"{item.nodeid}: more than one tier {tiers}")
+        if fixtures & SERVICE_FIXTURES and tiers == ["unit"]:
+            wrong.append(f"{item.nodeid}: uses {sorted(fixtures & SERVICE_FIXTURES)} but is not integration/e2e")
+        if "spark" in fixtures and item.get_closest_marker("spark") is None:
+            wrong.append(f"{item.nodeid}: uses the Spark session but is not marked spark")
+    if wrong:
+        raise pytest.UsageError("test markers contradict the fixtures used:\n  " + "\n  ".join(wrong))
+
+
+def require_prerequisite(name: str, missing: str | None) -> None:
+    """Fail the calling test when ``missing`` (the reason) is set; skip instead only if the developer allowed
+    ``name`` to be missing in ``LAKECAST_TESTS_ALLOW_MISSING`` and this is not CI."""
+    if missing is None:
+        return
+    allowed = {p.strip() for p in os.environ.get(ALLOW_MISSING_ENV, "").split(",") if p.strip()}
+    if name in allowed and not os.environ.get("CI"):
+        pytest.skip(f"{missing} (allowed by {ALLOW_MISSING_ENV}={name})")
+    pytest.fail(f"missing prerequisite {name!r}: {missing}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def prerequisite() -> Callable[[str, str | None], None]:
+    """``prerequisite(name, reason_or_None)``: fail (or, when allowed locally, skip) if a prerequisite is missing."""
+    return require_prerequisite
 
 
 def _spark_settings(data_dir: Path, catalog: str = "lakecast") -> Settings:

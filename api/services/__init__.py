@@ -6,44 +6,24 @@ the matching status code.
 
 from __future__ import annotations
 
+from api.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ServiceError,
+    Unauthorized,
+    Unavailable,
+)
 
-class ServiceError(Exception):
-    """A request the service refuses; ``status_code`` is the HTTP status it maps to."""
-
-    status_code = 400
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
-
-
-class BadRequest(ServiceError):
-    status_code = 400
-
-
-class Unauthorized(ServiceError):
-    status_code = 401
-
-
-class Forbidden(ServiceError):
-    status_code = 403
-
-
-class NotFound(ServiceError):
-    status_code = 404
-
-
-class Conflict(ServiceError):
-    """Stale version or a transition the current status does not allow."""
-
-    status_code = 409
-
-
-class Invalid(ServiceError):
-    """Well-formed request whose values break a rule (e.g. a rejection without a note)."""
-
-    status_code = 422
-
-
-class Unavailable(ServiceError):
-    status_code = 503
+__all__ = [
+    "BadRequest",
+    "Conflict",
+    "Forbidden",
+    "Invalid",
+    "NotFound",
+    "ServiceError",
+    "Unauthorized",
+    "Unavailable",
+]

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import sqlglot
 
+from lakecast.runtime import iceberg
 from lakecast.settings import Settings
 
 SERVED_NAMESPACE = "gold"
@@ -81,7 +82,7 @@ class SandboxedDuckDB:
 
         for fqn, spec in TABLES.items():
             path = Path(self._engine.table_path(fqn))
-            if spec.served and (path / "metadata" / "version-hint.text").exists():
+            if spec.served and iceberg.table_exists(path):
                 literal = str(path).replace("'", "''")
                 self._engine.con.execute(f"CREATE OR REPLACE VIEW {fqn} AS SELECT * FROM iceberg_scan('{literal}')")
 

@@ -7,7 +7,6 @@ to the engine's dialect, so the two engines cannot drift apart.
 from __future__ import annotations
 
 import functools
-import json
 import threading
 import time
 from collections.abc import Iterable
@@ -18,6 +17,7 @@ import sqlglot
 from sqlglot import exp
 
 from contracts.registry import TABLES
+from lakecast.runtime import iceberg
 from lakecast.settings import Settings
 
 SOURCE_DIALECT = "trino"
@@ -59,8 +59,8 @@ class DuckDBEngine:
     * **view** (default): ``iceberg_scan`` of the table's current metadata at query time;
     * **materialized** (``materialize`` namespaces, the API's serving engine): the current snapshot is copied
       once into an in-memory DuckDB table and queries read that copy, so a dashboard query does not re-read
-      Iceberg metadata and Parquet files every time. Before each query the table's ``version-hint.text`` is
-      read; a new snapshot is loaded (whole, under a lock) before the query runs, so answers are never stale.
+      Iceberg metadata and Parquet files every time. Before each query the table's current metadata file is
+      looked up (pyiceberg, ``lakecast.runtime.iceberg``); a new snapshot is loaded (whole, under a lock) before the query runs, so answers are never stale.
       Tables above ``max_rows`` records stay views.
 
     Queries run on their own cursors, concurrently.
@@ -95,31 +95,12 @@ class DuckDBEngine:
         namespace, table = fqn.split(".")
         return str(Path(self.warehouse) / namespace / table)
 
-    def metadata_file(self, fqn: str) -> Path | None:
-        """The table's current metadata JSON (Hadoop catalog: named by ``version-hint.text``), or None."""
-        meta = Path(self.table_path(fqn)) / "metadata"
-        try:
-            version = (meta / "version-hint.text").read_text().strip()
-        except OSError:
-            return None
-        f = meta / f"v{version}.metadata.json"
-        return f if f.exists() else None
-
-    @staticmethod
-    def _current(metadata: Path) -> tuple[int | None, int | None]:
-        """(current snapshot id, its total-records) from a metadata JSON."""
-        doc = json.loads(metadata.read_text())
-        snap = doc.get("current-snapshot-id")
-        if snap is None or snap == -1:
-            return None, 0
-        for s in doc.get("snapshots", []):
-            if s.get("snapshot-id") == snap:
-                total = s.get("summary", {}).get("total-records")
-                return snap, int(total) if total is not None else None
-        return snap, None
+    def metadata_file(self, fqn: str) -> str | None:
+        """The table's current metadata file (pyiceberg resolves the Hadoop catalog's version hint), or None."""
+        return iceberg.metadata_location(self.table_path(fqn))
 
     def _define_views(self) -> None:
-        """One view per existing table that is not materialized; iceberg_scan resolves version-hint.text at
+        """One view per existing table that is not materialized; iceberg_scan resolves the current metadata at
         query time, so new snapshots become visible without reconnecting. Materialized tables load on use."""
         for fqn in TABLES:
             namespace, table = fqn.split(".")
@@ -127,7 +108,7 @@ class DuckDBEngine:
             if namespace in self.materialize:
                 continue
             path = Path(self.table_path(fqn))
-            if (path / "metadata" / "version-hint.text").exists():
+            if iceberg.table_exists(path):
                 self.con.execute(
                     f"CREATE OR REPLACE VIEW {fqn} AS SELECT * FROM iceberg_scan({_sql_literal(str(path))})"
                 )
@@ -136,7 +117,7 @@ class DuckDBEngine:
         """Serve the current snapshot of a materialized-namespace table (load it if it changed; forget it if the
         table is gone, so a dropped table is not served from an old copy)."""
         metadata = self.metadata_file(fqn)
-        current = "" if metadata is None else str(metadata)
+        current = metadata or ""
         if self._served.get(fqn, ("",))[0] == current:
             return
         with self._lock:
@@ -147,8 +128,9 @@ class DuckDBEngine:
                 self.con.execute(f"DROP TABLE IF EXISTS _serving.{fqn.replace('.', '__')}")
                 del self._served[fqn]
                 return
-            snap, total = self._current(metadata)
-            scan = f"iceberg_scan({_sql_literal(str(metadata))})"
+            current_snapshot = iceberg.read_metadata(metadata)
+            snap, total = current_snapshot.snapshot_id, current_snapshot.total_records
+            scan = f"iceberg_scan({_sql_literal(metadata)})"
             copy = total is not None and total <= self.max_rows
             if copy:
                 shadow = "_serving." + fqn.replace(".", "__")
@@ -156,7 +138,7 @@ class DuckDBEngine:
                 self.con.execute(f"CREATE OR REPLACE VIEW {fqn} AS SELECT * FROM {shadow}")
             else:
                 self.con.execute(f"CREATE OR REPLACE VIEW {fqn} AS SELECT * FROM {scan}")
-            self._served[fqn] = (str(metadata), snap, copy)
+            self._served[fqn] = (metadata, snap, copy)
 
     def refresh(self) -> None:
         with self._lock:
@@ -186,7 +168,7 @@ class DuckDBEngine:
             if fqn in self._served:
                 return self._served[fqn][1]
         metadata = self.metadata_file(fqn)
-        return None if metadata is None else self._current(metadata)[0]
+        return None if metadata is None else iceberg.read_metadata(metadata).snapshot_id
 
 
 class TrinoEngine:
@@ -210,11 +192,26 @@ class TrinoEngine:
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
     def snapshot_id(self, fqn: str) -> int | None:
-        namespace, table = fqn.split(".")
-        rows = self.query(
-            f'SELECT snapshot_id FROM {namespace}."{table}$snapshots" ORDER BY committed_at DESC LIMIT 1'
-        )
+        """The table's current snapshot: the head of its ``main`` branch (``None`` for a table with no snapshot)."""
+        rows = self.query(trino_snapshot_sql(fqn))
         return rows[0]["snapshot_id"] if rows else None
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def trino_snapshot_sql(fqn: str) -> str:
+    """The Trino SQL for the current snapshot of ``namespace.table``.
+
+    The ``$refs`` metadata table's ``main`` branch is the current snapshot by definition. ``$snapshots`` ordered
+    by ``committed_at`` is the newest snapshot instead, which is not current after a rollback.
+    """
+    namespace, table = fqn.split(".")
+    return (
+        f"SELECT snapshot_id FROM {_quote(namespace)}.{_quote(table + '$refs')} "
+        "WHERE name = 'main' AND type = 'BRANCH'"
+    )
 
 
 ENGINES: dict[str, type] = {"duckdb": DuckDBEngine, "trino": TrinoEngine}

@@ -17,6 +17,8 @@ REQ = "lakecast_http_requests"
 LAT = "lakecast_http_request_duration_seconds"
 ENG = "lakecast_engine_query_duration_seconds"
 
+pytestmark = pytest.mark.integration  # embedded Postgres (pg fixture)
+
 
 def scrape(client: TestClient) -> dict[tuple[str, frozenset], float]:
     """Every sample of GET /metrics, parsed with prometheus_client's own parser: (name, labels) -> value."""

@@ -15,8 +15,12 @@ from lakecast.chat.service import ChatService
 pytestmark = [pytest.mark.spark, pytest.mark.integration]
 
 CASES = load_cases(Path(__file__).with_name("eval_questions.yaml"))
-THRESHOLD = 0.90
-RETRIEVAL_THRESHOLD = 0.55
+# Thresholds = achieved minus a stated margin (docs/chat.md "Measured"). Achieved: 91/91 questions answered
+# with exactly the expected rows; margin: one question. Retrieval achieved 59/91; margin: two questions.
+EVAL_MISSES_ALLOWED = 1
+THRESHOLD = 1 - EVAL_MISSES_ALLOWED / len(CASES)
+RETRIEVAL_ACHIEVED, RETRIEVAL_MARGIN = 59 / 91, 2 / 91
+RETRIEVAL_THRESHOLD = RETRIEVAL_ACHIEVED - RETRIEVAL_MARGIN
 
 
 def test_eval_set_is_large_enough_and_has_answers(engine: Any) -> None:

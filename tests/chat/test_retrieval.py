@@ -56,6 +56,7 @@ def test_sparsevec_text_format() -> None:
     assert to_sparsevec(v) == "{1:0.6,6:0.8}/8"
 
 
+@pytest.mark.integration
 def test_pgvector_store_matches_memory_store(chat_pg: tuple[Settings, str], memory_store: MemoryStore) -> None:
     _, url = chat_pg
     store = PgVectorStore(_Pool(url))
@@ -72,6 +73,7 @@ def test_pgvector_store_matches_memory_store(chat_pg: tuple[Settings, str], memo
     assert store.search("???", k=3) == []  # nothing known: nothing near
 
 
+@pytest.mark.integration
 def test_app_role_can_index_and_search(chat_pg: tuple[Settings, str]) -> None:
     """The API connects as lakecast_app (embedded mode): migration 0003 grants it what chat needs."""
     from lakecast.appdb.migrate import app_role_conninfo

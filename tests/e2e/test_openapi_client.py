@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 UI = ROOT / "ui"
 REGENERATE = "uv run python ui/scripts/openapi.py && (cd ui && npm run gen:api)"
 
+pytestmark = pytest.mark.unit
+
 
 def test_committed_openapi_schema_matches_the_app(tmp_path: Path) -> None:
     committed = json.loads((UI / "openapi.json").read_text(encoding="utf-8"))
@@ -40,10 +42,12 @@ def test_committed_openapi_schema_matches_the_app(tmp_path: Path) -> None:
         )
 
 
-def test_generated_typescript_matches_the_committed_schema(tmp_path: Path) -> None:
+def test_generated_typescript_matches_the_committed_schema(tmp_path: Path, prerequisite) -> None:
     generator = UI / "node_modules" / ".bin" / "openapi-typescript"
-    if not generator.exists() or shutil.which("node") is None:
-        pytest.skip("ui/node_modules not installed (scripts/bootstrap.sh runs npm ci): cannot run openapi-typescript")
+    prerequisite("node", None if shutil.which("node") else "node is not installed: cannot run openapi-typescript")
+    prerequisite(
+        "ui", None if generator.exists() else "ui/node_modules is not installed (scripts/bootstrap.sh runs npm ci)"
+    )
     out = tmp_path / "schema.d.ts"
     subprocess.run(
         [str(generator), "openapi.json", "-o", str(out)], cwd=UI, check=True, capture_output=True, timeout=120

@@ -11,9 +11,9 @@ two phases, because the final forecast is a Spark job that this side runs betwee
 2. the ``final`` job folds approved overrides into ``gold.fact_forecast`` (scenario ``final``);
 3. ``after-final``: the drilldown's final forecast shows the override for exactly its month.
 
-Screenshots go to ``tests/e2e/artifacts/`` (gitignored). Skips (with the reason) only when the UI is not built,
-node/its packages are missing, or ``/usr/bin/chromium`` is not installed (``LAKECAST_NEED_CHROMIUM=1
-scripts/bootstrap.sh`` installs it).
+Screenshots go to ``tests/e2e/artifacts/`` (gitignored). A missing prerequisite (UI not built, node or its
+packages missing, no ``/usr/bin/chromium``: ``LAKECAST_NEED_CHROMIUM=1 scripts/bootstrap.sh`` installs it) fails
+the test; see ``tests/conftest.py`` for the only, local, way to skip instead.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import pytest
 
 from lakecast.settings import PostgresSettings, Settings
 
-pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.spark]
+pytestmark = [pytest.mark.e2e, pytest.mark.spark]
 
 ROOT = Path(__file__).resolve().parents[2]
 UI = ROOT / "ui"
@@ -45,16 +45,20 @@ CHROMIUM = Path("/usr/bin/chromium")
 PHASE_TIMEOUT_S = 180
 
 
-def _missing_prerequisite() -> str | None:
+def _missing_prerequisites() -> list[tuple[str, str]]:
+    """(name, reason) of every prerequisite of the browser test that is missing."""
+    missing = []
     if not (UI / "dist" / "index.html").is_file():
-        return "ui/dist is not built (scripts/bootstrap.sh runs npm ci + npm run build in ui/)"
+        missing.append(("ui", "ui/dist is not built (scripts/bootstrap.sh runs npm ci + npm run build in ui/)"))
     if not CHROMIUM.exists():
-        return "/usr/bin/chromium is missing (apt-get install chromium, or LAKECAST_NEED_CHROMIUM=1 bootstrap)"
+        missing.append(
+            ("chromium", "/usr/bin/chromium is missing (apt-get install chromium, or LAKECAST_NEED_CHROMIUM=1 bootstrap)")
+        )
     if shutil.which("node") is None:
-        return "node is not installed"
+        missing.append(("node", "node is not installed"))
     if not (UI / "node_modules" / "playwright-core").is_dir():
-        return "ui/node_modules/playwright-core is missing (npm ci in ui/)"
-    return None
+        missing.append(("ui", "ui/node_modules/playwright-core is missing (npm ci in ui/)"))
+    return missing
 
 
 def _free_port() -> int:
@@ -70,11 +74,10 @@ class LiveApi:
 
 
 @pytest.fixture(scope="module")
-def live_api(pipeline: Any) -> Iterator[LiveApi]:
+def live_api(prerequisite: Any, pipeline: Any) -> Iterator[LiveApi]:
     """The real API (uvicorn, in a thread) on a free port: pipeline tables + a temporary embedded Postgres."""
-    reason = _missing_prerequisite()
-    if reason:
-        pytest.skip(reason)
+    for name, reason in _missing_prerequisites():
+        prerequisite(name, reason)
     import uvicorn
 
     from api.main import create_app

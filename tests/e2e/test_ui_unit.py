@@ -12,12 +12,12 @@ import pytest
 UI = Path(__file__).resolve().parents[2] / "ui"
 VITEST = UI / "node_modules" / ".bin" / "vitest"
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.unit  # the UI's unit tests; node only, no service
 
 
-def test_vitest_suite_passes(tmp_path: Path) -> None:
-    if shutil.which("node") is None or not VITEST.exists():
-        pytest.skip("node or ui/node_modules is missing (scripts/bootstrap.sh runs npm ci in ui/)")
+def test_vitest_suite_passes(tmp_path: Path, prerequisite) -> None:
+    prerequisite("node", None if shutil.which("node") else "node is not installed: cannot run Vitest")
+    prerequisite("ui", None if VITEST.exists() else "ui/node_modules is missing (scripts/bootstrap.sh runs npm ci in ui/)")
     report = tmp_path / "vitest.json"
     proc = subprocess.run(
         [str(VITEST), "run", "--reporter=json", f"--outputFile={report}"],

@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 
 from contracts.gold import GOLD_TABLES
 from contracts.silver import SILVER_TABLES
+from lakecast.runtime import iceberg
 from spark_jobs import gold, io
 from spark_jobs.gates import GateFailure
 
@@ -59,9 +60,13 @@ def _content(spark, fqn):
 
 def test_job_killed_mid_write_leaves_previous_snapshot_readable(spark, pipeline, engine, tmp_path):
     s = pipeline.settings
-    name = io.table_name(s, SILVER_TABLES["sales_lines"])
+    spec = SILVER_TABLES["sales_lines"]
+    name = io.table_name(s, spec)
     before_rows = _content(spark, name)
     before_served = engine.query("SELECT count(*) AS n, sum(qty) AS q FROM silver.sales_lines")[0]
+    before_snapshot = io.snapshot_id(spark, s, spec)
+    before_metadata = iceberg.metadata_location(Path(s.warehouse) / "silver" / "sales_lines")
+    assert before_snapshot is not None and engine.snapshot_id("silver.sales_lines") == before_snapshot
     env = {**os.environ, "LAKECAST_DATA_DIR": str(s.data_path), "LAKECAST_CATALOG__NAME": s.catalog.name,
            "LAKECAST_SPARK__MASTER": "local[1]", "LAKECAST_SPARK__DRIVER_MEMORY": "1g",
            "LAKECAST_SPARK__SHUFFLE_PARTITIONS": "2"}
@@ -82,6 +87,12 @@ def test_job_killed_mid_write_leaves_previous_snapshot_readable(spark, pipeline,
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     assert killed_mid_write, "the job finished before any data file appeared; could not kill it mid-write"
+    # The reason the content is intact: the killed job committed nothing to the table. Its snapshot (Spark's
+    # main branch, the serving engine's, and the current metadata file) is exactly the one before the run.
+    # (sales_lines is written after the master tables, whose first data file triggers the kill.)
+    assert io.snapshot_id(spark, s, spec) == before_snapshot
+    assert engine.snapshot_id("silver.sales_lines") == before_snapshot
+    assert iceberg.metadata_location(Path(s.warehouse) / "silver" / "sales_lines") == before_metadata
     # Readable, and the content is a whole snapshot (silver is deterministic, so old == new content).
     assert _content(spark, name) == before_rows
     assert engine.query("SELECT count(*) AS n, sum(qty) AS q FROM silver.sales_lines")[0] == before_served
@@ -90,3 +101,4 @@ def test_job_killed_mid_write_leaves_previous_snapshot_readable(spark, pipeline,
 
     silver.run(spark, s)
     assert _content(spark, name) == before_rows
+    assert io.snapshot_id(spark, s, spec) != before_snapshot  # a new commit, with the same content

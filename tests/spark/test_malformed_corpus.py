@@ -21,7 +21,7 @@ from lakecast.runtime.spark import get_spark
 from lakecast.settings import Settings
 from spark_jobs import bronze, silver
 
-pytestmark = [pytest.mark.spark]
+pytestmark = [pytest.mark.spark, pytest.mark.integration]
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "malformed" / "landing"
 SALES = CORPUS / "sales_lines"

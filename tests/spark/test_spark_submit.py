@@ -20,7 +20,7 @@ from contracts.silver import SILVER_TABLES
 from lakecast_cli.submit import build_py_files, submit_command
 from lakecast.settings import Settings
 
-pytestmark = [pytest.mark.spark, pytest.mark.integration, pytest.mark.e2e]
+pytestmark = [pytest.mark.spark, pytest.mark.e2e]
 
 
 def _free_port() -> int:

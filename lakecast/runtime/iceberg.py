@@ -1,0 +1,60 @@
+"""Iceberg table metadata of the local (Hadoop-catalog) warehouse, read with pyiceberg rather than by hand.
+
+A Hadoop-catalog table directory names its current metadata file in ``metadata/version-hint.text``; pyiceberg
+resolves that pointer (``StaticTable``) and parses the metadata JSON, so this module never reads either format
+itself. Metadata files are immutable, so the parsed snapshot is cached per file (keyed with its mtime and size,
+which also covers a table dropped and re-created at the same path).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyiceberg.table import StaticTable
+
+
+@dataclass(frozen=True)
+class CurrentSnapshot:
+    """What a table's current metadata file says: its location, current snapshot id and total-records."""
+
+    metadata_location: str
+    snapshot_id: int | None
+    total_records: int | None
+
+
+def metadata_location(table_dir: str | Path) -> str | None:
+    """Return the table's current metadata file (the one its version hint names), or None if there is none."""
+    try:
+        location = StaticTable._metadata_location_from_version_hint(str(table_dir))
+    except FileNotFoundError:
+        return None
+    return location if os.path.isfile(location) else None
+
+
+def table_exists(table_dir: str | Path) -> bool:
+    """True if ``table_dir`` holds an Iceberg table whose current metadata file exists."""
+    return metadata_location(table_dir) is not None
+
+
+def current_snapshot(table_dir: str | Path) -> CurrentSnapshot | None:
+    """Return the table's current snapshot (None if the table does not exist)."""
+    location = metadata_location(table_dir)
+    return None if location is None else read_metadata(location)
+
+
+def read_metadata(location: str) -> CurrentSnapshot:
+    """Return the current snapshot recorded in the metadata file at ``location`` (cached per file version)."""
+    stat = os.stat(location)
+    return _read_metadata(location, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=1024)
+def _read_metadata(location: str, _mtime_ns: int, _size: int) -> CurrentSnapshot:
+    snapshot = StaticTable.from_metadata(location).current_snapshot()
+    if snapshot is None:
+        return CurrentSnapshot(location, None, 0)
+    total = snapshot.summary.get("total-records") if snapshot.summary is not None else None
+    return CurrentSnapshot(location, snapshot.snapshot_id, None if total is None else int(total))
