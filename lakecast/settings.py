@@ -12,8 +12,10 @@ import yaml
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CONF_DIR_DEFAULT = PROJECT_ROOT / "conf"
+from lakecast.resources import PROJECT_ROOT as PROJECT_ROOT  # re-exported: the checkout root
+from lakecast.resources import resource_dir
+
+CONF_DIR_DEFAULT = resource_dir("conf")
 
 
 class SparkSettings(BaseModel):
@@ -131,7 +133,7 @@ class ApiSettings(BaseModel):
 class CompetitionSettings(BaseModel):
     """Champion selection (lakecast.forecast.champion.CompetitionConfig); the API may store an edited copy."""
 
-    metric: Literal["wape", "mae", "mape", "smape", "accuracy_pct", "abs_bias"] = "wape"
+    metric: Literal["wape", "mae", "mape", "smape", "accuracy_pct", "abs_bias", "srmse"] = "wape"
     # an int lag, "execution_lag" (each DFU at its own dim_dfu.execution_lag) or "all" (every lag pooled)
     lag: int | Literal["execution_lag", "all"] = "execution_lag"
     min_rows: int = Field(3, ge=1)
@@ -140,6 +142,11 @@ class CompetitionSettings(BaseModel):
     fallback_model: str = "seasonal_naive"
     baseline_model: str = "seasonal_naive"
     combo_members: list[str] | None = None  # None = no combination model
+    # dfu: champion per DFU | cluster: per segment, on the segment's pooled selection rows | global: one model
+    scope: Literal["dfu", "cluster", "global"] = "dfu"
+    # metric for intermittent / lumpy / dying segments (scope cluster): srmse is minimised by the mean, so it
+    # does not reward a zero (biased) forecast the way WAPE and MAE do
+    intermittent_metric: Literal["wape", "mae", "mape", "smape", "accuracy_pct", "abs_bias", "srmse"] = "srmse"
 
 
 class ChatSettings(BaseModel):
@@ -178,6 +185,8 @@ class ForecastSettings(BaseModel):
     ml_params: dict[str, float | int] = Field(default_factory=dict)
     # applyInPandas groups for per-series (statistical) models.
     stat_buckets: int = Field(8, ge=1)
+    # DFU segmentation at each origin: rule-based demand-pattern segments or k-means (lakecast.forecast.clustering)
+    clustering: Literal["segments", "kmeans"] = "segments"
     competition: CompetitionSettings = Field(default_factory=CompetitionSettings)
 
 

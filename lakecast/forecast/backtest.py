@@ -19,6 +19,7 @@ import pandas as pd
 
 from lakecast import lag as lagdef
 from lakecast.forecast.clustering import cluster_assignments
+from lakecast.forecast.legacy import legacy_cube, normalise_external
 from lakecast.forecast.models import ForecastContext, ModelSpec, resolve_models
 from lakecast.forecast.panel import (
     actuals_lookup,
@@ -104,8 +105,11 @@ def _clusters_at(clusters, hist: pd.DataFrame, origin: pd.Timestamp, ids: np.nda
 def forecast_at(history: pd.DataFrame, origin, horizon: int, models: Sequence[ModelSpec] | Iterable[str],
                 statics: pd.DataFrame | None = None, clusters=None, seed: int = 0, season_length: int = 12,
                 ml_params: dict | None = None, nonnegative: bool = True, normalised: bool = False,
-                timings: dict | None = None) -> pd.DataFrame:
-    """Forecasts of every model at one origin; columns :data:`FORECAST_COLUMNS`. Uses rows <= origin only."""
+                timings: dict | None = None, external: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Forecasts of every model at one origin; columns :data:`FORECAST_COLUMNS`. Uses rows <= origin only.
+
+    ``external``: the legacy forecast (``unique_id, [fcst_origin,] target_month, lag, fcst_qty``); only rows
+    made at or before the origin are read (:func:`lakecast.forecast.legacy.legacy_cube`)."""
     hist = history if normalised else normalise_history(history)
     origin = month_start(origin)
     hist = hist.loc[hist["ds"] <= origin]  # nothing after the origin goes any further
@@ -117,7 +121,8 @@ def forecast_at(history: pd.DataFrame, origin, horizon: int, models: Sequence[Mo
     cid = _clusters_at(clusters, hist, origin, panel.ids, seed, season_length)
     ctx = ForecastContext(horizon=horizon, season_length=season_length, seed=seed, clusters=cid,
                           statics=codes, static_names=names, static_is_cat=is_cat, nonnegative=nonnegative,
-                          ml_params=dict(ml_params or {}))
+                          ml_params=dict(ml_params or {}),
+                          legacy=legacy_cube(external, panel.ids, panel.months))
     n = panel.n_series
     targets = np.array([pd.Timestamp(lagdef.target_month(to_date(origin), k)) for k in range(horizon)],
                        dtype="datetime64[ns]")
@@ -129,6 +134,7 @@ def forecast_at(history: pd.DataFrame, origin, horizon: int, models: Sequence[Mo
             timings[spec.model_id] = timings.get(spec.model_id, 0.0) + time.perf_counter() - t0
         if arr.shape != (n, horizon):
             raise RuntimeError(f"model {spec.model_id} returned shape {arr.shape}, expected {(n, horizon)}")
+        check_finite(spec.model_id, arr, panel.ids, origin)
         parts.append(pd.DataFrame({
             "unique_id": np.repeat(panel.ids, horizon),
             "fcst_origin": origin,
@@ -140,6 +146,19 @@ def forecast_at(history: pd.DataFrame, origin, horizon: int, models: Sequence[Mo
         }))
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FORECAST_COLUMNS)
     return out[FORECAST_COLUMNS]
+
+
+class NonFiniteForecast(ValueError):
+    """A model produced NaN or infinite forecasts: never silently replaced, never written to a table."""
+
+
+def check_finite(model_id: str, arr: np.ndarray, ids: np.ndarray, origin) -> None:
+    """Raise :class:`NonFiniteForecast` naming the model, origin and (up to 10) DFUs with NaN/inf values."""
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        names = ", ".join(map(str, ids[bad][:10]))
+        raise NonFiniteForecast(f"model {model_id} returned non-finite forecasts at origin "
+                                f"{pd.Timestamp(origin).date()} for {int(bad.sum())} DFU(s): {names}")
 
 
 def feature_importance_at(history: pd.DataFrame, origin, lib: str, statics: pd.DataFrame | None = None,
@@ -161,7 +180,8 @@ def feature_importance_at(history: pd.DataFrame, origin, lib: str, statics: pd.D
 
 def backtest_frame(history: pd.DataFrame, origins, models=None, statics: pd.DataFrame | None = None,
                    seed: int = 0, clusters=None, horizon: int | None = None, season_length: int = 12,
-                   ml_params: dict | None = None, nonnegative: bool = True) -> pd.DataFrame:
+                   ml_params: dict | None = None, nonnegative: bool = True,
+                   external: pd.DataFrame | None = None) -> pd.DataFrame:
     """Backtest ``models`` (ids or ModelSpecs; None = DEFAULT_MODELS) at every origin.
 
     ``origins``: a frame from :func:`make_origins`, a list of months (labelled A, B, ...) or {label: month}.
@@ -177,11 +197,12 @@ def backtest_frame(history: pd.DataFrame, origins, models=None, statics: pd.Data
     specs = resolve_models(models) if models is None or not all(isinstance(m, ModelSpec) for m in models) \
         else list(models)
     timings: dict[str, float] = {}
+    ext = None if external is None else normalise_external(external)
     parts = []
     for row in ors.itertuples(index=False):
         f = forecast_at(hist, row.fcst_origin, int(row.horizon), specs, statics=statics, clusters=clusters,
                         seed=seed, season_length=season_length, ml_params=ml_params, nonnegative=nonnegative,
-                        normalised=True, timings=timings)
+                        normalised=True, timings=timings, external=ext)
         f.insert(2, "timeframe", row.timeframe)
         parts.append(f)
     out = pd.concat(parts, ignore_index=True)
@@ -195,7 +216,8 @@ def backtest_frame(history: pd.DataFrame, origins, models=None, statics: pd.Data
 
 def forecast_frame(history: pd.DataFrame, origin=None, horizon: int = lagdef.MAX_LAG + 1, model_ids=None,
                    statics: pd.DataFrame | None = None, clusters=None, seed: int = 0, season_length: int = 12,
-                   ml_params: dict | None = None, nonnegative: bool = True) -> pd.DataFrame:
+                   ml_params: dict | None = None, nonnegative: bool = True,
+                   external: pd.DataFrame | None = None) -> pd.DataFrame:
     """Forward forecasts from ``origin`` (default: the last month of ``history``).
 
     Columns :data:`FORECAST_COLUMNS`."""
@@ -203,4 +225,4 @@ def forecast_frame(history: pd.DataFrame, origin=None, horizon: int = lagdef.MAX
     origin = hist["ds"].max() if origin is None else month_start(origin)
     return forecast_at(hist, origin, horizon, resolve_models(model_ids), statics=statics, clusters=clusters,
                        seed=seed, season_length=season_length, ml_params=ml_params, nonnegative=nonnegative,
-                       normalised=True)
+                       normalised=True, external=None if external is None else normalise_external(external))

@@ -55,7 +55,8 @@ class CompetitionConfig:
     combo_how: str = "mean"  # mean | median of the members
     top_k: int | None = None  # also build the per-DFU mean of the k best models on the selection window
     top_k_id: str = "combo_topk"
-    scope: str = "dfu"  # dfu: champion per DFU | global: one champion (best pooled metric) for every DFU
+    scope: str = "dfu"  # dfu: per DFU | cluster: per group (``groups``), pooled | global: one for every DFU
+    intermittent_metric: str = "srmse"  # metric of groups flagged intermittent (see run_competition groups=)
 
     def resolved_lag(self) -> int | None:
         """The competition lag; None means every lag pooled (``lag="all"``)."""
@@ -143,6 +144,9 @@ def _scored(frame: pd.DataFrame, lag: int | None, timeframes) -> pd.DataFrame:
 def _group_metric(df: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:
     """Metric per group (vectorised for the common ones); None/undefined -> NaN; plus n_rows."""
     d = df.assign(ae=(df["fcst_qty"] - df["y"]).abs(), aa=df["y"].abs())
+    if metric == "srmse":  # scale = each DFU's mean |actual| over the rows given (the window scored)
+        scale = d.groupby("unique_id")["aa"].transform("mean")
+        d = d.assign(se=(d["ae"] / scale.where(scale > 0, 1.0)) ** 2)
     g = d.groupby(by, sort=True)
     out = g.agg(n_rows=("y", "size"), sae=("ae", "sum"), saa=("aa", "sum"), sf=("fcst_qty", "sum"),
                 sa=("y", "sum"))
@@ -156,6 +160,8 @@ def _group_metric(df: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:
             out["score"] = (100 * (1 - wape)).clip(lower=0)
         elif metric == "abs_bias":
             out["score"] = (out["sf"] / out["sa"] - 1).abs().where(out["sa"] != 0)
+        elif metric == "srmse":
+            out["score"] = np.sqrt(g["se"].mean())
         else:
             fn = M.METRICS[metric][0]
             vals = g.apply(lambda x: fn(x["y"].to_numpy(), x["fcst_qty"].to_numpy()), include_groups=False)
@@ -202,16 +208,48 @@ def _global_best(frame: pd.DataFrame, config: CompetitionConfig, sel, s: pd.Data
     return s.loc[s["model_id"] == best]
 
 
+SCOPES = ("dfu", "cluster", "global")
+
+
+def _group_best(frame: pd.DataFrame, config: CompetitionConfig, sel, s: pd.DataFrame,
+                groups: pd.DataFrame | None) -> pd.DataFrame:
+    """``s`` restricted, per group of DFUs, to the model with the best metric pooled over the group's selection
+    rows; a group flagged ``intermittent`` is ranked by ``config.intermittent_metric`` instead."""
+    if groups is None:
+        raise ValueError("scope 'cluster' needs groups= (unique_id, group, intermittent)")
+    g = groups.drop_duplicates("unique_id").set_index("unique_id")
+    d = _scored(frame, config.resolved_lag(), sel)
+    d = d.loc[d["model_id"].isin(s["model_id"].unique())]
+    rank = dict(zip(s["model_id"], s["rank"], strict=False))
+    keep = []
+    for grp, members in g.groupby("group", sort=True):
+        metric = config.intermittent_metric if bool(members["intermittent"].iloc[0]) else config.metric
+        rows = d.loc[d["unique_id"].isin(members.index)]
+        pooled = _group_metric(rows, ["model_id"], metric).dropna(subset=["score"])
+        if pooled.empty:
+            continue
+        lower = M.METRICS[metric][1] or metric == "mae"
+        pooled["key"] = pooled["score"] if lower else -pooled["score"]
+        pooled["rank"] = pooled["model_id"].map(rank)
+        best = pooled.sort_values(["key", "rank"]).iloc[0]
+        part = s.loc[s["unique_id"].isin(members.index) & (s["model_id"] == best["model_id"])].copy()
+        part["metric_used"] = metric
+        keep.append(part)
+    return pd.concat(keep, ignore_index=True) if keep else s.iloc[0:0]
+
+
 def select_champions(frame: pd.DataFrame, config: CompetitionConfig,
-                     selection_timeframes=None) -> pd.DataFrame:
+                     selection_timeframes=None, groups: pd.DataFrame | None = None) -> pd.DataFrame:
     """Champion per DFU on the selection window. Columns: unique_id, champion_model_id, selection_metric,
     selection_score, selection_rows, is_fallback."""
-    if config.scope not in ("dfu", "global"):
-        raise ValueError(f"scope must be 'dfu' or 'global', got {config.scope!r}")
+    if config.scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}, got {config.scope!r}")
     sel = selection_timeframes or resolve_windows(frame, config)[0]
     s = selection_scores(frame, config, sel)
     if config.scope == "global":
         s = _global_best(frame, config, sel, s)
+    elif config.scope == "cluster":
+        s = _group_best(frame, config, sel, s, groups)
     best = s.sort_values(["unique_id", "key", "rank"]).drop_duplicates("unique_id")
     out = pd.DataFrame({"unique_id": sorted(frame["unique_id"].unique())})
     out = out.merge(best[["unique_id", "model_id", "metric_used", "score", "n_rows"]], on="unique_id",
@@ -308,7 +346,7 @@ def score_models(frame: pd.DataFrame, lag: int | None, timeframes, baseline: str
 
 
 def run_competition(frame: pd.DataFrame, config: CompetitionConfig | None = None,
-                    external: pd.DataFrame | None = None) -> CompetitionResult:
+                    external: pd.DataFrame | None = None, groups: pd.DataFrame | None = None) -> CompetitionResult:
     """Combo (optional) -> champion selection -> champion (and top-k combo) on holdout -> ceiling -> scores
     with FVA."""
     config = config or CompetitionConfig()
@@ -319,7 +357,7 @@ def run_competition(frame: pd.DataFrame, config: CompetitionConfig | None = None
     sel_tf, hold_tf = resolve_windows(f, config)
     competing = list(config.models or sorted(set(f["model_id"]) - {"champion", "ceiling", "external"}))
     cfg = config if config.models else CompetitionConfig(**{**config.__dict__, "models": tuple(competing)})
-    selection = select_champions(f, cfg, sel_tf)
+    selection = select_champions(f, cfg, sel_tf, groups=groups)
     champ = champion_forecasts(f, selection, hold_tf)
     ceiling = ceiling_forecasts(f, competing, hold_tf)
     parts = [f, champ, ceiling]

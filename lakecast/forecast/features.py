@@ -110,6 +110,14 @@ def abc_classes(volume: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return out
 
 
+def sb_classes(adi: np.ndarray, cv2: np.ndarray) -> np.ndarray:
+    """Syntetos-Boylan demand class per DFU: smooth / erratic (ADI < 1.32) or intermittent / lumpy, by CV^2
+    of the non-zero demand sizes (< 0.49 or not). The one definition of the intermittency class."""
+    adi, cv2 = np.asarray(adi, dtype=float), np.asarray(cv2, dtype=float)
+    return np.where(adi < ADI_CUT, np.where(cv2 < CV2_CUT, "smooth", "erratic"),
+                    np.where(cv2 < CV2_CUT, "intermittent", "lumpy")).astype(object)
+
+
 def xyz_classes(cv: np.ndarray) -> np.ndarray:
     cv = np.asarray(cv, dtype=float)
     return np.where(np.isnan(cv), "Z", np.where(cv <= 0.5, "X", np.where(cv <= 1.0, "Y", "Z"))).astype(object)
@@ -141,8 +149,7 @@ def panel_features(p: Panel, season_length: int = 12) -> pd.DataFrame:
     del cols
     lifecycle = np.where(since_first < 0, "no_sales",
                          np.where(since_first < 12, "new", np.where(since_last >= 6, "dying", "mature")))
-    sb = np.where(adi < ADI_CUT, np.where(cv2 < CV2_CUT, "smooth", "erratic"),
-                  np.where(cv2 < CV2_CUT, "intermittent", "lumpy"))
+    sb = sb_classes(adi, cv2)
     return pd.DataFrame({
         "unique_id": p.ids,
         "volume": np.nan_to_num(volume),

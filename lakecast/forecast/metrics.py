@@ -128,8 +128,21 @@ def mean_smape_per_series(actual: ArrayLike, forecast: ArrayLike, *, unique_id: 
 
 
 # metric name -> (function, lower_is_better). Used by champion selection.
+def srmse(actual, forecast, scale=None) -> float | None:
+    """Scaled RMSE: sqrt(mean(((f - a) / scale)^2)); ``scale`` per row (e.g. the DFU's mean |actual| over the
+    window), default the mean |actual|. Minimised by the mean, so unlike WAPE/MAE (minimised by the median)
+    it does not reward forecasting zero for intermittent demand."""
+    a, f = np.asarray(actual, dtype=float), np.asarray(forecast, dtype=float)
+    if a.size == 0:
+        return None
+    s = np.full(a.size, np.abs(a).mean()) if scale is None else np.asarray(scale, dtype=float)
+    s = np.where(s > 0, s, 1.0)
+    return float(np.sqrt(np.mean(((f - a) / s) ** 2)))
+
+
 METRICS = {
     "wape": (wape, True),
+    "srmse": (srmse, True),
     "mae": (mae, True),
     "smape": (smape, True),
     "mape": (mape, True),

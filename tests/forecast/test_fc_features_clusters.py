@@ -49,6 +49,9 @@ def test_clustering_recovers_groups_deterministically():
     h = make_history(n_per_group=12)
     r1 = cluster_dfus(h, ORIGIN, seed=0)
     r2 = cluster_dfus(h, ORIGIN, seed=0)
+    trend = cluster_features(dfu_features(h, ORIGIN), split_trend=True)
+    tlab = trend.assignments.assign(g=lambda d: d.unique_id.str[:3]).groupby("g")["cluster_label"].first()
+    assert tlab["tre"].startswith("trending up")
     pd.testing.assert_frame_equal(r1.assignments, r2.assignments)
     pd.testing.assert_frame_equal(r1.profiles, r2.profiles)
     a = r1.assignments.assign(g=lambda d: d.unique_id.str[:3])
@@ -59,12 +62,30 @@ def test_clustering_recovers_groups_deterministically():
     label = a.groupby("g")["cluster_label"].first()
     assert label["sea"].startswith("seasonal") and label["sea"].endswith("high-volume")
     assert label["int"].startswith("intermittent") and "low-volume" in label["int"]
-    assert label["tre"].startswith("trending up")
+    assert label["tre"].startswith("stable")  # trend splits only with split_trend=True
     assert label["new"] == "new/short history"
     # ids ordered by volume: the seasonal high-volume group is cluster 0
     assert a.loc[a.g == "sea", "cluster_id"].iloc[0] == 0
-    assert r1.k == 4 and r1.silhouette is not None
+    assert r1.k == 4 and r1.silhouette is None  # rule-based segments: no silhouette
     assert list(r1.profiles["cluster_id"]) == list(range(r1.k))
+
+
+def test_kmeans_recovers_groups_with_sampled_silhouette():
+    h = make_history(n_per_group=12)
+    r = cluster_dfus(h, ORIGIN, seed=0, method="kmeans")
+    a = r.assignments.assign(g=lambda d: d.unique_id.str[:3])
+    assert (a.groupby("g")["cluster_id"].nunique() == 1).all()
+    assert r.k == 4 and r.silhouette is not None
+
+
+def test_segments_merge_small_ones_and_reject_unknown_method():
+    h = make_history(n_per_group=12)
+    r = cluster_dfus(h, ORIGIN, seed=0)
+    feats = dfu_features(h, ORIGIN)
+    merged = cluster_features(feats, min_size=13)  # every segment of 12 is too small: all merge into one
+    assert merged.k == 1 and r.k == 4
+    with pytest.raises(ValueError, match="unknown clustering method"):
+        cluster_features(feats, method="dbscan")
 
 
 def test_clustering_small_inputs():

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from lakecast.forecast.models.base import ForecastContext, ModelSpec, fallback_level
+from lakecast.forecast.models.legacy import legacy_specs
 from lakecast.forecast.models.ml import ml_specs
 from lakecast.forecast.models.stat import stat_specs
 
-MODELS: dict[str, ModelSpec] = {**stat_specs(), **ml_specs()}
+MODELS: dict[str, ModelSpec] = {**stat_specs(), **ml_specs(), **legacy_specs()}
 
 # Fast default set for ~2,000 DFUs x 60 months x 10 origins on 2 cores (see docs/forecasting.md for timings).
 DEFAULT_MODELS: tuple[str, ...] = (
@@ -21,10 +22,13 @@ DEFAULT_MODELS: tuple[str, ...] = (
 )
 
 # model family (ModelSpec.family) -> algorithm name used in tables and the MLflow registry
-FAMILY_NAMES: dict[str, str] = {"stat": "statsforecast", "lgbm": "lightgbm", "catboost": "catboost", "xgb": "xgboost"}
+FAMILY_NAMES: dict[str, str] = {"stat": "statsforecast", "lgbm": "lightgbm", "catboost": "catboost", "xgb": "xgboost",
+                                "legacy": "legacy"}
 
 STAT_MODELS = tuple(m for m, s in MODELS.items() if s.family == "stat")
-ML_MODELS = tuple(m for m, s in MODELS.items() if s.family != "stat")
+ML_MODELS = tuple(m for m, s in MODELS.items() if s.strategy != "local")
+LOCAL_MODELS = tuple(m for m, s in MODELS.items() if s.strategy == "local")  # one fit per series
+NEEDS_EXTERNAL = frozenset({"legacy_debiased"})  # models that read the legacy forecast
 
 
 def resolve_models(model_ids) -> list[ModelSpec]:

@@ -27,6 +27,8 @@ class ForecastContext:
     static_is_cat: list[bool] = field(default_factory=list)
     nonnegative: bool = True
     ml_params: dict = field(default_factory=dict)
+    # (N, T, L) legacy forecasts made at each panel month for lags 0..L-1 (lakecast.forecast.legacy), or None
+    legacy: np.ndarray | None = None
     cache: dict = field(default_factory=dict)
 
 

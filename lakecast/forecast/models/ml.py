@@ -33,6 +33,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from lakecast.forecast.legacy import BiasStats, lag_error_weights, vintage_mean
 from lakecast.forecast.models.base import ForecastContext, ModelSpec
 from lakecast.forecast.panel import Panel, month_index
 
@@ -46,15 +47,18 @@ DEFAULT_PARAMS = {
     "min_rows": 200,
     "transfer_rounds": 50,
     "transfer_learning_rate": 0.05,
+    "objective": "l2",  # l2 | tweedie (LightGBM/XGBoost: for intermittent, zero-inflated targets)
+    "tweedie_variance_power": 1.3,
+    "sample_weight": "volume",  # volume | none (see _weights)
 }
 LAGS = (0, 1, 2, 3, 5, 11)
 
 
-def _params(ctx: ForecastContext) -> dict:
+def _params(ctx: ForecastContext, overrides: dict | None = None) -> dict:
     unknown = set(ctx.ml_params) - set(DEFAULT_PARAMS)
     if unknown:
         raise ValueError(f"unknown ml_params {sorted(unknown)}; known: {sorted(DEFAULT_PARAMS)}")
-    return {**DEFAULT_PARAMS, **ctx.ml_params}
+    return {**DEFAULT_PARAMS, **ctx.ml_params, **(overrides or {})}
 
 
 # ---------------------------------------------------------------- features
@@ -113,6 +117,24 @@ def _features_at(panel: Panel, prep: _Prep, ctx: ForecastContext, t: int, h: int
         if panel.has_promo:
             cols += [panel.promo[:, t], prep.win(prep.c_promo, t, 12) / np.maximum(n12, 1)]
             names += ["promo_last", "promo_mean_12"]
+        if ctx.legacy is not None:
+            # known at the anchor: the legacy forecast made then for this horizon, every earlier legacy forecast
+            # of the same target (vintages, inverse-MSE weighted), the DFU's bias at this lag learnt from
+            # legacy errors with target <= anchor, and the legacy's ratio to the recent actuals
+            k = h - 1
+            n_lags = ctx.legacy.shape[2]
+            if k < n_lags:
+                leg = ctx.legacy[:, t, k]
+                ratio = ctx.cache.setdefault(("legacy_bias", k), BiasStats(y, ctx.legacy, lags=(k,))).ratio(t)
+                wkey = ("legacy_lag_weights", t)
+                if wkey not in ctx.cache:
+                    ctx.cache[wkey] = lag_error_weights(y, ctx.legacy, t)
+                vint = vintage_mean(ctx.legacy, ctx.cache[wkey], t, k)
+            else:
+                leg = ratio = vint = np.full(len(s), np.nan)
+            mean3 = prep.win(prep.c_sum, t, 3) / np.maximum(prep.win(prep.c_n, t, 3), 1)
+            cols += [leg / s, leg * ratio / s, ratio, vint * ratio / s, np.where(mean3 > 0, leg / mean3, np.nan)]
+            names += ["legacy", "legacy_debiased", "legacy_bias_ratio", "legacy_vintages", "legacy_vs_recent_3"]
     cat_names = []
     if ctx.clusters is not None:
         cols.append(ctx.clusters.astype(float))
@@ -138,18 +160,20 @@ def design(panel: Panel, ctx: ForecastContext, h: int) -> dict:
     prep = ctx.cache.setdefault("prep", _Prep(panel))
     n_t = panel.y.shape[1]
     last_anchor = n_t - 1 - h
-    xs, ys, gs = [], [], []
+    xs, ys, gs, ws = [], [], [], []
     for t in range(max(0, last_anchor - p["train_window"] + 1), last_anchor + 1):
         x, s, names, cats = _features_at(panel, prep, ctx, t, h)
         ok = prep.obs[:, t] & prep.obs[:, t + h]
         xs.append(x[ok])
         ys.append(panel.y[ok, t + h] / s[ok])
         gs.append(np.nonzero(ok)[0])
+        ws.append(s[ok])
     xp, sp, names, cats = _features_at(panel, prep, ctx, n_t - 1, h)
     out = {
         "X": np.vstack(xs) if xs else np.zeros((0, xp.shape[1])),
         "y": np.concatenate(ys) if ys else np.zeros(0),
         "rows": np.concatenate(gs) if gs else np.zeros(0, dtype=int),
+        "scale": np.concatenate(ws) if ws else np.zeros(0),
         "Xp": xp, "sp": sp, "names": names, "cat_idx": [names.index(c) for c in cats],
     }
     ctx.cache[key] = out
@@ -157,14 +181,27 @@ def design(panel: Panel, ctx: ForecastContext, h: int) -> dict:
 
 
 # ---------------------------------------------------------------- libraries
-def _fit_lgbm(x, y, names, cat_idx, p, seed, init=None, rounds=None, lr=None):
+def _weights(scale, p):
+    """Sample weights: ``volume`` weighs each training row by its series scale (so the loss on scaled
+    targets matches a volume-weighted error such as WAPE); ``none`` weighs every row alike."""
+    if p["sample_weight"] == "none" or scale is None or not len(scale):
+        return None
+    if p["sample_weight"] != "volume":
+        raise ValueError(f"sample_weight must be 'volume' or 'none', got {p['sample_weight']!r}")
+    return scale / scale.mean()
+
+
+def _fit_lgbm(x, y, names, cat_idx, p, seed, init=None, rounds=None, lr=None, weight=None):
     import lightgbm as lgb
 
-    params = {"objective": "l2", "learning_rate": lr or p["learning_rate"], "num_leaves": p["num_leaves"],
+    params = {"objective": p["objective"], "learning_rate": lr or p["learning_rate"], "num_leaves": p["num_leaves"],
               "min_data_in_leaf": p["min_child"], "seed": seed, "deterministic": True,
               "force_row_wise": True, "num_threads": 1, "verbose": -1, "min_data_per_group": 5,
               "cat_smooth": 10.0}
-    ds = lgb.Dataset(x, y, feature_name=names, categorical_feature=cat_idx or "auto", free_raw_data=False)
+    if p["objective"] == "tweedie":
+        params["tweedie_variance_power"] = p["tweedie_variance_power"]
+    ds = lgb.Dataset(x, y, weight=weight, feature_name=names, categorical_feature=cat_idx or "auto",
+                     free_raw_data=False)
     return lgb.train(params, ds, num_boost_round=rounds or p["rounds"], init_model=init)
 
 
@@ -172,19 +209,36 @@ def _pred_lgbm(m, x, names):
     return m.predict(x)
 
 
-def _fit_xgb(x, y, names, cat_idx, p, seed, init=None, rounds=None, lr=None):
+def _fit_xgb(x, y, names, cat_idx, p, seed, init=None, rounds=None, lr=None, weight=None):
     import xgboost as xgb
 
-    params = {"objective": "reg:squarederror", "eta": lr or p["learning_rate"], "max_depth": p["max_depth"],
-              "min_child_weight": p["min_child"], "nthread": 1, "seed": seed, "tree_method": "hist"}
-    return xgb.train(params, xgb.DMatrix(x, label=y, feature_names=names), rounds or p["rounds"],
-                     xgb_model=init)
+    objective = "reg:tweedie" if p["objective"] == "tweedie" else "reg:squarederror"
+    params = {"objective": objective, "eta": lr or p["learning_rate"], "max_depth": p["max_depth"],
+              "min_child_weight": p["min_child"], "nthread": 1, "seed": seed, "tree_method": "hist",
+              "max_cat_to_onehot": 1}
+    if objective == "reg:tweedie":
+        params["tweedie_variance_power"] = p["tweedie_variance_power"]
+    dm = _xgb_matrix(x, names, cat_idx, label=y)
+    if weight is not None:
+        dm.set_weight(weight)
+    return xgb.train(params, dm, rounds or p["rounds"], xgb_model=init)
+
+
+def _xgb_matrix(x, names, cat_idx, label=None):
+    """DMatrix with native categorical features (codes >= 0; unknown -1 -> missing)."""
+    import xgboost as xgb
+
+    x = np.array(x, dtype=float, copy=True)
+    types = ["q"] * len(names)
+    for j in cat_idx:
+        types[j] = "c"
+        x[:, j] = np.where(x[:, j] >= 0, x[:, j], np.nan)
+    return xgb.DMatrix(x, label=label, feature_names=names, feature_types=types, enable_categorical=True)
 
 
 def _pred_xgb(m, x, names):
-    import xgboost as xgb
-
-    return m.predict(xgb.DMatrix(x, feature_names=names))
+    cat_idx = [j for j, t in enumerate(m.feature_types or []) if t == "c"]
+    return m.predict(_xgb_matrix(x, names, cat_idx))
 
 
 def _cb_frame(x, names, cat_idx):
@@ -194,13 +248,13 @@ def _cb_frame(x, names, cat_idx):
     return df
 
 
-def _fit_catboost(x, y, names, cat_idx, p, seed, init=None, rounds=None, lr=None):
+def _fit_catboost(x, y, names, cat_idx, p, seed, init=None, rounds=None, lr=None, weight=None):
     from catboost import CatBoostRegressor, Pool
 
     m = CatBoostRegressor(iterations=rounds or p["rounds"], learning_rate=lr or p["learning_rate"],
                           depth=p["max_depth"], random_seed=seed, thread_count=1, verbose=False,
                           allow_writing_files=False, loss_function="RMSE")
-    m.fit(Pool(_cb_frame(x, names, cat_idx), y, cat_features=cat_idx), init_model=init)
+    m.fit(Pool(_cb_frame(x, names, cat_idx), y, cat_features=cat_idx, weight=weight), init_model=init)
     return m
 
 
@@ -220,17 +274,18 @@ LIBS = {
 
 # ---------------------------------------------------------------- strategies
 def _global_model(lib: str, d: dict, p: dict, ctx: ForecastContext, h: int):
-    key = ("global", lib, h)
+    key = ("global", lib, p["objective"], p["sample_weight"], h)
     if key not in ctx.cache:
         fit = LIBS[lib][0]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ctx.cache[key] = fit(d["X"], d["y"], d["names"], d["cat_idx"], p, ctx.seed)
+            ctx.cache[key] = fit(d["X"], d["y"], d["names"], d["cat_idx"], p, ctx.seed,
+                                 weight=_weights(d["scale"], p))
     return ctx.cache[key]
 
 
-def _run(lib: str, strategy: str, panel: Panel, ctx: ForecastContext) -> np.ndarray:
-    p = _params(ctx)
+def _run(lib: str, strategy: str, panel: Panel, ctx: ForecastContext, overrides: dict | None = None) -> np.ndarray:
+    p = _params(ctx, overrides)
     fit, pred, _ = LIBS[lib]
     n = panel.n_series
     out = np.zeros((n, ctx.horizon))
@@ -252,16 +307,16 @@ def _run(lib: str, strategy: str, panel: Panel, ctx: ForecastContext) -> np.ndar
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     if strategy == "per_cluster" and rows.sum() >= p["min_rows"]:
-                        m = fit(d["X"][rows], d["y"][rows], names, d["cat_idx"], p, ctx.seed)
+                        m = fit(d["X"][rows], d["y"][rows], names, d["cat_idx"], p, ctx.seed,
+                                weight=_weights(d["scale"][rows], p))
                     elif strategy == "transfer" and rows.sum() >= max(p["min_child"], 2):
                         m = fit(d["X"][rows], d["y"][rows], names, d["cat_idx"], p, ctx.seed,
-                                init=_global_model(lib, d, p, ctx, h), rounds=p["transfer_rounds"],
-                                lr=p["transfer_learning_rate"])
+                                weight=_weights(d["scale"][rows], p), init=_global_model(lib, d, p, ctx, h),
+                                rounds=p["transfer_rounds"], lr=p["transfer_learning_rate"])
                     else:
                         m = _global_model(lib, d, p, ctx, h)
                     res[target] = pred(m, d["Xp"][target], names)
         out[:, h - 1] = res * d["sp"]
-    out[~np.isfinite(out)] = 0.0
     if ctx.nonnegative:
         out = np.maximum(out, 0.0)
     return out
@@ -297,4 +352,11 @@ def ml_specs() -> dict[str, ModelSpec]:
 
             specs[mid] = ModelSpec(mid, lib, strategy, fn, f"{label}, direct multi-horizon, {strategy}",
                                    needs_clusters=strategy != "global")
+    for lib in ("lgbm", "xgb"):
+        mid = f"{lib}_tweedie_global"
+
+        def fn(panel, ctx, lib=lib):
+            return _run(lib, "global", panel, ctx, {"objective": "tweedie"})
+
+        specs[mid] = ModelSpec(mid, lib, "global", fn, f"{LIBS[lib][2]}, Tweedie objective (intermittent), global")
     return specs

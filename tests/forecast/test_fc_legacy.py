@@ -1,0 +1,106 @@
+"""The legacy forecast as a model input: leak-free, debiased as documented, non-finite output is an error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from fc_synth import FAST_ML, make_history
+
+from lakecast import lag as lagdef
+from lakecast.forecast import legacy as L
+from lakecast.forecast.backtest import NonFiniteForecast, backtest_frame, forecast_at
+from lakecast.forecast.models import ModelSpec
+
+ORIGIN = pd.Timestamp("2023-06-01")
+
+
+def legacy_of(history: pd.DataFrame, factor: float = 1.2, noise: float = 0.0, seed: int = 1) -> pd.DataFrame:
+    """A legacy forecast made at every month for lags 0..4: ``factor`` x the actual of the target (x noise)."""
+    rng = np.random.default_rng(seed)
+    act = history.set_index(["unique_id", "ds"])["y"]
+    rows = []
+    for (uid, ds), _ in act.items():
+        for k in range(lagdef.MAX_LAG + 1):
+            target = pd.Timestamp(lagdef.target_month(ds.date(), k))
+            y = act.get((uid, target), np.nan)
+            if np.isnan(y):
+                continue
+            rows.append((uid, ds, target, k, factor * y * np.exp(rng.normal(0, noise))))
+    return pd.DataFrame(rows, columns=["unique_id", "fcst_origin", "target_month", "lag", "fcst_qty"])
+
+
+@pytest.fixture(scope="module")
+def hist():
+    return make_history(n_per_group=3)
+
+
+def test_debiased_ratio_matches_hand_computation(hist):
+    ext = legacy_of(hist, factor=1.25)
+    f = backtest_frame(hist, {"A": ORIGIN}, models=["legacy_debiased"], external=ext)
+    uid = "sea_00"
+    # hand: lag-0 errors with target in (origin - 24 months, origin]: n rows, A/F = 1/1.25 exactly
+    e = ext.loc[(ext.unique_id == uid) & (ext.lag == 0) & (ext.target_month <= ORIGIN)
+                & (ext.target_month > ORIGIN - pd.DateOffset(months=L.WINDOW))]
+    n = len(e)
+    r = (n * (1 / 1.25) + L.KAPPA) / (n + L.KAPPA)
+    made = ext.loc[(ext.unique_id == uid) & (ext.fcst_origin == ORIGIN) & (ext.lag == 0), "fcst_qty"].item()
+    got = f.loc[(f.unique_id == uid) & (f.lag == 0), "fcst_qty"].item()
+    assert got == pytest.approx(made * r, rel=1e-9)
+    assert n == L.WINDOW  # 48 months of history: the window is full
+    # the correction moves the biased legacy toward the actual
+    act = f.loc[(f.unique_id == uid) & (f.lag == 0), "y"].item()
+    assert abs(got - act) < abs(made - act)
+
+
+@pytest.mark.parametrize("models", [["legacy_debiased", "legacy_vintages"], ["lgbm_global"]])
+def test_legacy_after_origin_changes_nothing(hist, models):
+    ext = legacy_of(hist, factor=1.1, noise=0.1)
+    kw = dict(origins={"A": ORIGIN}, models=models, ml_params=FAST_ML, horizon=5, seed=3)
+    base = backtest_frame(hist, external=ext, **kw)
+    # legacy forecasts made after the origin, and actuals after it, are altered wildly
+    alt_ext = ext.copy()
+    late = alt_ext["fcst_origin"] > ORIGIN
+    alt_ext.loc[late, "fcst_qty"] *= 7.0
+    alt_hist = hist.copy()
+    alt_hist.loc[alt_hist["ds"] > ORIGIN, "y"] *= 3.0
+    alt = backtest_frame(alt_hist, external=alt_ext, **kw)
+    cols = ["unique_id", "fcst_origin", "target_month", "lag", "model_id", "fcst_qty"]
+    pd.testing.assert_frame_equal(base[cols], alt[cols])
+    # guard: the legacy made AT the origin does reach the models
+    at = ext.copy()
+    at.loc[at["fcst_origin"] == ORIGIN, "fcst_qty"] *= 3.0
+    moved = backtest_frame(hist, external=at, **kw)
+    assert not np.allclose(base["fcst_qty"], moved["fcst_qty"])
+
+
+def test_vintages_are_the_earlier_forecasts_of_the_same_target():
+    cube = np.full((1, 6, 5), np.nan)
+    for t in range(6):
+        for k in range(5):
+            cube[0, t, k] = 100 * t + k  # made at t for lag k
+    v = L.vintages(cube, t=5, k=2)  # target 5+2+1 = 8: made at 5 (lag 2), 4 (lag 3), 3 (lag 4)
+    np.testing.assert_array_equal(v[0], [502, 403, 304])
+    ta = L.target_aligned(cube)
+    assert ta[0, 5, 0] == 400  # target 5 at lag 0 was made at 4
+    assert ta[0, 5, 4] == 4  # at lag 4 it was made at 0
+    assert np.isnan(ta[0, 0, 0])
+
+
+def test_legacy_models_need_the_legacy(hist):
+    with pytest.raises(ValueError, match="needs the legacy forecast"):
+        backtest_frame(hist, {"A": ORIGIN}, models=["legacy_debiased"])
+
+
+def test_non_finite_forecast_is_a_clear_error(hist):
+    def bad(panel, ctx):
+        out = np.ones((panel.n_series, ctx.horizon))
+        out[1, 2] = np.nan
+        out[3, 0] = np.inf
+        return out
+
+    spec = ModelSpec("broken_model", "stat", "local", bad)
+    with pytest.raises(NonFiniteForecast, match=r"broken_model .* 2 DFU\(s\)") as err:
+        forecast_at(hist, ORIGIN, 5, [spec])
+    ids = sorted(hist["unique_id"].unique())
+    assert ids[1] in str(err.value) and ids[3] in str(err.value)
