@@ -221,7 +221,7 @@ def db_status() -> None:
     console.print(server.status(get_settings()))
 
 
-def run() -> None:  # pragma: no cover
+def entrypoint() -> None:  # pragma: no cover
     """Run the CLI and print the wall time (``python -m lakecast_cli``)."""
     started = time.time()
     try:
@@ -231,4 +231,4 @@ def run() -> None:  # pragma: no cover
 
 
 if __name__ == "__main__":  # pragma: no cover
-    run()
+    entrypoint()

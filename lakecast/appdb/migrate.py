@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from lakecast.settings import PROJECT_ROOT
+from lakecast.resources import resource_dir
 
 if TYPE_CHECKING:  # alembic + SQLAlchemy cost ~1s to import: only load them when migrating
     from alembic.config import Config
     from sqlalchemy import Connection, Engine
 
 #: Directory holding alembic's env.py and versions/ (the migration SQL lives in versions/ too).
-MIGRATIONS_DIR: Path = PROJECT_ROOT / "sql" / "app"
+MIGRATIONS_DIR: Path = resource_dir("sql") / "app"
 #: Arbitrary constant key of the advisory lock migrations take (pg_advisory_xact_lock).
 _LOCK_KEY = 0x1A4EC457
 #: Least-privilege role the API connects as when the migration user could create it.
