@@ -29,8 +29,8 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Request
 
-from api.metrics import instrument_engine
 from api.errors import Unavailable
+from api.metrics import instrument_engine
 from contracts.registry import TABLES
 from lakecast.runtime import iceberg
 from lakecast.runtime.engine import get_engine

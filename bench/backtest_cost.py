@@ -31,6 +31,7 @@ workers, statsforecast's pool) are reported; the CPU figure is the one to trust 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -49,7 +50,7 @@ from statsforecast import models as sfm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ingest import machine, versions  # noqa: E402
+from bench.ingest import machine, versions
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CORES = 2  # both sides get the same 2 cores (this machine has 2)
@@ -69,10 +70,8 @@ def _tree_snapshot(root: int) -> dict[tuple[int, int], float]:
             fields = stat[stat.rindex(")") + 2:].split()
             out[(pid, int(fields[19]))] = (int(fields[11]) + int(fields[12])) / tick
             for task in Path(f"/proc/{pid}/task").iterdir():
-                try:
+                with contextlib.suppress(OSError):  # the task ended meanwhile
                     todo += [int(c) for c in (task / "children").read_text().split()]
-                except OSError:
-                    pass
         except (OSError, ValueError):
             continue
     return out
@@ -118,7 +117,7 @@ def gold_ready(spark, settings) -> bool:
     cat = settings.catalog.name
     try:
         return spark.table(f"{cat}.gold.fact_sales_monthly").limit(1).count() == 1
-    except Exception:  # noqa: BLE001 - table or namespace missing
+    except Exception:  # table or namespace missing
         return False
 
 

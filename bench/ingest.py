@@ -154,7 +154,7 @@ def run_spark(settings, manifest: dict, log) -> tuple[list[dict], dict]:
     sres = silver.run(spark, settings)
     silver_s = time.perf_counter() - t0
     phases.append(phase("silver (all bronze rows in)", rows_landed, silver_s,
-                        silver_rows={k: v for k, v in sres.rows.items()},
+                        silver_rows=dict(sres.rows),
                         quarantined=sum(sres.quarantined_by_rule.values())))
     log(f"silver: {silver_s:.1f}s")
     phases.append(phase("bronze + silver", rows_landed, bronze_s + silver_s))

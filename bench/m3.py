@@ -44,10 +44,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lakecast.forecast import metrics as M  # noqa: E402
-from lakecast.forecast.backtest import backtest_frame  # noqa: E402
-from lakecast.forecast.champion import CompetitionConfig, add_combo, run_competition  # noqa: E402
-from lakecast.forecast.models import MODELS  # noqa: E402
+from lakecast.forecast import metrics as M
+from lakecast.forecast.backtest import backtest_frame
+from lakecast.forecast.champion import CompetitionConfig, add_combo, run_competition
+from lakecast.forecast.models import MODELS
 
 SUBSETS = {"monthly": (18, 12), "quarterly": (8, 4), "yearly": (6, 1), "other": (8, 1)}
 STAT = ["seasonal_naive", "auto_ets", "auto_arima", "auto_ces", "theta", "optimized_theta",
@@ -172,8 +172,8 @@ def run(subset: str, max_series: int | None, models: list[str], seed: int = 0, w
     for cid, (members, how) in combos.items():
         frame = add_combo(frame, members, cid, how=how)
     candidates = [*models, *combos]
-    base = dict(metric="smape", lag="all", min_rows=1, selection_timeframes=("V",), holdout_timeframes=("T",),
-                fallback_model=models[0], baseline_model="seasonal_naive")
+    base = {"metric": "smape", "lag": "all", "min_rows": 1, "selection_timeframes": ("V",),
+            "holdout_timeframes": ("T",), "fallback_model": models[0], "baseline_model": "seasonal_naive"}
     # per-series champion among every model and combination, plus the per-series top-k single models
     comp = run_competition(frame, CompetitionConfig(**base, models=tuple(candidates)))
     topk = run_competition(frame, CompetitionConfig(**base, models=tuple(models), top_k=TOP_K,
@@ -264,7 +264,7 @@ def main(argv=None) -> int:
         print(markdown(json.loads(out.read_text()), a.keys.split(",") if a.keys else None))
         return 0
     out.parent.mkdir(parents=True, exist_ok=True)
-    subsets = list(SUBSETS) if a.subset == "all" else [s for s in a.subset.split(",")]
+    subsets = list(SUBSETS) if a.subset == "all" else a.subset.split(",")
     for subset in subsets:
         r = run(subset, a.max_series, models, a.seed, a.workers, a.sample, a.cache_dir)
         show(r)

@@ -102,7 +102,7 @@ def log_forecast_run(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return _log_forecast_run(settings, result, tables, comp, fc)
-    except Exception as exc:  # noqa: BLE001 - tracking is best effort, the data is published
+    except Exception as exc:  # tracking is best effort, the data is published
         log.warning("MLflow logging failed (%s: %s); the forecast tables are published", type(exc).__name__, exc)
         return None
 

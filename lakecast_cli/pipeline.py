@@ -54,7 +54,7 @@ def _run_recorder(settings: Settings):
 
     try:
         url = server.database_url(settings, start_if_needed=False)
-    except Exception:  # noqa: BLE001 - no app database: runs are still in Iceberg/MLflow
+    except Exception:  # no app database: runs are still in Iceberg/MLflow
         return None
 
     try:
@@ -63,13 +63,13 @@ def _run_recorder(settings: Settings):
         with psycopg.connect(url, connect_timeout=5) as conn:
             if conn.execute("SELECT to_regclass('pipeline_runs')").fetchone()[0] is None:
                 return None  # app database not migrated yet (the API or `lakecast demo` does that)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
     def record(**kw: Any) -> None:
         try:
             record_run(url, **kw)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             Console(stderr=True).print(f"[yellow]warning:[/] could not record the run: {exc}")
 
     return record

@@ -21,7 +21,7 @@ def submit_command(settings: Settings, master: str, jobs: list[str], py_files: s
     for key, value in spark_conf(settings).items():
         if key not in ("spark.jars", "spark.app.name"):
             argv += ["--conf", f"{key}={value}"]
-    return argv + ["--name", settings.spark.app_name, str(main), *jobs]
+    return [*argv, "--name", settings.spark.app_name, str(main), *jobs]
 
 
 def build_py_files(dest_dir) -> str:

@@ -53,7 +53,7 @@ def ready(request: Request) -> Any:
         try:
             item.check(request.app)
             checks[item.name] = "ok"
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        except Exception as exc:  # any failure means not ready
             message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             checks[item.name] = f"failed: {message}"
             failed.append(item.name)

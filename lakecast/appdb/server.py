@@ -20,6 +20,7 @@ as is, ``start()`` only checks that it is set and ``stop()`` is a no-op.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import platform
@@ -85,7 +86,7 @@ def _pgserver() -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pgserver
-        import pgserver.postgres_server  # noqa: F401
+        import pgserver.postgres_server
 
         return pgserver
 
@@ -131,10 +132,8 @@ def _ensure_database(admin_url: str, database: str) -> None:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         if exists:
             return
-        try:
+        with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # created concurrently: fine
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
-        except psycopg.errors.DuplicateDatabase:
-            pass
 
 
 def start(settings: Settings | None = None, *, keep_running: bool = True) -> str:

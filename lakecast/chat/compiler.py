@@ -218,7 +218,7 @@ class Compiler:
             name = intent.metrics[0]
             expr = metrics[name].copy()
             better = METRICS[name].higher_is_better
-            desc = {"top": True, "bottom": False}.get(intent.order or "", None)
+            desc = {"top": True, "bottom": False}.get(intent.order or "")
             if desc is None:  # best / worst: by goodness
                 best = intent.order == "best"
                 if better is None:

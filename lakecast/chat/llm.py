@@ -65,7 +65,7 @@ class LLMClient:
             headers["Authorization"] = f"Bearer {self.cfg.llm_api_key}"
         req = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(req, timeout=self.cfg.llm_timeout_seconds) as resp:  # noqa: S310
+            with urllib.request.urlopen(req, timeout=self.cfg.llm_timeout_seconds) as resp:
                 payload = json.loads(resp.read().decode("utf-8"))
         except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
             raise LLMError(f"the LLM provider did not answer ({type(exc).__name__})") from None

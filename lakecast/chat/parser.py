@@ -11,6 +11,7 @@ starts from the previous turn's intent.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,38 +32,22 @@ WEAK_METRIC_WORDS = frozenset({"forecast", "forecasts", "forecasted", "sales", "
                                "performance", "performed", "performing", "how well", "how good"})
 
 KEYWORDS: dict[str, str] = {
-    **{w: "by" for w in ("by", "per", "each", "every", "across", "for each", "for every", "broken down by",
-                         "split by", "grouped by", "group by", "breakdown by", "by each")},
-    **{w: "top" for w in ("top", "highest", "most", "largest", "biggest", "greatest", "max", "maximum",
-                          "higher", "more", "leading")},
-    **{w: "bottom" for w in ("bottom", "lowest", "least", "smallest", "fewest", "min", "minimum", "lower",
-                             "less", "weakest")},
-    **{w: "best" for w in ("best", "strongest")},
-    **{w: "worst" for w in ("worst", "poorest", "problem", "problematic")},
-    **{w: "vs" for w in ("vs", "versus", "compare", "compared", "comparison", "against", "v")},
-    **{w: "which" for w in ("which", "what", "who")},
-    **{w: "exec_lag" for w in ("execution lag", "execution lags", "exec lag", "at execution lag")},
-    **{w: "followup" for w in ("and", "also", "what about", "how about", "same", "same for", "now", "instead",
-                               "only", "just", "then", "ok", "and also")},
+    **dict.fromkeys(("by", "per", "each", "every", "across", "for each", "for every", "broken down by", "split by", "grouped by", "group by", "breakdown by", "by each"), "by"),
+    **dict.fromkeys(("top", "highest", "most", "largest", "biggest", "greatest", "max", "maximum", "higher", "more", "leading"), "top"),
+    **dict.fromkeys(("bottom", "lowest", "least", "smallest", "fewest", "min", "minimum", "lower", "less", "weakest"), "bottom"),
+    **dict.fromkeys(("best", "strongest"), "best"),
+    **dict.fromkeys(("worst", "poorest", "problem", "problematic"), "worst"),
+    **dict.fromkeys(("vs", "versus", "compare", "compared", "comparison", "against", "v"), "vs"),
+    **dict.fromkeys(("which", "what", "who"), "which"),
+    **dict.fromkeys(("execution lag", "execution lags", "exec lag", "at execution lag"), "exec_lag"),
+    **dict.fromkeys(("and", "also", "what about", "how about", "same", "same for", "now", "instead", "only", "just", "then", "ok", "and also"), "followup"),
     "final forecast": "scenario:final", "final": "scenario:final", "baseline forecast": "scenario:baseline",
     "baseline": "scenario:baseline", "statistical forecast": "scenario:baseline",
 }
 FOLLOWUP_STARTS = ("and", "also", "what about", "how about", "same", "now", "instead", "only", "just", "then",
                    "ok", "what if", "break it down", "split it", "show it", "but")
 
-STOPWORDS = frozenset("""
-a an the of for in on at to from with without into over under about as is are was were be been being am do does
-did done doing have has had having i me my we our us you your it its this that these those there here their them
-they he she his her show me give list tell get got display see find return report please can could would should
-will shall may might must how much many what which who whom whose when where why total overall all any some
-value values number numbers figure figures level levels data table result results chart graph plot versus
-than then so far up down out off only just also and or but not no yes too very more most less least per
-each every across by s let lets like want need know look looking again same did do our ours overall sum
-summary rank ranked ranking sorted sort order ordered view breakdown broken split grouped group was were
-during period time range window months month weeks week years year quarter quarters q latest recent recently
-current currently today now ago last next past previous since between through until till thru been being
-percent percentage pct pp rate ratio score scores metric metrics kpi kpis measure measures
-""".split())
+STOPWORDS = frozenset(["a", "an", "the", "of", "for", "in", "on", "at", "to", "from", "with", "without", "into", "over", "under", "about", "as", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "doing", "have", "has", "had", "having", "i", "me", "my", "we", "our", "us", "you", "your", "it", "its", "this", "that", "these", "those", "there", "here", "their", "them", "they", "he", "she", "his", "her", "show", "me", "give", "list", "tell", "get", "got", "display", "see", "find", "return", "report", "please", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "how", "much", "many", "what", "which", "who", "whom", "whose", "when", "where", "why", "total", "overall", "all", "any", "some", "value", "values", "number", "numbers", "figure", "figures", "level", "levels", "data", "table", "result", "results", "chart", "graph", "plot", "versus", "than", "then", "so", "far", "up", "down", "out", "off", "only", "just", "also", "and", "or", "but", "not", "no", "yes", "too", "very", "more", "most", "less", "least", "per", "each", "every", "across", "by", "s", "let", "lets", "like", "want", "need", "know", "look", "looking", "again", "same", "did", "do", "our", "ours", "overall", "sum", "summary", "rank", "ranked", "ranking", "sorted", "sort", "order", "ordered", "view", "breakdown", "broken", "split", "grouped", "group", "was", "were", "during", "period", "time", "range", "window", "months", "month", "weeks", "week", "years", "year", "quarter", "quarters", "q", "latest", "recent", "recently", "current", "currently", "today", "now", "ago", "last", "next", "past", "previous", "since", "between", "through", "until", "till", "thru", "been", "being", "percent", "percentage", "pct", "pp", "rate", "ratio", "score", "scores", "metric", "metrics", "kpi", "kpis", "measure", "measures"])
 
 _ID_LIKE = re.compile(r"^[a-z]{1,3}\d{3,}$|\|")
 
@@ -276,7 +261,7 @@ class Parser:
             intent.metrics = ["forecast_qty"]  # "what will we sell next quarter": only forecasts exist there
             intent.notes.append("future months: answered with the forecast")
         if intent.order and intent.top_n is None and intent.group_by:
-            counted = [int(t.value) for t, n in zip(tokens, tokens[1:], strict=False)
+            counted = [int(t.value) for t, n in itertools.pairwise(tokens)
                        if t.kind == "num" and n.kind == "dim" and 0 < int(t.value) <= 1000]  # "3 customers"
             intent.top_n = counted[0] if counted else 1 if singular_which else DEFAULT_TOP_N
         if len(intent.models) > 1 and "model" not in intent.group_by:

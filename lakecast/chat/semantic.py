@@ -151,7 +151,7 @@ class Dimension:
 
 
 def _all(expr: str, sources: tuple[str, ...] = ("sales", "accuracy", "forecast", "champions")) -> dict[str, str]:
-    return {s: expr for s in sources}
+    return dict.fromkeys(sources, expr)
 
 
 def _time(fn: str) -> dict[str, str]:

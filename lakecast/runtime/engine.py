@@ -60,7 +60,8 @@ class DuckDBEngine:
     * **materialized** (``materialize`` namespaces, the API's serving engine): the current snapshot is copied
       once into an in-memory DuckDB table and queries read that copy, so a dashboard query does not re-read
       Iceberg metadata and Parquet files every time. Before each query the table's current metadata file is
-      looked up (pyiceberg, ``lakecast.runtime.iceberg``); a new snapshot is loaded (whole, under a lock) before the query runs, so answers are never stale.
+      looked up (pyiceberg, ``lakecast.runtime.iceberg``); a new snapshot is loaded (whole, under a lock) before
+      the query runs, so answers are never stale.
       Tables above ``max_rows`` records stay views.
 
     Queries run on their own cursors, concurrently.
@@ -103,7 +104,7 @@ class DuckDBEngine:
         """One view per existing table that is not materialized; iceberg_scan resolves the current metadata at
         query time, so new snapshots become visible without reconnecting. Materialized tables load on use."""
         for fqn in TABLES:
-            namespace, table = fqn.split(".")
+            namespace = fqn.split(".")[0]
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {namespace}")
             if namespace in self.materialize:
                 continue

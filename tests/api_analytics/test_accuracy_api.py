@@ -275,8 +275,8 @@ def test_lag_curve_aligned_scores_every_lag_on_the_same_actuals(client, headers,
 # ---------------------------------------------------------------------------------------------- /exceptions
 def _per_dfu(rows: pd.DataFrame, ref_rows: pd.DataFrame) -> pd.DataFrame:
     keys = ["dfu_id", "fcst_origin", "target_month"]
-    ref = ref_rows[keys + ["fcst_qty", "actual_qty"]].rename(columns={"fcst_qty": "ref_fcst"})
-    m = rows.merge(ref[keys + ["ref_fcst"]], on=keys, how="left")
+    ref = ref_rows[[*keys, "fcst_qty", "actual_qty"]].rename(columns={"fcst_qty": "ref_fcst"})
+    m = rows.merge(ref[[*keys, "ref_fcst"]], on=keys, how="left")
     m["ae"] = (m["fcst_qty"] - m["actual_qty"]).abs()
     m["ref_ae"] = (m["ref_fcst"] - m["actual_qty"]).abs()
     shared = m.loc[m["ref_fcst"].notna()]

@@ -53,7 +53,7 @@ def test_migrated_to_head_idempotently_even_concurrently(url: str) -> None:
     def run() -> None:
         try:
             migrate.upgrade(url)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(2)]
@@ -243,7 +243,7 @@ def test_external_mode_uses_the_configured_url(url: str) -> None:
     st = server.status(ext)
     assert st.mode == "external" and st.running and st.url == url
     empty = Settings(postgres={"mode": "external", "url": ""})
-    with pytest.raises(server.AppDbError, match="postgres.url is empty"):
+    with pytest.raises(server.AppDbError, match=r"postgres\.url is empty"):
         server.start(empty)
     assert server.status(empty).running is False
 

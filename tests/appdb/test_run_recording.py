@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lakecast.appdb.runs import list_runs
 from lakecast.appdb.testing import temporary_server
-from lakecast_cli.pipeline import _run_details, _run_recorder
 from lakecast.settings import Settings
+from lakecast_cli.pipeline import _run_details, _run_recorder
 
 
 def test_runs_are_recorded_with_their_outcome_and_details():
@@ -29,7 +29,7 @@ def test_run_details_are_json_safe():
     class Result:
         run_id = "r"
         published = True
-        rows = {"a": 1}
-        gates: list = []
+        rows = {"a": 1}  # noqa: RUF012 - a stand-in object, never mutated
+        gates: list = []  # noqa: RUF012
 
     assert _run_details(Result()) == {"run_id": "r", "published": True, "rows": {"a": 1}}

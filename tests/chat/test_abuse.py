@@ -142,9 +142,9 @@ def test_sandbox_refuses_files_even_without_the_guard(chat_executor: ChatExecuto
     """Defence in depth: the executor's own connection cannot read files, other namespaces or change settings."""
     for sql in ("SELECT * FROM read_csv('/etc/passwd')", "SELECT COUNT(*) FROM silver.item",
                 "SELECT * FROM read_parquet('/tmp/x.parquet')"):
-        with pytest.raises(Exception, match="(?i)permission|disabled|not allowed"):
+        with pytest.raises(Exception, match=r"(?i)permission|disabled|not allowed"):
             chat_executor.run(sql)
-    with pytest.raises(Exception, match="(?i)locked|permission|disabled"):
+    with pytest.raises(Exception, match=r"(?i)locked|permission|disabled"):
         chat_executor.run("SET enable_external_access = true")
     assert chat_executor.run("SELECT COUNT(*) AS n FROM gold.dim_dfu")[1][0][0] > 0
 
@@ -153,7 +153,7 @@ def test_statement_timeout_cancels_a_runaway_query(pipeline: Any) -> None:
     executor = make_executor(pipeline.settings, timeout_seconds=0.3)
     heavy = ("SELECT COUNT(*) FROM gold.fact_forecast a JOIN gold.fact_forecast b ON a.lag = b.lag "
              "JOIN gold.fact_forecast c ON b.lag = c.lag")
-    with pytest.raises(QueryTimeout, match="cancelled after 0.3 s"):
+    with pytest.raises(QueryTimeout, match=r"cancelled after 0\.3 s"):
         executor.run(heavy)
     service = ChatService(executor, ChatSettings(statement_timeout_seconds=0.3))
     with pytest.raises(ChatRefused, match="statement timeout"):

@@ -27,7 +27,7 @@ class FakeLLM:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server API
+            def do_POST(self) -> None:  # http.server API
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
                 payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": outer.reply}}]})
@@ -116,7 +116,7 @@ def test_llm_sql_goes_through_the_same_guard(fake_llm: FakeLLM, chat_executor: C
                                              memory_store: MemoryStore, bad: str) -> None:
     service = _service(chat_executor, memory_store, fake_llm.url)
     fake_llm.reply = bad
-    with pytest.raises(ChatRefused, match="^refused:"):
+    with pytest.raises(ChatRefused, match=r"^refused:"):
         service.ask("tell me something interesting about the tills", username="u")
 
 

@@ -52,7 +52,7 @@ def _missing_prerequisites() -> list[tuple[str, str]]:
         missing.append(("ui", "ui/dist is not built (scripts/bootstrap.sh runs npm ci + npm run build in ui/)"))
     if not CHROMIUM.exists():
         missing.append(
-            ("chromium", "/usr/bin/chromium is missing (apt-get install chromium, or LAKECAST_NEED_CHROMIUM=1 bootstrap)")
+            ("chromium", "/usr/bin/chromium is missing (apt-get install chromium; LAKECAST_NEED_CHROMIUM=1 bootstrap)")
         )
     if shutil.which("node") is None:
         missing.append(("node", "node is not installed"))

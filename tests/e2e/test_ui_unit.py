@@ -17,7 +17,7 @@ pytestmark = pytest.mark.unit  # the UI's unit tests; node only, no service
 
 def test_vitest_suite_passes(tmp_path: Path, prerequisite) -> None:
     prerequisite("node", None if shutil.which("node") else "node is not installed: cannot run Vitest")
-    prerequisite("ui", None if VITEST.exists() else "ui/node_modules is missing (scripts/bootstrap.sh runs npm ci in ui/)")
+    prerequisite("ui", None if VITEST.exists() else "ui/node_modules is missing (scripts/bootstrap.sh runs npm ci)")
     report = tmp_path / "vitest.json"
     proc = subprocess.run(
         [str(VITEST), "run", "--reporter=json", f"--outputFile={report}"],

@@ -164,7 +164,7 @@ def test_unreachable_app_db_fails_clearly_and_keeps_the_previous_final(spark, un
     before = io.snapshot_id(spark, unit, FACT)
     rows_before = final_rows(spark, unit)
     down = with_db(unit, "postgresql://postgres@/lakecast?host=/nonexistent-lakecast-socket-dir")
-    with pytest.raises(fjob.AppDbUnavailable, match="app database unreachable.*previous `final` snapshot keeps"):
+    with pytest.raises(fjob.AppDbUnavailable, match=r"app database unreachable.*previous `final` snapshot keeps"):
         fjob.run(spark, down)
     assert io.snapshot_id(spark, unit, FACT) == before
     assert final_rows(spark, unit) == rows_before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from pyspark.sql import functions as F
@@ -82,7 +83,7 @@ def test_scd2_history_from_master_snapshots(spark, pipeline):
     assert items.groupBy("item_id").agg(F.sum(F.col("is_current").cast("int")).alias("c")).where("c != 1").count() == 0
     rows = sorted(items.collect(), key=lambda r: (r.item_id, r.valid_from))
     changed = 0
-    for a, b in zip(rows, rows[1:], strict=False):
+    for a, b in itertools.pairwise(rows):
         if a.item_id == b.item_id:
             changed += 1
             assert a.valid_to == b.valid_from and not a.is_current

@@ -17,8 +17,8 @@ import pytest
 from contracts.forecast import FORECAST_TABLES
 from contracts.gold import GOLD_TABLES
 from contracts.silver import SILVER_TABLES
-from lakecast_cli.submit import build_py_files, submit_command
 from lakecast.settings import Settings
+from lakecast_cli.submit import build_py_files, submit_command
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e]
 
@@ -47,22 +47,23 @@ def standalone_cluster(tmp_path_factory):
     logs = tmp_path_factory.mktemp("standalone-logs")
     env = {**os.environ, "SPARK_HOME": str(spark_home), "SPARK_LOCAL_IP": "127.0.0.1",
            "PYSPARK_PYTHON": sys.executable, "SPARK_WORKER_DIR": str(logs / "work")}
-    master = subprocess.Popen(
-        [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
-         "--webui-port", str(ui)], env=env, stdout=open(logs / "master.log", "w"), stderr=subprocess.STDOUT)
-    _wait_port(port)
-    worker = subprocess.Popen(
-        [spark_class, "org.apache.spark.deploy.worker.Worker", f"spark://127.0.0.1:{port}", "--host", "127.0.0.1",
-         "--cores", "2", "--memory", "2g", "--webui-port", str(wui)],
-        env=env, stdout=open(logs / "worker.log", "w"), stderr=subprocess.STDOUT)
-    _wait_port(wui)
-    yield f"spark://127.0.0.1:{port}", env, logs
-    for proc in (worker, master):
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with open(logs / "master.log", "w") as master_log, open(logs / "worker.log", "w") as worker_log:
+        master = subprocess.Popen(
+            [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
+             "--webui-port", str(ui)], env=env, stdout=master_log, stderr=subprocess.STDOUT)
+        _wait_port(port)
+        worker = subprocess.Popen(
+            [spark_class, "org.apache.spark.deploy.worker.Worker", f"spark://127.0.0.1:{port}", "--host",
+             "127.0.0.1", "--cores", "2", "--memory", "2g", "--webui-port", str(wui)],
+            env=env, stdout=worker_log, stderr=subprocess.STDOUT)
+        _wait_port(wui)
+        yield f"spark://127.0.0.1:{port}", env, logs
+        for proc in (worker, master):
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def _norm(rows):

@@ -32,7 +32,7 @@ DIM_DFU = "gold.dim_dfu"
 MAX_RANGE_MONTHS = 60
 #: Most values one multi-valued filter may carry.
 MAX_FILTER_VALUES = 100
-LAG_CHOICES = tuple(str(k) for k in range(MAX_LAG + 1)) + ("execution", "all")
+LAG_CHOICES = (*(str(k) for k in range(MAX_LAG + 1)), "execution", "all")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
