@@ -73,11 +73,16 @@ class LiveApi:
     settings: Settings
 
 
-@pytest.fixture(scope="module")
-def live_api(prerequisite: Any, pipeline: Any) -> Iterator[LiveApi]:
-    """The real API (uvicorn, in a thread) on a free port: pipeline tables + a temporary embedded Postgres."""
+@pytest.fixture(scope="session")
+def browser_prerequisites(prerequisite: Any) -> None:
+    """Fail (before the pipeline is built) when the UI build, node, playwright-core or Chromium is missing."""
     for name, reason in _missing_prerequisites():
         prerequisite(name, reason)
+
+
+@pytest.fixture(scope="module")
+def live_api(browser_prerequisites: None, pipeline: Any) -> Iterator[LiveApi]:
+    """The real API (uvicorn, in a thread) on a free port: pipeline tables + a temporary embedded Postgres."""
     import uvicorn
 
     from api.main import create_app
