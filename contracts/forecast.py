@@ -47,6 +47,10 @@ class FactForecast(LakecastModel):
     cluster_id: int | None = Field(None, description="DFU's cluster at the origin (computed from data <= origin)")
     source_model_id: str | None = Field(None, description="For champion rows: the model chosen for this DFU")
     override_id: str | None = Field(None, description="For final rows: the approved override applied, if any")
+    fcst_lo_80: float | None = Field(None, description="Lower bound of the 80% prediction interval (units; conformal)")
+    fcst_hi_80: float | None = Field(None, description="Upper bound of the 80% prediction interval (units)")
+    fcst_lo_95: float | None = Field(None, description="Lower bound of the 95% prediction interval (units)")
+    fcst_hi_95: float | None = Field(None, description="Upper bound of the 95% prediction interval (units)")
 
 
 class FactForecastAccuracy(LakecastModel):
@@ -66,6 +70,10 @@ class FactForecastAccuracy(LakecastModel):
     abs_error: float = Field(description="|fcst_qty - actual_qty|; WAPE = sum(abs_error) / sum(actual_qty)")
     cluster_id: int | None = Field(None, description="DFU's cluster at the origin")
     is_holdout: bool = Field(description="True on the competition's holdout timeframes (not used to choose)")
+    fcst_lo_80: float | None = Field(None, description="Lower bound of the 80% prediction interval (units; conformal)")
+    fcst_hi_80: float | None = Field(None, description="Upper bound of the 80% prediction interval (units)")
+    fcst_lo_95: float | None = Field(None, description="Lower bound of the 95% prediction interval (units)")
+    fcst_hi_95: float | None = Field(None, description="Upper bound of the 95% prediction interval (units)")
 
 
 class DfuCluster(LakecastModel):

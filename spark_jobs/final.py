@@ -38,6 +38,7 @@ from lakecast.settings import Settings
 from spark_jobs import gates, io
 
 FACT = FORECAST_TABLES["fact_forecast"]
+INTERVAL_COLUMNS = ("fcst_lo_80", "fcst_hi_80", "fcst_lo_95", "fcst_hi_95")
 SCENARIO = "final"
 SOURCE_SCENARIO, SOURCE_MODEL = "baseline", "champion"
 OVERRIDE_ALGORITHM = "override"
@@ -137,6 +138,8 @@ def fold_overrides(baseline: DataFrame, overrides: DataFrame, run_id: str) -> Da
         qty.cast("double").alias("fcst_qty"),
         "cluster_id", "source_model_id",
         F.col("_ov_id").alias("override_id"),
+        # the statistical interval no longer describes an overridden quantity: dropped there
+        *[F.when(applied, F.lit(None).cast("double")).otherwise(F.col(c)).alias(c) for c in INTERVAL_COLUMNS],
     )
 
 

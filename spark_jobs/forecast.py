@@ -41,8 +41,11 @@ from contracts.forecast import FORECAST_TABLES, PLANNING_GRAIN
 from contracts.gold import GATE_RESULTS, GOLD_TABLES
 from lakecast import lag as lagdef
 from lakecast.forecast.backtest import backtest_frame, forecast_frame, make_origins
-from lakecast.forecast.champion import CompetitionConfig, add_combo, run_competition, score_models
+from lakecast.forecast.champion import add_combo
+from lakecast.forecast.champion import compete as core_compete
+from lakecast.forecast import intervals
 from lakecast.forecast.clustering import cluster_dfus
+from lakecast.forecast.promo import dfu_plan
 from lakecast.forecast.models import DEFAULT_MODELS, FAMILY_NAMES, MODELS
 from lakecast.settings import CompetitionSettings, Settings
 from spark_jobs import gates, io
@@ -112,14 +115,18 @@ def load_inputs(spark: SparkSession, settings: Settings) -> dict[str, pd.DataFra
     item = spark.table(f"{cat}.gold.dim_item").select(
         "item_id", "category", "brand", "supplier", "valid_from", "valid_to").toPandas()
     loc = spark.table(f"{cat}.gold.dim_location").select(
-        "location_id", "region", "valid_from", "valid_to").toPandas()
+        "location_id", "region", "location_type", "valid_from", "valid_to").toPandas()
     external = spark.table(f"{cat}.gold.fact_external_forecast_monthly").select(
         F.col("dfu_id").alias("unique_id"), "target_month", "lag", "fcst_qty").toPandas()
     # every plan version; read it as of an origin with lakecast.forecast.promo (published_at <= origin month end)
     promo_plan = spark.table(f"{cat}.gold.fact_promo_plan").select(
         "item_id", "promo_month", "discount_pct", "status", "published_at").toPandas()
+    # the plan per DFU: promotions run at stores, so DCs get no plan rows (current location type)
+    current_type = loc.sort_values("valid_from").drop_duplicates("location_id", keep="last")
+    is_store = dfu.merge(current_type[["location_id", "location_type"]], on="location_id", how="left")
+    is_store["is_store"] = is_store["location_type"].fillna("store").str.lower() != "dc"
     return {"history": monthly, "dfu": dfu, "statics": dfu_statics(dfu, item, loc), "external": external,
-            "promo_plan": promo_plan}
+            "promo_plan": dfu_plan(promo_plan, is_store)}
 
 
 def dfu_statics(dfu: pd.DataFrame, item: pd.DataFrame, loc: pd.DataFrame) -> pd.DataFrame:
@@ -135,7 +142,7 @@ def dfu_statics(dfu: pd.DataFrame, item: pd.DataFrame, loc: pd.DataFrame) -> pd.
     x["valid_to"] = [min(a, b) for a, b in zip(x["valid_to_i"], x["valid_to_l"], strict=True)]
     x = x.loc[x["valid_from"] < x["valid_to"]]
     return x.rename(columns={"dfu_id": "unique_id"})[
-        ["unique_id", "category", "brand", "supplier", "region", "valid_from", "valid_to"]
+        ["unique_id", "category", "brand", "supplier", "region", "location_type", "valid_from", "valid_to"]
     ].reset_index(drop=True)
 
 
@@ -160,12 +167,13 @@ def _tasks(timeframes: list[str], stat_ids: list[str], ml_ids: list[str], n_buck
 
 def make_task_runner(hist: pd.DataFrame, statics: pd.DataFrame, clusters: pd.DataFrame, origins: pd.DataFrame,
                      forward_origin: pd.Timestamp, stat_ids: list[str], ml_ids: list[str],
-                     settings: Settings) -> Callable[[pd.DataFrame], pd.DataFrame]:
+                     settings: Settings, external: pd.DataFrame | None = None,
+                     promo_plan: pd.DataFrame | None = None) -> Callable[[pd.DataFrame], pd.DataFrame]:
     """The per-task function. Its closure carries the (small) driver frames to the Python workers."""
     fc = settings.forecast
     n_buckets = fc.stat_buckets
     common = {"statics": statics, "clusters": clusters, "seed": fc.seed, "season_length": fc.season_length,
-              "ml_params": dict(fc.ml_params)}
+              "ml_params": dict(fc.ml_params), "external": external, "promo_plan": promo_plan}
     cols = ["unique_id", "timeframe", "fcst_origin", "target_month", "lag", "model_id", "fcst_qty", "y",
             "cluster_id"]
 
@@ -173,16 +181,20 @@ def make_task_runner(hist: pd.DataFrame, statics: pd.DataFrame, clusters: pd.Dat
         task = pdf.iloc[0]
         stat = int(task["bucket"]) >= 0
         models = stat_ids if stat else ml_ids
+        kw = dict(common)
         h = hist
         if stat:
             h = hist.loc[hist["unique_id"].map(lambda u: bucket_of(u, n_buckets)) == int(task["bucket"])]
             if h.empty:
                 return pd.DataFrame(columns=cols)
+            if external is not None:
+                kw["external"] = external.loc[external["unique_id"].isin(set(h["unique_id"]))]
+            kw["promo_plan"] = None  # per-series models do not read the plan
         if task["kind"] == "backtest":
             ors = origins if task["timeframe"] == "*" else origins.loc[origins["timeframe"] == task["timeframe"]]
-            out = backtest_frame(h, ors, models=models, horizon=fc.horizon, **common)
+            out = backtest_frame(h, ors, models=models, horizon=fc.horizon, **kw)
         else:
-            out = forecast_frame(h, origin=forward_origin, horizon=fc.forward_horizon, model_ids=models, **common)
+            out = forecast_frame(h, origin=forward_origin, horizon=fc.forward_horizon, model_ids=models, **kw)
             out.insert(1, "timeframe", FORWARD)
             out["y"] = np.nan
         out = out[cols].copy()
@@ -223,11 +235,11 @@ def _task_progress(spark: SparkSession, progress: Callable | None, n_tasks: int)
 def run_models(spark: SparkSession, settings: Settings, inputs: dict[str, pd.DataFrame], origins: pd.DataFrame,
                forward_origin: pd.Timestamp, clusters: pd.DataFrame, model_ids: list[str],
                progress: Callable | None = None) -> pd.DataFrame:
-    stat_ids = [m for m in model_ids if MODELS[m].family == "stat"]
-    ml_ids = [m for m in model_ids if MODELS[m].family != "stat"]
+    stat_ids = [m for m in model_ids if MODELS[m].strategy == "local"]  # one fit per series: DFU buckets
+    ml_ids = [m for m in model_ids if MODELS[m].strategy != "local"]  # global / cluster models: all DFUs
     tasks = _tasks(list(origins["timeframe"]), stat_ids, ml_ids, settings.forecast.stat_buckets)
     runner = make_task_runner(inputs["history"], inputs["statics"], clusters, origins, forward_origin, stat_ids,
-                              ml_ids, settings)
+                              ml_ids, settings, external=inputs["external"], promo_plan=inputs["promo_plan"])
     # Exactly one task per Spark partition, no shuffle: a groupBy would let adaptive execution coalesce the
     # (tiny) task rows into one partition and run every model task on one core.
     rdd = spark.sparkContext.parallelize(tasks, numSlices=len(tasks))
@@ -247,17 +259,10 @@ def run_models(spark: SparkSession, settings: Settings, inputs: dict[str, pd.Dat
 
 
 # ---------------------------------------------------------------- competition (driver)
-def competition_config(comp: CompetitionSettings, lag: int | str, competing: list[str]) -> CompetitionConfig:
-    return CompetitionConfig(
-        metric=comp.metric, lag=lag, min_rows=comp.min_rows, models=tuple(competing),
-        n_holdout=comp.n_holdout, fallback_model=comp.fallback_model, baseline_model=comp.baseline_model,
-        combo_members=tuple(comp.combo_members) if comp.combo_members else None, combo_id="combo_mean",
-    )
-
-
 def compete(backtest: pd.DataFrame, dfu: pd.DataFrame, external: pd.DataFrame, comp: CompetitionSettings,
-            model_ids: list[str]) -> dict[str, Any]:
-    """Champion per DFU. With ``lag: execution_lag`` each DFU competes at its own execution lag (dim_dfu)."""
+            model_ids: list[str], clusters: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Champion per DFU (the core rule, :func:`lakecast.forecast.champion.compete`), after checking that the
+    config only names models this run produced."""
     missing = [m for m in [*(comp.combo_members or []), *(comp.models or []), comp.baseline_model,
                            comp.fallback_model] if m not in model_ids]
     if missing:
@@ -266,29 +271,7 @@ def compete(backtest: pd.DataFrame, dfu: pd.DataFrame, external: pd.DataFrame, c
     competing = list(comp.models) if comp.models else list(model_ids)
     if comp.combo_members:
         competing.append("combo_mean")
-    if comp.lag == "execution_lag":
-        exec_lag = dfu.set_index("dfu_id")["execution_lag"].astype(int)
-        groups: dict[Any, list[str]] = {int(k): list(v) for k, v in exec_lag.groupby(exec_lag).groups.items()}
-    else:
-        groups = {comp.lag: list(backtest["unique_id"].unique())}
-    selections, frames = [], []
-    holdout: tuple[str, ...] = ()
-    for lag, ids in sorted(groups.items(), key=lambda kv: str(kv[0])):
-        part = backtest.loc[backtest["unique_id"].isin(ids)]
-        if part.empty:
-            continue
-        res = run_competition(part, competition_config(comp, lag, competing), external=external)
-        holdout = res.holdout_timeframes
-        selections.append(res.selection.assign(
-            competition_lag=res.lag, selection_timeframes=",".join(res.selection_timeframes),
-            holdout_timeframes=",".join(holdout)))
-        # rows the pooled scores use: each DFU's competition lag (all lags for lag "all")
-        frames.append(res.frame if res.lag is None else res.frame.loc[res.frame["lag"] == res.lag])
-    selection = pd.concat(selections, ignore_index=True)
-    scores = score_models(pd.concat(frames, ignore_index=True), None, holdout, baseline=comp.baseline_model)
-    share = selection["champion_model_id"].value_counts(normalize=True)
-    scores["champion_share"] = scores["model_id"].map(share).fillna(0.0)
-    return {"selection": selection, "scores": scores, "holdout": list(holdout), "competing": competing}
+    return core_compete(backtest, dfu, external, comp, competing, clusters)
 
 
 # ---------------------------------------------------------------- assemble the tables
@@ -315,6 +298,7 @@ def build_tables(raw: pd.DataFrame, comp: dict[str, Any], inputs: dict[str, pd.D
     if cfg.combo_members:
         back = add_combo(back, cfg.combo_members, "combo_mean")
         fwd = add_combo(fwd, cfg.combo_members, "combo_mean")
+    back, fwd = _with_intervals(back, fwd, clusters)
     champ_map = selection.set_index("unique_id")["champion_model_id"]
     # backtest champion: only on the holdout timeframes (chosen on earlier ones)
     bsel = back.loc[back["timeframe"].isin(holdout) & (back["model_id"] == back["unique_id"].map(champ_map))]
@@ -377,6 +361,19 @@ def build_tables(raw: pd.DataFrame, comp: dict[str, Any], inputs: dict[str, pd.D
         "cluster_profile": prof, "champion_selection": sel, "model_scores": scores}
 
 
+def _with_intervals(back: pd.DataFrame, fwd: pd.DataFrame,
+                    clusters: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """80/95% conformal intervals on every backtest and forward row (lakecast.forecast.intervals), per model x
+    lag x segment, each origin calibrated on residuals whose actual was known at that origin."""
+    seg = clusters[["unique_id", "fcst_origin", "cluster_label"]].rename(columns={"cluster_label": "segment"})
+    seg = seg.assign(fcst_origin=pd.to_datetime(seg["fcst_origin"]))
+    b = back.merge(seg, on=["unique_id", "fcst_origin"], how="left")
+    f = fwd.merge(seg, on=["unique_id", "fcst_origin"], how="left")
+    scored = b.loc[b["y"].notna()]
+    return (intervals.by_origin(b, scored).drop(columns="segment"),
+            intervals.by_origin(f, scored).drop(columns="segment"))
+
+
 def _holdout_wape(back_all: pd.DataFrame, selection: pd.DataFrame, holdout: set[str]) -> pd.DataFrame:
     """Champion WAPE per DFU on the holdout at its competition lag (pooled over its rows there)."""
     lag_of = selection.set_index("unique_id")["competition_lag"]
@@ -416,7 +413,7 @@ def run(spark: SparkSession, settings: Settings, progress=None, models: list[str
     t0 = time.perf_counter()
     assignments, current_profiles = [], None
     for o in [*origins["fcst_origin"], forward_origin]:
-        res = cluster_dfus(inputs["history"], o, seed=fc.seed, season_length=fc.season_length)
+        res = cluster_dfus(inputs["history"], o, seed=fc.seed, season_length=fc.season_length, method=fc.clustering)
         assignments.append(res.assignments)
         if o == forward_origin:
             current_profiles = res.profiles
@@ -430,7 +427,7 @@ def run(spark: SparkSession, settings: Settings, progress=None, models: list[str
 
     t0 = time.perf_counter()
     back = raw.loc[raw["timeframe"] != FORWARD]
-    comp = compete(back, inputs["dfu"], inputs["external"], comp_cfg, model_ids)
+    comp = compete(back, inputs["dfu"], inputs["external"], comp_cfg, model_ids, clusters)
     tables = build_tables(raw, comp, inputs, clusters, current_profiles, origins, forward_origin,
                           _with_competition(settings, comp_cfg), run_id, version)
     step("champion", t0)
@@ -474,9 +471,10 @@ def _feature_importance(inputs: dict[str, pd.DataFrame], clusters: pd.DataFrame,
     from lakecast.forecast.backtest import feature_importance_at
 
     fc = settings.forecast
-    libs = sorted({MODELS[m].family for m in model_ids if MODELS[m].family != "stat"})
+    libs = sorted({MODELS[m].family for m in model_ids if MODELS[m].family in ("lgbm", "xgb", "catboost")})
     parts = [feature_importance_at(inputs["history"], origin, lib, statics=inputs["statics"], clusters=clusters,
-                                   seed=fc.seed, season_length=fc.season_length, ml_params=fc.ml_params)
+                                   seed=fc.seed, season_length=fc.season_length, ml_params=fc.ml_params,
+                                   external=inputs["external"], promo_plan=inputs["promo_plan"])
              .assign(library=FAMILY_NAMES[lib]) for lib in libs]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["feature", "importance", "library"])
 
@@ -524,6 +522,7 @@ def evaluate(spark: SparkSession, settings: Settings,
         counts[name] = df.count()
         outcomes.append(gates.not_null(spec, df))
         outcomes.append(gates.unique_key(spec, df))
+        outcomes += gates.finite_and_bounded(spec, df, settings.quality.max_abs_value)
         for column, ref in spec.references.items():
             outcomes.append(gates.referential(spec, df, column, dim_dfu, ref.split(".")[-1], ref))
     return outcomes, counts

@@ -20,6 +20,7 @@ import pandas as pd
 from lakecast import lag as lagdef
 from lakecast.forecast.clustering import cluster_assignments
 from lakecast.forecast.legacy import legacy_cube, normalise_external
+from lakecast.forecast.promo import plan_cube
 from lakecast.forecast.models import ForecastContext, ModelSpec, resolve_models
 from lakecast.forecast.panel import (
     actuals_lookup,
@@ -105,11 +106,14 @@ def _clusters_at(clusters, hist: pd.DataFrame, origin: pd.Timestamp, ids: np.nda
 def forecast_at(history: pd.DataFrame, origin, horizon: int, models: Sequence[ModelSpec] | Iterable[str],
                 statics: pd.DataFrame | None = None, clusters=None, seed: int = 0, season_length: int = 12,
                 ml_params: dict | None = None, nonnegative: bool = True, normalised: bool = False,
-                timings: dict | None = None, external: pd.DataFrame | None = None) -> pd.DataFrame:
+                timings: dict | None = None, external: pd.DataFrame | None = None,
+                promo_plan: pd.DataFrame | None = None) -> pd.DataFrame:
     """Forecasts of every model at one origin; columns :data:`FORECAST_COLUMNS`. Uses rows <= origin only.
 
     ``external``: the legacy forecast (``unique_id, [fcst_origin,] target_month, lag, fcst_qty``); only rows
-    made at or before the origin are read (:func:`lakecast.forecast.legacy.legacy_cube`)."""
+    made at or before the origin are read (:func:`lakecast.forecast.legacy.legacy_cube`). ``promo_plan``: the
+    DFU-level promotion plan (:func:`lakecast.forecast.promo.dfu_plan`); only versions published by the origin
+    month's end are read (:func:`lakecast.forecast.promo.plan_cube`)."""
     hist = history if normalised else normalise_history(history)
     origin = month_start(origin)
     hist = hist.loc[hist["ds"] <= origin]  # nothing after the origin goes any further
@@ -122,7 +126,8 @@ def forecast_at(history: pd.DataFrame, origin, horizon: int, models: Sequence[Mo
     ctx = ForecastContext(horizon=horizon, season_length=season_length, seed=seed, clusters=cid,
                           statics=codes, static_names=names, static_is_cat=is_cat, nonnegative=nonnegative,
                           ml_params=dict(ml_params or {}),
-                          legacy=legacy_cube(external, panel.ids, panel.months))
+                          legacy=legacy_cube(external, panel.ids, panel.months),
+                          promo_plan=plan_cube(promo_plan, panel.ids, panel.months, max(horizon, lagdef.MAX_LAG + 1)))
     n = panel.n_series
     targets = np.array([pd.Timestamp(lagdef.target_month(to_date(origin), k)) for k in range(horizon)],
                        dtype="datetime64[ns]")
@@ -163,7 +168,8 @@ def check_finite(model_id: str, arr: np.ndarray, ids: np.ndarray, origin) -> Non
 
 def feature_importance_at(history: pd.DataFrame, origin, lib: str, statics: pd.DataFrame | None = None,
                           clusters=None, seed: int = 0, season_length: int = 12, ml_params: dict | None = None,
-                          h: int = 1) -> pd.DataFrame:
+                          h: int = 1, external: pd.DataFrame | None = None,
+                          promo_plan: pd.DataFrame | None = None) -> pd.DataFrame:
     """Gain importance of the global ``lib`` model (lgbm | xgb | catboost) at ``origin`` for horizon ``h``."""
     from lakecast.forecast.models.ml import global_feature_importance
 
@@ -174,14 +180,17 @@ def feature_importance_at(history: pd.DataFrame, origin, lib: str, statics: pd.D
     codes, names, is_cat = static_codes(statics_asof(statics, origin), panel.ids)
     cid = _clusters_at(clusters, hist, origin, panel.ids, seed, season_length)
     ctx = ForecastContext(horizon=h, season_length=season_length, seed=seed, clusters=cid, statics=codes,
-                          static_names=names, static_is_cat=is_cat, ml_params=dict(ml_params or {}))
+                          static_names=names, static_is_cat=is_cat, ml_params=dict(ml_params or {}),
+                          legacy=legacy_cube(None if external is None else normalise_external(external),
+                                             panel.ids, panel.months),
+                          promo_plan=plan_cube(promo_plan, panel.ids, panel.months, lagdef.MAX_LAG + 1))
     return global_feature_importance(lib, panel, ctx, h)
 
 
 def backtest_frame(history: pd.DataFrame, origins, models=None, statics: pd.DataFrame | None = None,
                    seed: int = 0, clusters=None, horizon: int | None = None, season_length: int = 12,
                    ml_params: dict | None = None, nonnegative: bool = True,
-                   external: pd.DataFrame | None = None) -> pd.DataFrame:
+                   external: pd.DataFrame | None = None, promo_plan: pd.DataFrame | None = None) -> pd.DataFrame:
     """Backtest ``models`` (ids or ModelSpecs; None = DEFAULT_MODELS) at every origin.
 
     ``origins``: a frame from :func:`make_origins`, a list of months (labelled A, B, ...) or {label: month}.
@@ -202,7 +211,7 @@ def backtest_frame(history: pd.DataFrame, origins, models=None, statics: pd.Data
     for row in ors.itertuples(index=False):
         f = forecast_at(hist, row.fcst_origin, int(row.horizon), specs, statics=statics, clusters=clusters,
                         seed=seed, season_length=season_length, ml_params=ml_params, nonnegative=nonnegative,
-                        normalised=True, timings=timings, external=ext)
+                        normalised=True, timings=timings, external=ext, promo_plan=promo_plan)
         f.insert(2, "timeframe", row.timeframe)
         parts.append(f)
     out = pd.concat(parts, ignore_index=True)
@@ -217,7 +226,7 @@ def backtest_frame(history: pd.DataFrame, origins, models=None, statics: pd.Data
 def forecast_frame(history: pd.DataFrame, origin=None, horizon: int = lagdef.MAX_LAG + 1, model_ids=None,
                    statics: pd.DataFrame | None = None, clusters=None, seed: int = 0, season_length: int = 12,
                    ml_params: dict | None = None, nonnegative: bool = True,
-                   external: pd.DataFrame | None = None) -> pd.DataFrame:
+                   external: pd.DataFrame | None = None, promo_plan: pd.DataFrame | None = None) -> pd.DataFrame:
     """Forward forecasts from ``origin`` (default: the last month of ``history``).
 
     Columns :data:`FORECAST_COLUMNS`."""
@@ -225,4 +234,5 @@ def forecast_frame(history: pd.DataFrame, origin=None, horizon: int = lagdef.MAX
     origin = hist["ds"].max() if origin is None else month_start(origin)
     return forecast_at(hist, origin, horizon, resolve_models(model_ids), statics=statics, clusters=clusters,
                        seed=seed, season_length=season_length, ml_params=ml_params, nonnegative=nonnegative,
-                       normalised=True, external=None if external is None else normalise_external(external))
+                       normalised=True, external=None if external is None else normalise_external(external),
+                       promo_plan=promo_plan)

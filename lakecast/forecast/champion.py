@@ -371,3 +371,76 @@ def run_competition(frame: pd.DataFrame, config: CompetitionConfig | None = None
     selection = selection.merge(hs[["unique_id", "score"]].rename(columns={"score": "holdout_score"}),
                                 on="unique_id", how="left")
     return CompetitionResult(selection, champ, scores, sel_tf, hold_tf, lag, full)
+
+
+# ------------------------------------------------------------------------ the competition as jobs and API run it
+def competition_config(comp, lag: int | str, competing: list[str]) -> CompetitionConfig:
+    """:class:`CompetitionConfig` from the typed settings (``lakecast.settings.CompetitionSettings``) at ``lag``."""
+    return CompetitionConfig(
+        metric=comp.metric, lag=lag, min_rows=comp.min_rows, models=tuple(competing), n_holdout=comp.n_holdout,
+        fallback_model=comp.fallback_model, baseline_model=comp.baseline_model,
+        combo_members=tuple(comp.combo_members) if comp.combo_members else None, combo_id=COMBO_ID,
+        scope=comp.scope, intermittent_metric=comp.intermittent_metric,
+    )
+
+
+COMBO_ID = "combo_mean"
+
+
+def competition_groups(clusters: pd.DataFrame, decision_origin: pd.Timestamp) -> pd.DataFrame:
+    """Per DFU its segment at ``decision_origin`` (the first holdout origin: when the champion is chosen, data
+    <= then) and whether that segment is intermittent / lumpy / dying (ranked by the intermittent metric)."""
+    from lakecast.forecast.clustering import is_intermittent_label
+
+    c = clusters.loc[pd.to_datetime(clusters["fcst_origin"]) == decision_origin]
+    if c.empty:
+        raise ValueError(f"no cluster assignments at the decision origin {pd.Timestamp(decision_origin).date()}")
+    return pd.DataFrame({"unique_id": c["unique_id"].astype(str).to_numpy(), "group": c["cluster_label"].to_numpy(),
+                         "intermittent": c["cluster_label"].map(is_intermittent_label).to_numpy()})
+
+
+def compete(backtest: pd.DataFrame, dfu: pd.DataFrame, external: pd.DataFrame | None, comp, competing: list[str],
+            clusters: pd.DataFrame | None = None) -> dict:
+    """The champion rule, used by the forecast job and the API's what-if alike.
+
+    With ``comp.lag == "execution_lag"`` each DFU competes at its own execution lag (``dfu``: dfu_id,
+    execution_lag); with scope ``cluster`` DFUs are grouped by their segment at the first holdout origin
+    (``clusters``: unique_id, fcst_origin, cluster_label). Returns selection, pooled holdout scores (each DFU at
+    its competition lag) with champion share, holdout and selection timeframes, and the lags used."""
+    if comp.lag == "execution_lag":
+        exec_lag = dfu.set_index("dfu_id")["execution_lag"].astype(int)
+        groups: dict = {int(k): list(v) for k, v in exec_lag.groupby(exec_lag).groups.items()}
+    else:
+        groups = {comp.lag: list(backtest["unique_id"].unique())}
+    selections, frames, lags = [], [], []
+    selection_tf: set[str] = set()
+    holdout: tuple[str, ...] = ()
+    for lag, ids in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        part = backtest.loc[backtest["unique_id"].isin(ids)]
+        if part.empty:
+            continue
+        cfg = competition_config(comp, lag, competing)
+        member_groups = None
+        if comp.scope == "cluster":
+            if clusters is None:
+                raise ValueError("competition scope 'cluster' needs the cluster assignments")
+            probe = add_combo(part, cfg.combo_members, cfg.combo_id, how=cfg.combo_how) if cfg.combo_members else part
+            hold = resolve_windows(probe, cfg)[1]
+            first_hold = part.loc[part["timeframe"].isin(hold), "fcst_origin"].min()
+            member_groups = competition_groups(clusters, pd.Timestamp(first_hold))
+        res = run_competition(part, cfg, external=external, groups=member_groups)
+        holdout = res.holdout_timeframes
+        selection_tf |= set(res.selection_timeframes)
+        lags.append(res.lag)
+        selections.append(res.selection.assign(
+            competition_lag=res.lag, selection_timeframes=",".join(res.selection_timeframes),
+            holdout_timeframes=",".join(holdout)))
+        frames.append(res.frame if res.lag is None else res.frame.loc[res.frame["lag"] == res.lag])
+    if not selections:
+        raise ValueError("no backtest rows to compete on")
+    selection = pd.concat(selections, ignore_index=True)
+    scores = score_models(pd.concat(frames, ignore_index=True), None, holdout, baseline=comp.baseline_model)
+    share = selection["champion_model_id"].value_counts(normalize=True)
+    scores["champion_share"] = scores["model_id"].map(share).fillna(0.0)
+    return {"selection": selection, "scores": scores, "holdout": list(holdout), "competing": competing,
+            "lags": lags, "selection_timeframes": sorted(selection_tf)}

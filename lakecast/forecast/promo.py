@@ -56,3 +56,51 @@ def planned_discount(
     )
     out["planned_discount_pct"] = out["planned_discount_pct"].fillna(0.0).astype(float)
     return out.sort_values(["item_id", "target_month"], kind="mergesort").reset_index(drop=True)
+
+
+def dfu_plan(plan: pd.DataFrame, dfu: pd.DataFrame) -> pd.DataFrame:
+    """The item-level plan repeated for each DFU of the item: ``unique_id`` + :data:`PLAN_COLUMNS`.
+
+    ``dfu`` has dfu_id, item_id (and optionally ``is_store``: the plan only applies at stores; DCs get none)."""
+    d = dfu[["dfu_id", "item_id"] + (["is_store"] if "is_store" in dfu.columns else [])]
+    if "is_store" in d.columns:
+        d = d.loc[d["is_store"].astype(bool)]
+    out = plan.merge(d, on="item_id", how="inner").rename(columns={"dfu_id": "unique_id"})
+    return out[["unique_id", *PLAN_COLUMNS]]
+
+
+def plan_cube(plan: pd.DataFrame | None, ids, months: pd.DatetimeIndex, horizon: int):
+    """(N, T, H) array: ``cube[i, t, k]`` = the discount (%) planned for month ``months[t] + k + 1`` as the plan
+    stood at the end of month ``months[t]`` (0 = no promotion planned, or the latest version cancelled).
+
+    ``plan`` is DFU-level (:func:`dfu_plan`). Only versions published by the end of the last month of
+    ``months`` (the origin) are read, and each anchor month sees only the versions published by its end."""
+    import numpy as np
+
+    if plan is None:
+        return None
+    n, t_n = len(ids), len(months)
+    cube = np.zeros((n, t_n, horizon))
+    if plan.empty:
+        return cube
+    p = plan.copy()
+    p["published_at"] = pd.to_datetime(p["published_at"])
+    pm = _month_start(p["promo_month"]).to_numpy()
+    p["promo_month"] = pm
+    m0 = months[0].year * 12 + months[0].month - 1
+    p["a"] = p["published_at"].dt.year * 12 + p["published_at"].dt.month - 1 - m0  # first anchor that sees it
+    p["m"] = p["promo_month"].dt.year * 12 + p["promo_month"].dt.month - 1 - m0
+    p = p.loc[p["a"] <= t_n - 1]
+    p["row"] = pd.Index(ids).get_indexer(p["unique_id"].astype(str))
+    p = p.loc[p["row"] >= 0]
+    p["_cancel"] = (p["status"] == "cancelled").astype(int)
+    # the version that stands at the end of each publish month: the last one of that month (plan_as_of's order)
+    p = p.sort_values(["row", "m", "published_at", "_cancel", "discount_pct"], kind="mergesort")
+    p = p.drop_duplicates(["row", "m", "a"], keep="last")
+    p["value"] = np.where(p["status"] == "planned", p["discount_pct"].astype(float), 0.0)
+    p["a_next"] = p.groupby(["row", "m"])["a"].shift(-1).fillna(t_n).astype(int)
+    for r, m, a, a_next, v in zip(p["row"], p["m"], p["a"], p["a_next"], p["value"], strict=True):
+        lo, hi = max(a, m - horizon, 0), min(a_next, m, t_n)  # anchors with 0 <= k = m - t - 1 < horizon
+        for t in range(lo, hi):
+            cube[r, t, m - t - 1] = v
+    return cube

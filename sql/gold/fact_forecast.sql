@@ -23,7 +23,11 @@ CREATE TABLE IF NOT EXISTS lakecast.gold.fact_forecast (
   `fcst_qty` double NOT NULL COMMENT 'Forecast units',
   `cluster_id` bigint COMMENT 'DFU\'s cluster at the origin (computed from data <= origin)',
   `source_model_id` string COMMENT 'For champion rows: the model chosen for this DFU',
-  `override_id` string COMMENT 'For final rows: the approved override applied, if any'
+  `override_id` string COMMENT 'For final rows: the approved override applied, if any',
+  `fcst_lo_80` double COMMENT 'Lower bound of the 80% prediction interval (units; conformal)',
+  `fcst_hi_80` double COMMENT 'Upper bound of the 80% prediction interval (units)',
+  `fcst_lo_95` double COMMENT 'Lower bound of the 95% prediction interval (units)',
+  `fcst_hi_95` double COMMENT 'Upper bound of the 95% prediction interval (units)'
 ) USING iceberg
 PARTITIONED BY (scenario_id, years(target_month))
 COMMENT 'one row per scenario x DFU x model x origin x target month'

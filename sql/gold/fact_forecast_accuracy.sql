@@ -22,7 +22,11 @@ CREATE TABLE IF NOT EXISTS lakecast.gold.fact_forecast_accuracy (
   `actual_qty` double NOT NULL COMMENT 'Actual units of the target month (0 for a month without sales)',
   `abs_error` double NOT NULL COMMENT '|fcst_qty - actual_qty|; WAPE = sum(abs_error) / sum(actual_qty)',
   `cluster_id` bigint COMMENT 'DFU\'s cluster at the origin',
-  `is_holdout` boolean NOT NULL COMMENT 'True on the competition\'s holdout timeframes (not used to choose)'
+  `is_holdout` boolean NOT NULL COMMENT 'True on the competition\'s holdout timeframes (not used to choose)',
+  `fcst_lo_80` double COMMENT 'Lower bound of the 80% prediction interval (units; conformal)',
+  `fcst_hi_80` double COMMENT 'Upper bound of the 80% prediction interval (units)',
+  `fcst_lo_95` double COMMENT 'Lower bound of the 95% prediction interval (units)',
+  `fcst_hi_95` double COMMENT 'Upper bound of the 95% prediction interval (units)'
 ) USING iceberg
 PARTITIONED BY (years(target_month))
 COMMENT 'one row per scenario x DFU x model x origin x target month with an actual'

@@ -76,7 +76,7 @@ def test_run_with_another_config_equals_run_competition_on_spark_rows(client, he
     from lakecast.forecast.champion import CompetitionConfig, run_competition
     from lakecast.forecast.models import DEFAULT_MODELS
 
-    comp = app_settings.forecast.competition.model_copy(update={"lag": 0, "metric": "mae", "combo_members": None})
+    comp = app_settings.forecast.competition.model_copy(update={"lag": 0, "metric": "mae", "combo_members": None, "scope": "dfu"})
     r = client.post("/competition/run", json={"config": comp.model_dump(mode="json")}, headers=headers["approver"])
     assert r.status_code == 200, r.text
     body = r.json()

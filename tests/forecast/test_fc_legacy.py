@@ -104,3 +104,61 @@ def test_non_finite_forecast_is_a_clear_error(hist):
         forecast_at(hist, ORIGIN, 5, [spec])
     ids = sorted(hist["unique_id"].unique())
     assert ids[1] in str(err.value) and ids[3] in str(err.value)
+
+
+def _plan(hist: pd.DataFrame) -> pd.DataFrame:
+    """A DFU-level plan: random months promoted (not seasonal: the history cannot explain them), published 2
+    months ahead, May promotions cancelled later."""
+    rng = np.random.default_rng(5)
+    months = pd.date_range("2021-01-01", "2024-06-01", freq="MS")
+    rows = []
+    for uid in sorted(hist["unique_id"].unique()):
+        for m in months[rng.random(len(months)) < 0.3]:
+            pub = m - pd.DateOffset(months=2) + pd.DateOffset(days=9)
+            rows.append((uid, uid, m, 20.0, "planned", pub))
+            if m.month == 5:
+                rows.append((uid, uid, m, 20.0, "cancelled", m - pd.DateOffset(days=20)))
+    return pd.DataFrame(rows, columns=["unique_id", "item_id", "promo_month", "discount_pct", "status",
+                                       "published_at"])
+
+
+def test_plan_cube_sees_only_versions_published_by_each_anchor():
+    from lakecast.forecast.promo import plan_cube
+
+    months = pd.date_range("2023-01-01", "2023-06-01", freq="MS")
+    plan = pd.DataFrame({
+        "unique_id": ["a", "a", "a"], "item_id": ["i", "i", "i"],
+        "promo_month": pd.to_datetime(["2023-05-01", "2023-05-01", "2023-07-01"]),
+        "discount_pct": [15.0, 15.0, 30.0], "status": ["planned", "cancelled", "planned"],
+        "published_at": pd.to_datetime(["2023-02-10", "2023-04-03", "2023-09-01"]),  # the last: after origin
+    })
+    cube = plan_cube(plan, np.array(["a"], dtype=object), months, 5)
+    # May promo (month index 4) published in Feb (index 1): anchors Feb and Mar see 15% at k = 4 - t - 1
+    assert cube[0, 1, 2] == 15.0 and cube[0, 2, 1] == 15.0
+    assert cube[0, 0, 3] == 0.0  # January: not yet published
+    assert cube[0, 3, 0] == 0.0  # April: cancelled by then
+    assert cube[0, 5].sum() == 0.0  # the July plan was published after the origin (June)
+
+
+def test_promo_plan_after_origin_changes_nothing_and_before_does(hist):
+    plan = _plan(hist)
+    promoted = set(zip(plan.loc[plan.status == "planned", "unique_id"], plan.loc[plan.status == "planned",
+                                                                                  "promo_month"], strict=True))
+    hist = hist.copy()  # demand that really responds to the plan: doubled in promoted months
+    hist["y"] = np.where([(u, d) in promoted for u, d in zip(hist["unique_id"], hist["ds"], strict=True)],
+                         2 * hist["y"], hist["y"])
+    ext = legacy_of(hist, factor=1.1, noise=0.1)
+    kw = dict(origins={"A": ORIGIN}, models=["lgbm_global"], ml_params={**FAST_ML, "rounds": 40, "min_child": 2},
+              horizon=5, seed=3, external=ext)
+    base = backtest_frame(hist, promo_plan=plan, **kw)
+    late = plan.copy()
+    after = late["published_at"] > ORIGIN + pd.offsets.MonthEnd(0)
+    assert after.any()
+    late.loc[after, "discount_pct"] = 90.0
+    late.loc[after, "status"] = "cancelled"
+    same = backtest_frame(hist, promo_plan=late, **kw)
+    cols = ["unique_id", "target_month", "lag", "model_id", "fcst_qty"]
+    pd.testing.assert_frame_equal(base[cols], same[cols])
+    early = plan.loc[after]  # the plan known at the origin is gone: the model must notice
+    moved = backtest_frame(hist, promo_plan=early, **kw)
+    assert not np.allclose(base["fcst_qty"], moved["fcst_qty"])

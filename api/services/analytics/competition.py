@@ -40,6 +40,7 @@ from lakecast.settings import CompetitionSettings, Settings
 CHAMPIONS = "gold.champion_selection"
 SCORES = "gold.model_scores"
 EXTERNAL = "gold.fact_external_forecast_monthly"
+CLUSTERS = "gold.dfu_cluster"
 #: model ids in the accuracy facts that are outputs of a competition, not competitors
 DERIVED_MODELS = ("champion", "ceiling", "external", "combo_mean")
 COMBO_ID = "combo_mean"
@@ -176,50 +177,21 @@ def _frames(engine: ServingEngine, models: list[str], lag: Any) -> dict[str, Any
     ext = pd.DataFrame(engine.query(f"SELECT dfu_id AS unique_id, target_month, lag, fcst_qty FROM {EXTERNAL}"),
                        columns=["unique_id", "target_month", "lag", "fcst_qty"])
     ext["target_month"] = pd.to_datetime(ext["target_month"])
-    return {"backtest": back, "dfu": dfu, "external": ext}
+    clusters = pd.DataFrame(engine.query(
+        f"SELECT dfu_id AS unique_id, fcst_origin, cluster_label FROM {CLUSTERS}"),
+        columns=["unique_id", "fcst_origin", "cluster_label"])
+    clusters["fcst_origin"] = pd.to_datetime(clusters["fcst_origin"])
+    return {"backtest": back, "dfu": dfu, "external": ext, "clusters": clusters}
 
 
 def _compete(frames: dict[str, Any], comp: CompetitionSettings, competing: list[str]) -> dict[str, Any]:
-    """Champion per DFU, per execution-lag group (``lag: execution_lag``) or over all DFUs: as the job does."""
-    import pandas as pd
+    """The job's champion rule (:func:`lakecast.forecast.champion.compete`), on the published backtests."""
+    from lakecast.forecast.champion import compete
 
-    from lakecast.forecast.champion import CompetitionConfig, run_competition, score_models
-
-    back, dfu = frames["backtest"], frames["dfu"]
-    if comp.lag == "execution_lag":
-        exec_lag = dfu.set_index("dfu_id")["execution_lag"].astype(int)
-        groups: dict[Any, list[str]] = {int(k): list(v) for k, v in exec_lag.groupby(exec_lag).groups.items()}
-    else:
-        groups = {comp.lag: list(back["unique_id"].unique())}
-    selections, scored, lags = [], [], []
-    selection_tf: set[str] = set()
-    holdout: tuple[str, ...] = ()
-    for lag, ids in sorted(groups.items(), key=lambda kv: str(kv[0])):
-        part = back.loc[back["unique_id"].isin(ids)]
-        if part.empty:
-            continue
-        config = CompetitionConfig(
-            metric=comp.metric, lag=lag, min_rows=comp.min_rows, models=tuple(competing), n_holdout=comp.n_holdout,
-            fallback_model=comp.fallback_model, baseline_model=comp.baseline_model,
-            combo_members=tuple(comp.combo_members) if comp.combo_members else None, combo_id=COMBO_ID,
-        )
-        try:
-            res = run_competition(part, config, external=frames["external"])
-        except ValueError as exc:
-            raise Invalid(f"the competition cannot run with this config: {exc}") from None
-        selection_tf |= set(res.selection_timeframes)  # differs by lag: later lags need earlier origins
-        holdout = res.holdout_timeframes
-        lags.append(res.lag)
-        selections.append(res.selection)
-        scored.append(res.frame if res.lag is None else res.frame.loc[res.frame["lag"] == res.lag])
-    if not selections:
-        raise Invalid("no backtest rows to compete on (run the forecast job)")
-    selection = pd.concat(selections, ignore_index=True)
-    scores = score_models(pd.concat(scored, ignore_index=True), None, holdout, baseline=comp.baseline_model)
-    share = selection["champion_model_id"].value_counts(normalize=True)
-    scores["champion_share"] = scores["model_id"].map(share).fillna(0.0)
-    return {"selection": selection, "scores": scores, "lags": lags, "selection_timeframes": sorted(selection_tf),
-            "holdout_timeframes": list(holdout)}
+    try:
+        return compete(frames["backtest"], frames["dfu"], frames["external"], comp, competing, frames["clusters"])
+    except ValueError as exc:
+        raise Invalid(f"the competition cannot run with this config: {exc}") from None
 
 
 def _clean(value: Any) -> Any:
@@ -237,7 +209,7 @@ def _clean(value: Any) -> Any:
 def run(engine: ServingEngine, conn: Conn, settings: Settings,
         config: CompetitionSettings | None) -> CompetitionRunResult:
     """Recompute the champions from the published backtest rows with ``config`` (default: the active one)."""
-    engine.require(ACCURACY, DIM_DFU, EXTERNAL)
+    engine.require(ACCURACY, DIM_DFU, EXTERNAL, CLUSTERS)
     start = time.perf_counter()
     source: Literal["request", "stored", "settings"] = "request"
     if config is None:
@@ -258,7 +230,7 @@ def run(engine: ServingEngine, conn: Conn, settings: Settings,
                   if published.get(u) != m)
     return CompetitionRunResult(
         config=comp, source=source, competition_lags=sorted(out["lags"], key=lambda x: (x is None, x or 0)),
-        selection_timeframes=out["selection_timeframes"], holdout_timeframes=out["holdout_timeframes"],
+        selection_timeframes=out["selection_timeframes"], holdout_timeframes=out["holdout"],
         n_dfus=len(selection), n_fallback=int(selection["is_fallback"].sum()), changed_vs_published=changed,
         champion_share=_shares(selection["champion_model_id"].value_counts().to_dict(), len(selection)),
         scores=[ModelScoreOut.model_validate({k: _clean(v) for k, v in r.items()})

@@ -13,12 +13,14 @@ MODELS: dict[str, ModelSpec] = {**stat_specs(), **ml_specs(), **legacy_specs()}
 DEFAULT_MODELS: tuple[str, ...] = (
     "seasonal_naive",
     "theta",
-    "optimized_theta",
     "croston_optimized",
     "tsb",
     "adida",
+    "legacy_debiased",
+    "legacy_vintages",
     "lgbm_global",
-    "lgbm_transfer",
+    "xgb_global",
+    "catboost_global",
 )
 
 # model family (ModelSpec.family) -> algorithm name used in tables and the MLflow registry

@@ -29,6 +29,8 @@ class ForecastContext:
     ml_params: dict = field(default_factory=dict)
     # (N, T, L) legacy forecasts made at each panel month for lags 0..L-1 (lakecast.forecast.legacy), or None
     legacy: np.ndarray | None = None
+    # (N, T, H) planned discount (%) for each panel month's next H months, as the plan stood then (forecast.promo)
+    promo_plan: np.ndarray | None = None
     cache: dict = field(default_factory=dict)
 
 

@@ -135,6 +135,14 @@ def _features_at(panel: Panel, prep: _Prep, ctx: ForecastContext, t: int, h: int
             mean3 = prep.win(prep.c_sum, t, 3) / np.maximum(prep.win(prep.c_n, t, 3), 1)
             cols += [leg / s, leg * ratio / s, ratio, vint * ratio / s, np.where(mean3 > 0, leg / mean3, np.nan)]
             names += ["legacy", "legacy_debiased", "legacy_bias_ratio", "legacy_vintages", "legacy_vs_recent_3"]
+    if ctx.promo_plan is not None:
+        # the discount planned (as the plan stood at the anchor) for the target month and the month before it
+        # (promotions lift the month and dip the next)
+        k = h - 1
+        hp = ctx.promo_plan.shape[2]
+        cols += [ctx.promo_plan[:, t, k] if k < hp else np.zeros(len(s)),
+                 ctx.promo_plan[:, t, k - 1] if 0 < k <= hp else (panel.promo[:, t] if k == 0 else np.zeros(len(s)))]
+        names += ["plan_discount", "plan_discount_prev_month"]
     cat_names = []
     if ctx.clusters is not None:
         cols.append(ctx.clusters.astype(float))
