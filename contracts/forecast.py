@@ -139,6 +139,25 @@ class ModelScore(LakecastModel):
     run_id: str = Field(description="Pipeline run")
 
 
+class ModelScoreDetail(LakecastModel):
+    model_id: str = Field(description="Model, combo_mean, champion, ceiling or external (the legacy forecast)")
+    lag: int = Field(description="Lag of the scored rows (0..4)")
+    segment: str = Field(description="DFU segment at the first holdout origin (cluster label), or 'all'")
+    n_rows: int = Field(description="DFU-months scored on the holdout at this lag in this segment")
+    accuracy_pct: float | None = Field(None, description="100 x (1 - WAPE), floored at 0")
+    wape: float | None = Field(None, description="sum|F-A| / sum|A|")
+    bias: float | None = Field(None, description="sum F / sum A - 1")
+    srmse: float | None = Field(None, description="Scaled RMSE (scale = each DFU's mean |actual| on these rows)")
+    wape_cum3: float | None = Field(None, description="WAPE of 3-month cumulative demand (lags 0-2 summed per DFU and "
+                                                      "origin); the lens for intermittent demand; same on every lag")
+    fva_vs_baseline: float | None = Field(None, description="Accuracy points over seasonal naive, same rows")
+    fva_vs_external: float | None = Field(None, description="Accuracy points over the legacy forecast, same rows")
+    gap_to_ceiling: float | None = Field(None, description="Accuracy points below the oracle ceiling")
+    coverage_80: float | None = Field(None, description="Share of actuals inside the 80% interval")
+    coverage_95: float | None = Field(None, description="Share of actuals inside the 95% interval")
+    run_id: str = Field(description="Pipeline run")
+
+
 _LINEAGE = {"dfu_id": "gold.dim_dfu.dfu_id"}
 
 FORECAST_TABLES: dict[str, TableSpec] = {
@@ -211,6 +230,15 @@ FORECAST_TABLES: dict[str, TableSpec] = {
             "one row per model (latest competition, holdout window)",
             primary_key=("model_id",),
             sort_by=("model_id",),
+            served=True,
+        ),
+        TableSpec(
+            "gold",
+            "model_scores_detail",
+            ModelScoreDetail,
+            "one row per model x lag x segment (latest competition, holdout window; segment 'all' = every DFU)",
+            primary_key=("model_id", "lag", "segment"),
+            sort_by=("segment", "lag", "model_id"),
             served=True,
         ),
     )

@@ -262,6 +262,10 @@ def print_summary(settings: Settings, report: PipelineReport, console: Console, 
                 num(r["champion_share"], ".0%"),
             )
         console.print(st)
+        if fc.detail:
+            console.print(value_table(fc.detail, "lag", "Champion vs legacy vs seasonal naive by lag (holdout, all DFUs)"))
+            console.print(value_table(fc.detail, "segment", "Champion vs legacy vs seasonal naive by segment (holdout, "
+                                      "each DFU at lag 0; WAPE 3m = 3-month cumulative demand)"))
         if fc.mlflow_run_id:
             console.print(
                 f"MLflow run {fc.mlflow_run_id}: `uv run mlflow ui --backend-store-uri {settings.mlflow_tracking_uri}`"
@@ -275,6 +279,28 @@ def print_summary(settings: Settings, report: PipelineReport, console: Console, 
         f"data: landing {settings.landing_dir} | Iceberg warehouse {settings.warehouse} | "
         f"Postgres {settings.postgres_dir} | MLflow {settings.mlflow_tracking_uri}"
     )
+
+
+def value_table(detail: list[dict[str, Any]], by: str, title: str) -> Table:
+    """Champion vs legacy (external) vs seasonal naive from gold.model_scores_detail rows, by lag or segment."""
+    def num(v: Any, fmt: str) -> str:
+        return "-" if v is None or v != v else format(v, fmt)
+
+    rows = [r for r in detail if (r["segment"] == "all" if by == "lag" else (r["lag"] == 0 and r["segment"] != "all"))]
+    t = Table(by, "champion acc %", "legacy acc %", "naive acc %", "FVA vs legacy", "FVA vs naive", "champion bias",
+              "WAPE 3m champion / legacy", "gap to ceiling", "80% / 95% coverage", title=title)
+    keyed = {(r[by], r["model_id"]): r for r in rows}
+    for k in sorted({r[by] for r in rows}, key=str):
+        c, e, n = (keyed.get((k, m), {}) for m in ("champion", "external", "seasonal_naive"))
+        if not c:
+            continue
+        t.add_row(str(k), num(c.get("accuracy_pct"), ".1f"), num(e.get("accuracy_pct"), ".1f"),
+                  num(n.get("accuracy_pct"), ".1f"), num(c.get("fva_vs_external"), "+.1f"),
+                  num(c.get("fva_vs_baseline"), "+.1f"), num(c.get("bias"), "+.1%"),
+                  f"{num(c.get('wape_cum3'), '.2f')} / {num(e.get('wape_cum3'), '.2f')}",
+                  num(c.get("gap_to_ceiling"), ".1f"),
+                  f"{num(c.get('coverage_80'), '.0%')} / {num(c.get('coverage_95'), '.0%')}")
+    return t
 
 
 def _has(engine: Any, fqn: str) -> bool:

@@ -41,11 +41,12 @@ from contracts.forecast import FORECAST_TABLES, PLANNING_GRAIN
 from contracts.gold import GATE_RESULTS, GOLD_TABLES
 from lakecast import lag as lagdef
 from lakecast.forecast.backtest import backtest_frame, forecast_frame, make_origins
-from lakecast.forecast.champion import add_combo
+from lakecast.forecast.champion import add_combo, competition_groups
 from lakecast.forecast.champion import compete as core_compete
 from lakecast.forecast import intervals
 from lakecast.forecast.clustering import cluster_dfus
 from lakecast.forecast.promo import dfu_plan
+from lakecast.forecast.report import breakdown
 from lakecast.forecast.models import DEFAULT_MODELS, FAMILY_NAMES, MODELS
 from lakecast.settings import CompetitionSettings, Settings
 from spark_jobs import gates, io
@@ -67,6 +68,7 @@ class ForecastResult:
     gates: list[gates.GateOutcome] = field(default_factory=list)
     snapshots: dict[str, int | None] = field(default_factory=dict)
     scores: list[dict[str, Any]] = field(default_factory=list)
+    detail: list[dict[str, Any]] = field(default_factory=list)  # gold.model_scores_detail rows
     seconds: dict[str, float] = field(default_factory=dict)
     mlflow_run_id: str | None = None
 
@@ -327,6 +329,10 @@ def build_tables(raw: pd.DataFrame, comp: dict[str, Any], inputs: dict[str, pd.D
         ["unique_id", "timeframe", "fcst_origin", "target_month", "lag", "y", "cluster_id"]]
     ext_rows = keys.merge(ext, on=["unique_id", "target_month", "lag"], how="inner").assign(model_id="external")
     acc = pd.concat([acc, ext_rows], ignore_index=True)
+    first_hold = back.loc[back["timeframe"].isin(holdout), "fcst_origin"].min()
+    segments = competition_groups(clusters, pd.Timestamp(first_hold)).rename(columns={"group": "segment"})
+    detail = breakdown(acc, holdout, segments, baseline=cfg.baseline_model).assign(run_id=run_id)
+    detail = detail[list(FORECAST_TABLES["model_scores_detail"].model.model_fields)]
     acc = _lineage(acc, dfu, "backtest", run_id, version)
     acc["actual_qty"] = acc["y"]
     acc["abs_error"] = (acc["fcst_qty"] - acc["y"]).abs()
@@ -358,7 +364,8 @@ def build_tables(raw: pd.DataFrame, comp: dict[str, Any], inputs: dict[str, pd.D
     scores = scores[list(FORECAST_TABLES["model_scores"].model.model_fields)]
     return {"fact_forecast": fact, "fact_forecast_accuracy": acc, "dfu_cluster": dc[
         list(FORECAST_TABLES["dfu_cluster"].model.model_fields)], "dfu_cluster_current": current,
-        "cluster_profile": prof, "champion_selection": sel, "model_scores": scores}
+        "cluster_profile": prof, "champion_selection": sel, "model_scores": scores,
+        "model_scores_detail": detail}
 
 
 def _with_intervals(back: pd.DataFrame, fwd: pd.DataFrame,
@@ -437,6 +444,7 @@ def run(spark: SparkSession, settings: Settings, progress=None, models: list[str
                             | {FORWARD: str(forward_origin.date())},
                             holdout_timeframes=comp["holdout"], seconds=secs)
     result.scores = tables["model_scores"].to_dict("records")
+    result.detail = tables["model_scores_detail"].to_dict("records")
 
     t0 = time.perf_counter()
     sdfs = {name: _to_spark(spark, name, df) for name, df in tables.items()}
