@@ -147,6 +147,11 @@ def _group_metric(df: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:
     if metric == "srmse":  # scale = each DFU's mean |actual| over the rows given (the window scored)
         scale = d.groupby("unique_id")["aa"].transform("mean")
         d = d.assign(se=(d["ae"] / scale.where(scale > 0, 1.0)) ** 2)
+    if metric == "mase":  # per-row scale: in-sample seasonal-naive MAE up to the row's origin (M.scaled_mae)
+        if "mase_scale" not in d.columns:
+            raise ValueError("metric 'mase' needs a mase_scale column (the series' in-sample seasonal-naive MAE "
+                             "as of each origin)")
+        d = d.assign(sc_ae=d["ae"] / d["mase_scale"].where(d["mase_scale"] > 0))
     g = d.groupby(by, sort=True)
     out = g.agg(n_rows=("y", "size"), sae=("ae", "sum"), saa=("aa", "sum"), sf=("fcst_qty", "sum"),
                 sa=("y", "sum"))
@@ -162,6 +167,8 @@ def _group_metric(df: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:
             out["score"] = (out["sf"] / out["sa"] - 1).abs().where(out["sa"] != 0)
         elif metric == "srmse":
             out["score"] = np.sqrt(g["se"].mean())
+        elif metric == "mase":
+            out["score"] = g["sc_ae"].mean()
         else:
             fn = M.METRICS[metric][0]
             vals = g.apply(lambda x: fn(x["y"].to_numpy(), x["fcst_qty"].to_numpy()), include_groups=False)

@@ -140,9 +140,21 @@ def srmse(actual, forecast, scale=None) -> float | None:
     return float(np.sqrt(np.mean(((f - a) / s) ** 2)))
 
 
+def scaled_mae(actual, forecast, scale) -> float | None:
+    """Pooled MASE of rows that carry their own scale: ``mean(|F-A| / scale)`` over rows with ``scale > 0``,
+    ``scale`` per row = the series' in-sample seasonal-naive MAE (:func:`mase_scale`) from the data up to the
+    row's forecast origin only. Scale-free (unlike pooled MAE); with equal rows per series it is the mean over
+    series of their MASE. None if no row has a positive scale."""
+    a, f = _pair(actual, forecast)
+    s = np.asarray(scale, dtype=float).ravel()
+    ok = np.isfinite(s) & (s > 0)
+    return float(np.mean(np.abs(f[ok] - a[ok]) / s[ok])) if ok.any() else None
+
+
 METRICS = {
     "wape": (wape, True),
     "srmse": (srmse, True),
+    "mase": (scaled_mae, True),  # needs a per-row scale (column ``mase_scale`` in champion selection)
     "mae": (mae, True),
     "smape": (smape, True),
     "mape": (mape, True),

@@ -17,7 +17,10 @@ CREATE TABLE IF NOT EXISTS lakecast.ops.ingest_files (
   `status` string NOT NULL COMMENT 'accepted or rejected',
   `reason` string COMMENT 'Why a rejected file was rejected, in plain words',
   `rows` bigint NOT NULL COMMENT 'Data rows landed from this file (0 when rejected)',
-  `ingested_at` timestamp NOT NULL COMMENT 'UTC time the file was processed'
+  `ingested_at` timestamp NOT NULL COMMENT 'UTC time the file was processed',
+  `file_bytes` bigint COMMENT 'File size in bytes as delivered',
+  `physical_lines` bigint COMMENT 'CSV: newline-separated lines, header and blank lines included (null for Parquet)',
+  `records` bigint COMMENT 'Data records in the file: CSV by a quote-aware line scan (physical_lines = header + blank lines + the lines of every record), Parquet from its footer; an accepted file lands exactly this many rows'
 ) USING iceberg
 COMMENT 'one row per landing file per batch'
 TBLPROPERTIES ('format-version'='2', 'write.parquet.compression-codec'='zstd', 'write.distribution-mode'='hash');
