@@ -45,7 +45,8 @@ def oracle(manifest: dict, rows: pd.DataFrame, dfu: pd.DataFrame) -> dict:
 
     end = dt.date.fromisoformat(manifest["end_month"] + "-01")
     w = build_world(SCALES[manifest["scale"]], manifest["seed"], end)
-    mu = np.where(w.intermittent[:, None], w.signal[:, :w.n_months], w.signal[:, :w.n_months] * w.promo_effect[:, :w.n_months])
+    signal = w.signal[:, :w.n_months]
+    mu = np.where(w.intermittent[:, None], signal, signal * w.promo_effect[:, :w.n_months])
     key = pd.DataFrame({"item_id": np.array(w.items.item_id)[w.dfus.item],
                         "location_id": np.array(w.locations.location_id)[w.dfus.location],
                         "i": np.arange(len(w.dfus.item))})
@@ -77,8 +78,11 @@ def main() -> None:
         lambda g: g.groupby("model_id").apply(_acc, include_groups=False)[["accuracy_pct", "bias"]].to_dict("index"),
         include_groups=False).items()}
     ch = d.loc[d["model_id"] == "champion"]
-    out["coverage_by_lag"] = {int(k): {"coverage_80": float(((g.actual_qty >= g.fcst_lo_80) & (g.actual_qty <= g.fcst_hi_80)).mean()),
-                                       "coverage_95": float(((g.actual_qty >= g.fcst_lo_95) & (g.actual_qty <= g.fcst_hi_95)).mean())}
+
+    def covered(g: pd.DataFrame, level: int) -> float:
+        return float(((g.actual_qty >= g[f"fcst_lo_{level}"]) & (g.actual_qty <= g[f"fcst_hi_{level}"])).mean())
+
+    out["coverage_by_lag"] = {int(k): {"coverage_80": covered(g, 80), "coverage_95": covered(g, 95)}
                               for k, g in ch.dropna(subset=["fcst_lo_80"]).groupby("lag")}
     landing = Path(settings.data_dir) / "landing"
     manifest = json.loads((landing / "_manifest.json").read_text())

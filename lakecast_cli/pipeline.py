@@ -263,7 +263,9 @@ def print_summary(settings: Settings, report: PipelineReport, console: Console, 
             )
         console.print(st)
         if fc.detail:
-            console.print(value_table(fc.detail, "lag", "Champion vs legacy vs seasonal naive by lag (holdout, all DFUs)"))
+            console.print(
+                value_table(fc.detail, "lag", "Champion vs legacy vs seasonal naive by lag (holdout, all DFUs)")
+            )
             console.print(value_table(fc.detail, "segment", "Champion vs legacy vs seasonal naive by segment (holdout, "
                                       "each DFU at lag 0; WAPE 3m = 3-month cumulative demand)"))
         if fc.mlflow_run_id:

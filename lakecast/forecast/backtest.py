@@ -20,7 +20,6 @@ import pandas as pd
 from lakecast import lag as lagdef
 from lakecast.forecast.clustering import cluster_assignments
 from lakecast.forecast.legacy import legacy_cube, normalise_external
-from lakecast.forecast.promo import plan_cube
 from lakecast.forecast.models import ForecastContext, ModelSpec, resolve_models
 from lakecast.forecast.panel import (
     actuals_lookup,
@@ -31,6 +30,7 @@ from lakecast.forecast.panel import (
     statics_asof,
     to_date,
 )
+from lakecast.forecast.promo import plan_cube
 
 BACKTEST_COLUMNS = ["unique_id", "fcst_origin", "timeframe", "target_month", "lag", "model_id", "fcst_qty",
                     "y", "cluster_id"]

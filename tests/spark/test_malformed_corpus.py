@@ -45,8 +45,9 @@ EXPECTED_FILES: dict[tuple[str, str], tuple[str, str | None, int]] = {
     ("2024-03-d-truncated", "extra_fields.csv"): (ACCEPTED, None, 5),
     ("2024-03-d-truncated", "truncated_midfield.csv"): (ACCEPTED, None, 3),
     ("2024-03-d-truncated", "unclosed_quote.csv"): (ACCEPTED, None, 3),
-    # 4 data lines, but the quote opened on line 2 never closes: lines 2-4 are one (malformed) record.
-    ("2024-03-d-truncated", "unclosed_quote_mid.csv"): (ACCEPTED, None, 2),
+    # 4 data lines, but the quote opened on data line 2 never closes and would fold lines 2-4 into one record:
+    # the line scan sees record-shaped lines inside the quoted field and rejects the file (nothing lands).
+    ("2024-03-d-truncated", "unclosed_quote_mid.csv"): (REJECTED, "swallows 2 line(s) shaped like records", 0),
     ("2024-03-e-headers", "duplicate_header.csv"): (REJECTED, "header repeats a column name", 0),
     ("2024-03-e-headers", "extra_column.csv"): (ACCEPTED, "ignored unknown columns ['channel']", 3),
     ("2024-03-e-headers", "extra_column.parquet"): (ACCEPTED, "ignored unknown columns ['channel']", 2),
@@ -81,7 +82,6 @@ EXPECTED_QUARANTINE: dict[tuple[str, str, int], str] = {
     ("2024-03-d-truncated", "extra_fields.csv", 4): "malformed_row",  # 7 fields
     ("2024-03-d-truncated", "truncated_midfield.csv", 3): "malformed_row",
     ("2024-03-d-truncated", "unclosed_quote.csv", 3): "malformed_row",
-    ("2024-03-d-truncated", "unclosed_quote_mid.csv", 2): "malformed_row",
     ("2024-03-h-datetimes", "datetime_text.csv", 1): "bad_date",
     ("2024-03-h-datetimes", "datetime_text.csv", 2): "bad_date",
     ("2024-03-h-datetimes", "datetime_text.csv", 3): "bad_date",
@@ -208,9 +208,7 @@ def test_quarantined_rows_and_rules(run):
     payload = {(r.source_file, r.row_number): r.raw_payload for r in q}
     assert "SL-TRM-3,2024-03-0" in payload[("truncated_midfield.csv", 3)]
     assert "surplus" in payload[("extra_fields.csv", 2)]
-    # The swallowed lines are kept in the malformed record's raw payload, not lost.
-    assert "SL-UQM-4" in payload[("unclosed_quote_mid.csv", 2)]
-    assert run.silver.quarantined_by_rule == {"malformed_row": 6, "non_numeric_price": 1, "bad_date": 5}
+    assert run.silver.quarantined_by_rule == {"malformed_row": 5, "non_numeric_price": 1, "bad_date": 5}
     # Date-time text is a bad date with the offending value in the detail, not a failed job.
     details = {r.detail for r in q if r.rule == "bad_date"}
     assert any("2024-03-01 00:00:00" in (d or "") for d in details), details
@@ -273,3 +271,32 @@ def test_datetime_text_in_sale_date_is_a_bad_date_not_a_crash(spark):
     parsed = spark.createDataFrame([(v,) for v in values], "sale_date string").select(
         parse_date("sale_date").alias("d")).collect()
     assert [r.d.isoformat() if r.d else None for r in parsed] == [None, None, None, "2024-03-04", None]
+
+
+# (batch, file) -> (physical lines, records) of CSV files whose lines and records differ or need a close look
+EXPECTED_LINES = {
+    ("2024-03-c-delimiters", "quoted.csv"): (7, 4),  # two records hold quoted line breaks
+    ("2024-03-c-delimiters", "crlf.csv"): (3, 2),
+    ("2024-03-d-truncated", "truncated_midfield.csv"): (4, 3),  # no final newline
+    ("2024-03-d-truncated", "unclosed_quote.csv"): (4, 3),  # the last record's quote runs to the end: 1 line
+    ("2024-03-d-truncated", "unclosed_quote_mid.csv"): (5, 2),  # lines 3-5 would be one record
+    ("2024-03-e-headers", "header_only.csv"): (1, 0),
+}
+
+
+def test_every_file_records_its_bytes_lines_and_records(run):
+    logged = _ingest(run)
+    for (batch, name), (lines, records) in EXPECTED_LINES.items():
+        got = logged[(batch, name)]
+        assert (got.physical_lines, got.records) == (lines, records), (batch, name)
+    for (batch, name), got in logged.items():
+        path = SALES / batch / name
+        if path.is_file():
+            assert got.file_bytes == path.stat().st_size, (batch, name)
+        if got.status == ACCEPTED:
+            # what arrived is what landed: an accepted file lands exactly the records the line scan counted
+            assert got.rows == got.records, (batch, name, got.reason)
+            if got.file_format == "csv":
+                assert got.physical_lines is not None and got.physical_lines >= got.records + 1, (batch, name)
+    reason = logged[("2024-03-d-truncated", "unclosed_quote_mid.csv")].reason
+    assert "a quoted field opened on line 3 runs to line 5" in reason and "unclosed quote" in reason, reason
