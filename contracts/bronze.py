@@ -68,6 +68,15 @@ class IngestFile(LakecastModel):
     reason: str | None = Field(None, description="Why a rejected file was rejected, in plain words")
     rows: int = Field(description="Data rows landed from this file (0 when rejected)")
     ingested_at: dt.datetime = Field(description="UTC time the file was processed")
+    file_bytes: int | None = Field(None, description="File size in bytes as delivered")
+    physical_lines: int | None = Field(
+        None, description="CSV: newline-separated lines, header and blank lines included (null for Parquet)"
+    )
+    records: int | None = Field(
+        None,
+        description="Data records in the file: CSV by a quote-aware line scan (physical_lines = header + blank "
+        "lines + the lines of every record), Parquet from its footer; an accepted file lands exactly this many rows",
+    )
 
 
 INGEST_FILES = TableSpec(

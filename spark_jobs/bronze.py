@@ -131,8 +131,9 @@ def land_source(spark: SparkSession, settings: Settings, source: LandingSource, 
     staging = settings.data_path / "staging"
     todo: list[FilePlan] = []
     batches_todo: list[str] = []
+    max_lines = settings.quality.landing.max_lines_per_record
     for batch_id, files in list_batches(settings.landing_dir / source.name).items():
-        plans = [plan_file(source, batch_id, f, staging) for f in files]
+        plans = [plan_file(source, batch_id, f, staging, max_lines) for f in files]
         if {(p.path.name, p.sha256) for p in plans} == recorded.get(batch_id, set()):
             result.skipped_batches.setdefault(source.name, []).append(batch_id)
             continue
@@ -182,11 +183,16 @@ def land_source(spark: SparkSession, settings: Settings, source: LandingSource, 
         counts = {}
         io.overwrite(spark, settings, spec, spark.createDataFrame([], io.spark_schema(spec)), where=where)
 
+    for p in accepted:  # the parser must land what the line scan counted, or the difference is reported
+        landed = int(counts.get((p.batch_id, p.path.name), 0))
+        if p.records is not None and landed != p.records:
+            p.notes.append(f"line accounting: {p.physical_lines} physical lines hold {p.records} records by the "
+                           f"line scan, but the parser landed {landed} rows")
     log_rows = [
         (source.name, p.batch_id, p.path.name, p.sha256, p.file_format, p.encoding, p.delimiter,
          "accepted" if p.accepted else "rejected",
          p.rejected or ("; ".join(p.notes) or None),
-         int(counts.get((p.batch_id, p.path.name), 0)), ingested_at)
+         int(counts.get((p.batch_id, p.path.name), 0)), ingested_at, p.bytes, p.physical_lines, p.records)
         for p in todo
     ]
     log_df = spark.createDataFrame(log_rows, io.spark_schema(INGEST_FILES))

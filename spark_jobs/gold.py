@@ -137,6 +137,15 @@ def run(spark: SparkSession, settings: Settings, progress=None) -> GoldResult:
     """Build, gate and (if every gate passes) publish all gold tables."""
     run_id = f"gold-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     tables = build(spark, settings)
+    try:
+        return _gate_and_publish(spark, settings, run_id, tables, progress)
+    finally:  # a later run in this session must not be answered from this run's cached frames
+        for df in tables.values():
+            df.unpersist()
+
+
+def _gate_and_publish(spark: SparkSession, settings: Settings, run_id: str, tables: dict[str, DataFrame],
+                      progress=None) -> GoldResult:
     if progress:
         progress("gold", "built")
     outcomes, counts = evaluate(spark, settings, tables)

@@ -22,7 +22,21 @@ def ensure_table(spark: SparkSession, settings: Settings, spec: TableSpec) -> st
         spark.sql(create_table_sql(spec, settings.catalog.name))
         if spec.sort_by:
             spark.sql(f"ALTER TABLE {name} WRITE ORDERED BY {', '.join(spec.sort_by)}")
+    else:
+        _add_new_columns(spark, name, spec)
     return name
+
+
+def _add_new_columns(spark: SparkSession, name: str, spec: TableSpec) -> None:
+    """Add the contract's nullable columns a table made by an older contract lacks (Iceberg schema evolution)."""
+    have = {f.name for f in spark.table(name).schema.fields}
+    new = [f for f in spark_schema(spec).fields if f.name not in have]
+    required = [f.name for f in new if not f.nullable]
+    if required:
+        raise ValueError(f"{spec.fqn}: the contract adds required columns {required}; rebuild the table")
+    if new:
+        cols = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in new)
+        spark.sql(f"ALTER TABLE {name} ADD COLUMNS ({cols})")
 
 
 def conform(df: DataFrame, spec: TableSpec) -> DataFrame:

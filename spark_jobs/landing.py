@@ -38,6 +38,9 @@ class FilePlan:
     read_path: Path | None = None  # UTF-8 copy for transcoded files
     rejected: str | None = None
     notes: list[str] = field(default_factory=list)
+    bytes: int | None = None  # file size as delivered
+    physical_lines: int | None = None  # CSV: newline-separated lines, header and blank lines included
+    records: int | None = None  # data records: CSV by a quote-aware line scan, Parquet from its footer
 
     @property
     def accepted(self) -> bool:
@@ -116,8 +119,90 @@ def _header_and_delimiter(text: str, source: LandingSource) -> tuple[str | None,
     return best[1], best[2]
 
 
-def plan_file(source: LandingSource, batch_id: str, path: Path, staging_dir: Path) -> FilePlan:
-    """Inspect one file and decide accept/reject, encoding, delimiter and header."""
+@dataclass
+class LineScan:
+    """How a CSV file's physical lines group into records, by quote parity (RFC 4180 doubled quotes)."""
+
+    physical_lines: int = 0
+    blank_lines: int = 0
+    records: int = 0  # data records, header excluded
+    multiline_records: int = 0
+    longest: tuple[int, int] = (0, 0)  # (first line, lines) of the record spanning the most lines
+    swallowed: list[tuple[int, int, int]] = field(default_factory=list)  # (record's first line, last line, line)
+
+
+def scan_lines(path: Path, encoding: str, delimiter: str, n_fields: int, quote: str = '"') -> LineScan:
+    """Count physical lines and records of a CSV file and find quoted fields that swallow whole records.
+
+    A line inside a quoted field that stays open across it and holds at least ``n_fields - 1`` delimiters has
+    the shape of a record of its own: a quote that never closed folded it into the record above.
+    """
+    scan = LineScan()
+    in_quote = False
+    header_seen = False
+    start = 0
+    shaped: list[int] = []
+
+    def close(last: int) -> None:
+        span = last - start + 1
+        if span > 1:
+            scan.multiline_records += 1
+        if span > scan.longest[1]:
+            scan.longest = (start, span)
+        scan.swallowed.extend((start, last, n) for n in shaped)
+
+    with path.open("r", encoding=encoding, newline="\n") as fh:
+        for number, raw in enumerate(fh, start=1):
+            scan.physical_lines = number
+            line = raw.rstrip("\n").rstrip("\r")
+            if not in_quote:
+                if line == "":
+                    scan.blank_lines += 1
+                    continue
+                if header_seen:
+                    scan.records += 1
+                    start, shaped = number, []
+                else:
+                    header_seen = True
+                    start, shaped = number, []
+            elif line.count(quote) % 2 == 0 and line.count(delimiter) >= n_fields - 1:
+                shaped.append(number)
+            if line.count(quote) % 2 == 1:
+                in_quote = not in_quote
+            if not in_quote and header_seen and start:
+                close(number)
+                start = 0
+    if start:
+        close(scan.physical_lines)
+    return scan
+
+
+def _account_lines(plan: FilePlan, max_lines_per_record: int) -> None:
+    """Record a CSV file's physical lines and records; reject it when a quote swallowed whole lines."""
+    assert plan.encoding and plan.delimiter
+    text_path = plan.read_path or plan.path
+    encoding = "utf-8" if plan.read_path else plan.encoding
+    scan = scan_lines(text_path, encoding, plan.delimiter, len(plan.header))
+    plan.physical_lines, plan.records = scan.physical_lines, scan.records
+    first, span = scan.longest
+    if scan.swallowed:
+        start, last, _ = scan.swallowed[0]
+        lines = sorted({n for _, _, n in scan.swallowed})
+        plan.rejected = (
+            f"a quoted field opened on line {start} runs to line {last} and swallows {len(lines)} line(s) shaped "
+            f"like records of their own (lines {lines[:10]}): an unclosed quote; {scan.physical_lines} physical "
+            f"lines would have landed as {scan.records} records. Fix the quote and re-deliver the batch"
+        )
+    elif span > max_lines_per_record:
+        plan.rejected = (
+            f"the record starting on line {first} spans {span} physical lines (limit {max_lines_per_record}, "
+            "quality.landing.max_lines_per_record): an unclosed quote? Fix the quote and re-deliver the batch"
+        )
+
+
+def plan_file(source: LandingSource, batch_id: str, path: Path, staging_dir: Path,
+              max_lines_per_record: int = 20) -> FilePlan:
+    """Inspect one file and decide accept/reject, encoding, delimiter, header and its line accounting."""
     if path.is_dir():
         inside = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
         plan = FilePlan(
@@ -129,7 +214,7 @@ def plan_file(source: LandingSource, batch_id: str, path: Path, staging_dir: Pat
         )
         return plan
     fmt = DATA_SUFFIXES.get(path.suffix.lower())
-    plan = FilePlan(source.name, batch_id, path, sha256_of(path), fmt or "unknown")
+    plan = FilePlan(source.name, batch_id, path, sha256_of(path), fmt or "unknown", bytes=path.stat().st_size)
     if fmt is None:
         plan.rejected = f"unsupported file type {path.suffix!r} (expected .csv, .tsv, .txt or .parquet)"
         return plan
@@ -173,6 +258,7 @@ def plan_file(source: LandingSource, batch_id: str, path: Path, staging_dir: Pat
             for chunk in iter(lambda: src.read(1 << 20), ""):
                 dst.write(chunk)
         plan.read_path = staged
+    _account_lines(plan, max_lines_per_record)
     return plan
 
 
@@ -193,6 +279,7 @@ def _plan_parquet(source: LandingSource, plan: FilePlan) -> FilePlan:
     try:
         with pq.ParquetFile(plan.path) as pf:
             schema = pf.schema_arrow
+            num_rows = pf.metadata.num_rows
             unreadable = _spark_unreadable(pf)
             # Decode every page now: a corrupt page must reject this file, not fail the Spark job later.
             for _ in pf.iter_batches(batch_size=1 << 16, use_threads=False):
@@ -204,6 +291,7 @@ def _plan_parquet(source: LandingSource, plan: FilePlan) -> FilePlan:
     header = tuple(_normalise(n) for n in names)
     plan.header, plan.raw_header = header, tuple(names)
     plan.layout = tuple(str(t) for t in schema.types)
+    plan.records = num_rows
     missing = [c for c in source.required if c not in header]
     if missing:
         plan.rejected = f"parquet schema lacks required columns {missing}; found {list(header)}"

@@ -263,8 +263,12 @@ def run(spark: SparkSession, settings: Settings, progress=None) -> SilverResult:
     quarantines: list[DataFrame] = []
     recon: list[DataFrame] = []
     masters: dict[str, DataFrame] = {}
+    # Every persisted frame is unpersisted at the end: Spark would otherwise answer the next run's identical plan
+    # over the same Iceberg table from this run's cache (a later silver run in one session saw stale bronze).
+    persisted: list[DataFrame] = []
     for cfg in MASTERS:
         flagged = validate_master(_bronze(spark, settings, cfg.source), cfg, checks).persist()
+        persisted.append(flagged)
         masters[cfg.silver] = build_master(flagged.where(F.col("_rule").isNull()), cfg)
         quarantines.append(quarantine_rows(flagged, f"bronze.{cfg.source}", SOURCES[cfg.source].columns))
         recon.append(reconciliation(flagged, f"bronze.{cfg.source}"))
@@ -296,7 +300,7 @@ def run(spark: SparkSession, settings: Settings, progress=None) -> SilverResult:
 
     io.overwrite(spark, settings, SILVER_TABLES["quarantine"], reduce(DataFrame.unionByName, quarantines))
     io.overwrite(spark, settings, BATCH_RECONCILIATION, reduce(DataFrame.unionByName, recon))
-    for df in (sales, ext, plan):
+    for df in (sales, ext, plan, *persisted):
         df.unpersist()
     if progress:
         progress("silver", "quarantine")

@@ -225,9 +225,8 @@ def plausibility_rules(source: str, numbers: dict[str, tuple[Column, Column]], d
         key = f"{base}.dates.{col}" if bound and bound.not_before else "quality.plausibility.history_start"
         days = bound.max_days_after_batch if bound else None
         rules += date_rules(col, parsed, not_before, days, key)
-    for col, (value, shown) in numbers.items():
+    for col, (value, shown) in numbers.items():  # per column, in order: a derived value (revenue) comes last
         rules.append(finite_rule(col, value, shown))
-    for col, (value, shown) in numbers.items():
         b = cfg.bounds.get(col) if cfg else None
         if b is not None and (b.min is not None or b.max is not None):
             rules.append(bounds_rule(col, value, shown, b.min, b.max, f"{base}.bounds.{col}"))
