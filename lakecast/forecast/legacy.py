@@ -133,8 +133,10 @@ def lag_error_weights(y: np.ndarray, cube: np.ndarray, t: int, window: int = WIN
     ta = target_aligned(cube)
     lo = max(0, t + 1 - window)
     err = ta[:, lo:t + 1, :] - y[:, lo:t + 1, None]
+    ok = np.isfinite(err)
+    n = ok.sum(axis=(0, 1))
     with np.errstate(all="ignore"):
-        mse = np.nanmean(err**2, axis=(0, 1)) if np.isfinite(err).any() else np.full(cube.shape[2], np.nan)
+        mse = np.where(n > 0, np.where(ok, err**2, 0.0).sum(axis=(0, 1)) / np.maximum(n, 1), np.nan)
     w = np.where(np.isfinite(mse) & (mse > 0), 1.0 / mse, np.nan)
     return np.where(np.isnan(w), np.nanmean(w) if np.isfinite(w).any() else 1.0, w)
 

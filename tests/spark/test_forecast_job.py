@@ -148,7 +148,7 @@ def test_mlflow_run_holds_params_metrics_and_artifacts(pipeline, result):
             "feature_importance.png"} <= names
     fi = pd.read_csv(mlflow.artifacts.download_artifacts(run_id=result.mlflow_run_id,
                                                         artifact_path="feature_importance.csv"))
-    assert set(fi["library"]) == {"lightgbm"}  # the default set's only gradient-boosted library
+    assert set(fi["library"]) == {"lightgbm", "xgboost", "catboost"}  # the default set's boosting libraries
     assert fi["importance"].sum() == pytest.approx(1.0) and "y_lag0" in set(fi["feature"])
     # registry: per family, the family's best holdout model under alias `champion`, loadable and usable
     by_acc = {r["model_id"]: r["accuracy_pct"] for r in result.scores}
@@ -164,7 +164,8 @@ def test_mlflow_run_holds_params_metrics_and_artifacts(pipeline, result):
     assert len(out) == pipeline.settings.forecast.forward_horizon and (out["fcst_qty"] >= 0).all()
 
 
-ALL_FAMILIES = ["seasonal_naive", "croston_optimized", "lgbm_per_cluster", "catboost_transfer", "xgb_global"]
+ALL_FAMILIES = ["seasonal_naive", "croston_optimized", "legacy_vintages", "lgbm_per_cluster", "catboost_transfer",
+                "xgb_global"]
 
 
 def _models_at(spark, settings, inputs, origins, fwd, models):
@@ -176,8 +177,9 @@ def _models_at(spark, settings, inputs, origins, fwd, models):
 
 
 def test_no_leakage_through_the_spark_job_for_every_model_family(spark, pipeline):
-    """Change actuals, prices, promos and master attributes after origin A: everything at A stays identical
-    (clusters, every family's forecasts), a later origin sees the change, and a second run is identical."""
+    """Change actuals, prices, promos, master attributes, legacy forecasts made and promotion plan rows published
+    after origin A: everything at A stays identical (clusters, every family's forecasts), a later origin sees
+    the change, and a second run is identical."""
     s = pipeline.settings.model_copy(update={"forecast": pipeline.settings.forecast.model_copy(
         update={"ml_params": {"rounds": 8}})})
     inputs = fjob.load_inputs(spark, s)
@@ -197,7 +199,17 @@ def test_no_leakage_through_the_spark_job_for_every_model_family(spark, pipeline
     st = inputs["statics"].copy()
     later = st.assign(valid_from=(cut + pd.offsets.MonthBegin(1)).date(), category="CHANGED", brand="CHANGED")
     st["valid_to"] = [min(v, later["valid_from"].iloc[0]) for v in st["valid_to"]]
-    changed = {**inputs, "history": h, "statics": pd.concat([st, later], ignore_index=True)}
+    ext = inputs["external"].copy()
+    tm = pd.to_datetime(ext["target_month"])
+    made_late = (tm.dt.year * 12 + tm.dt.month - 1 - (ext["lag"] + 1)) > (cut.year * 12 + cut.month - 1)
+    ext.loc[made_late, "fcst_qty"] *= 5.0  # legacy forecasts made after A
+    plan = inputs["promo_plan"].copy()
+    published_late = pd.to_datetime(plan["published_at"]) > cut + pd.offsets.MonthEnd(0)
+    assert published_late.any() and made_late.any()
+    plan.loc[published_late, "discount_pct"] = 95.0
+    plan.loc[published_late, "status"] = "planned"
+    changed = {**inputs, "history": h, "statics": pd.concat([st, later], ignore_index=True), "external": ext,
+               "promo_plan": plan}
     clusters2, alt = _models_at(spark, s, changed, origins, fwd, ALL_FAMILIES)
 
     at_a = clusters.loc[clusters["fcst_origin"] == cut].reset_index(drop=True)
