@@ -102,6 +102,12 @@ FILTERS = {
         "WHERE target_month BETWEEN DATE '{y0}-11-01' AND DATE '{y}-02-01' GROUP BY lag",
         "SELECT count(*) FROM gold.fact_external_forecast_monthly WHERE target_month < DATE '{y}-01-20' AND lag = 2",
     ]),
+    "fact_promo_plan": ("promo_month", [
+        "SELECT status, count(*), sum(discount_pct) FROM gold.fact_promo_plan "
+        "WHERE promo_month BETWEEN DATE '{y0}-11-01' AND DATE '{y}-02-01' GROUP BY status",
+        "SELECT item_id, max(published_at), count(*) FROM gold.fact_promo_plan "
+        "WHERE promo_month >= DATE '{y}-01-01' AND published_at < DATE '{y}-06-01' GROUP BY item_id",
+    ]),
     "agg_loc_week": ("week_start", [
         "SELECT location_id, count(*), sum(qty) FROM gold.agg_loc_week "
         "WHERE week_start BETWEEN DATE '{y0}-12-01' AND DATE '{y}-01-31' GROUP BY location_id",
