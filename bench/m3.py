@@ -404,7 +404,7 @@ def show(r: dict) -> None:
 def markdown(results: dict, keys: list[str] | None = None) -> str:
     """Markdown tables of a results JSON (docs/forecasting.md): the selection rules, then every candidate."""
     out = []
-    for key in keys or [k for k in DATASETS if k in results]:
+    for key in keys or [k for k in results if "rules" in results[k]]:
         r = results[key]
         out.append(f"**{key}** ({r['collection']}, {r['n_series']} series, h={r['horizon']}, origins "
                    f"{', '.join(r['origins'])}; backtest {r['backtest_seconds']} s wall, commit "
@@ -428,6 +428,24 @@ def markdown(results: dict, keys: list[str] | None = None) -> str:
         for name, v in r["published_smape"].items():
             out.append(f"| published: {name} | {v:.2f} | | | | |")
         out.append("")
+    return "\n".join(out)
+
+
+def gain_table(results: dict, keys: list[str] | None = None) -> str:
+    """Per dataset and selection rule: test sMAPE when chosen on V1 only vs on V1..VK (negative = K origins
+    better), and how many of the rules improved."""
+    keys = [k for k in (keys or results) if k in results and "rules" in results[k]]
+    fams = sorted({rid.rsplit("_", 1)[0] for k in keys for rid in results[k]["rules"]},
+                  key=lambda f: (f.split("_")[0] != "global", f))
+    head = "| rule | " + " | ".join(f"{k} V1 | {k} V1..V{results[k]['val_origins']}" for k in keys) + " |"
+    out = [head, "| --- |" + " ---: | ---: |" * len(keys)]
+    for fam in fams:
+        cells = []
+        for k in keys:
+            mo = results[k]["models"]
+            a, b = mo.get(f"{fam}_1o", {}).get("smape"), mo.get(f"{fam}_Ko", {}).get("smape")
+            cells.append("|" if a is None else f"{a:.2f} | {b:.2f}" + (" ✓" if b < a else ""))
+        out.append(f"| {fam} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 
@@ -455,7 +473,9 @@ def main(argv=None) -> int:
         ap.error(f"unknown models {unknown}")
     out = Path(a.out)
     if a.markdown:
-        print(markdown(json.loads(out.read_text()), a.keys.split(",") if a.keys else None))
+        res = json.loads(out.read_text())
+        keys = a.keys.split(",") if a.keys else None
+        print(gain_table(res, keys) + "\n\n" + markdown(res, keys))
         return 0
     out.parent.mkdir(parents=True, exist_ok=True)
     subsets = [k for k in DATASETS if k.startswith(("monthly", "quarterly", "yearly", "other"))] \
