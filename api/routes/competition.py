@@ -1,22 +1,25 @@
-"""The model competition: config (GET any role, PUT approver/admin, audited), what-if run, published summary."""
+"""The model competition: config (GET any role, PUT approver/admin, audited), what-if run, published summary and
+detail (per model x lag x segment)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 
 from api.deps import ApproverUser, ContributorUser, CurrentUser, DbConn, SettingsDep
 from api.engine import EngineDep
 from api.schemas.analytics import (
     CompetitionConfigBody,
     CompetitionConfigOut,
+    CompetitionDetail,
     CompetitionRunRequest,
     CompetitionRunResult,
     CompetitionSummary,
 )
 from api.services.analytics import competition as svc
 from contracts.app import ErrorBody
+from lakecast.lag import MAX_LAG
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "not authenticated"},
@@ -50,3 +53,17 @@ def run_competition(user: ContributorUser, conn: DbConn, settings: SettingsDep, 
             summary="Published competition: scores, champion share, FVA, gap to ceiling")
 def summary(user: CurrentUser, engine: EngineDep) -> CompetitionSummary:
     return svc.summary(engine)
+
+
+@router.get("/detail", response_model=CompetitionDetail,
+            summary="Published holdout scores per model x lag x segment (gold.model_scores_detail)",
+            responses={404: {"model": ErrorBody, "description": "unknown segment"}})
+def detail(
+    user: CurrentUser, engine: EngineDep,
+    lag: Annotated[int | None, Query(ge=0, le=MAX_LAG,
+                                     description=f"One lag 0..{MAX_LAG} (default: every lag)")] = None,
+    segment: Annotated[str | None, Query(min_length=1, max_length=200,
+                                         description="Segment label, or 'all' (default: every segment)")] = None,
+    model_id: Annotated[list[str] | None, Query(max_length=30, description="Model ids (repeat; default: all)")] = None,
+) -> CompetitionDetail:
+    return svc.detail(engine, lag=lag, segment=segment, model_ids=model_id)

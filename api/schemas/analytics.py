@@ -221,6 +221,11 @@ class ForecastPoint(LakecastModel):
     fcst_qty: float
     source_model_id: str | None = None
     override_id: str | None = None
+    fcst_lo_80: float | None = Field(None, description="Lower bound of the 80% prediction interval (units; null "
+                                                       "when the row has none, e.g. the legacy forecast)")
+    fcst_hi_80: float | None = Field(None, description="Upper bound of the 80% prediction interval (units)")
+    fcst_lo_95: float | None = Field(None, description="Lower bound of the 95% prediction interval (units)")
+    fcst_hi_95: float | None = Field(None, description="Upper bound of the 95% prediction interval (units)")
 
 
 class ForecastSeries(LakecastModel):
@@ -306,6 +311,44 @@ class CompetitionSummary(LakecastModel):
     n_fallback: int
     champion_share: list[ChampionShare]
     scores: list[ModelScoreOut] = Field(description="gold.model_scores, best accuracy first")
+
+
+class ModelScoreDetailOut(LakecastModel):
+    """One row of ``gold.model_scores_detail``: a model's holdout scores at one lag in one segment."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    model_id: str = Field(description="Model, combo_mean, champion, ceiling or external (the legacy forecast)")
+    lag: int = Field(description="Lag of the scored rows (0..4)")
+    segment: str = Field(description="DFU segment at the first holdout origin (cluster label), or 'all'")
+    n_rows: int = Field(description="DFU-months scored")
+    accuracy_pct: float | None = Field(description="100 x (1 - WAPE), floored at 0")
+    wape: float | None = Field(description="sum|F-A| / sum|A| (fraction)")
+    bias: float | None = Field(description="sum F / sum A - 1 (fraction)")
+    srmse: float | None = Field(description="Scaled RMSE (scale = each DFU's mean |actual| on these rows)")
+    wape_cum3: float | None = Field(description="WAPE of 3-month cumulative demand (lags 0-2 summed per DFU and "
+                                                "origin; the same on every lag)")
+    fva_vs_baseline: float | None = Field(description="Accuracy points over seasonal naive, on the rows both have")
+    fva_vs_external: float | None = Field(description="Accuracy points over the legacy forecast, same rows")
+    gap_to_ceiling: float | None = Field(description="Accuracy points below the oracle ceiling, same rows")
+    coverage_80: float | None = Field(description="Share of actuals inside the 80% interval (0..1)")
+    coverage_95: float | None = Field(description="Share of actuals inside the 95% interval (0..1)")
+
+
+class SegmentInfo(LakecastModel):
+    segment: str = Field(description="Segment label ('all' = every DFU)")
+    intermittent: bool = Field(description="Intermittent, lumpy or dying demand: DFU-month Accuracy% is the wrong "
+                                           "lens (an unbiased forecast has DFU-month WAPE near or above 100%); "
+                                           "read wape_cum3 (3-month cumulative demand) instead")
+
+
+class CompetitionDetail(LakecastModel):
+    run_id: str | None = Field(description="Pipeline run that wrote gold.model_scores_detail")
+    lags: list[int] = Field(description="Lags in the table")
+    segments: list[SegmentInfo] = Field(description="Every segment in the table ('all' first, then by label)")
+    models: list[str] = Field(description="Every model in the table, by id")
+    rows: list[ModelScoreDetailOut] = Field(description="Rows matching the filters, by segment ('all' first), lag, "
+                                                        "model")
 
 
 # ---------------------------------------------------------------------------------------------- clusters

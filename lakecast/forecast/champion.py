@@ -397,7 +397,7 @@ COMBO_ID = "combo_mean"
 def competition_groups(clusters: pd.DataFrame, decision_origin: pd.Timestamp) -> pd.DataFrame:
     """Per DFU its segment at ``decision_origin`` (the first holdout origin: when the champion is chosen, data
     <= then) and whether that segment is intermittent / lumpy / dying (ranked by the intermittent metric)."""
-    from lakecast.forecast.clustering import is_intermittent_label
+    from lakecast.demand_segments import is_intermittent_label
 
     c = clusters.loc[pd.to_datetime(clusters["fcst_origin"]) == decision_origin]
     if c.empty:

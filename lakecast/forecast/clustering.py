@@ -51,7 +51,6 @@ SEASONAL_CUT = 0.4
 TREND_CUT = 0.015
 NEW_MONTHS, DYING_MONTHS = 12, 6
 METHODS = ("segments", "kmeans")
-INTERMITTENT_CLASSES = ("intermittent", "lumpy")
 
 
 @dataclass
@@ -128,12 +127,6 @@ def segment_of(feats: pd.DataFrame, split_trend: bool = False) -> pd.DataFrame:
     pattern = np.where(sea >= SEASONAL_CUT, "seasonal", trend if split_trend else "stable")
     pattern = np.where(cls.isin(["smooth", "erratic"]), pattern, "")
     return pd.DataFrame({"segment_class": cls.to_numpy(), "segment_pattern": pattern}, index=feats.index)
-
-
-def is_intermittent_label(label: str) -> bool:
-    """True for segments whose demand is intermittent, lumpy or dying (scored with a mean-minimised metric)."""
-    first = str(label).split(" ")[0]
-    return first in (*INTERMITTENT_CLASSES, "dying/inactive")
 
 
 SIBLING = {"smooth": "erratic", "erratic": "smooth", "intermittent": "lumpy", "lumpy": "intermittent"}

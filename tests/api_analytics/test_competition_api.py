@@ -193,3 +193,124 @@ def test_active_settings_fall_back_when_the_database_is_down(pipeline) -> None:
     # the pipeline's own data dir has no running Postgres: conf/ applies, nothing is started
     assert active_competition_settings(pipeline.settings) == pipeline.settings.forecast.competition
     assert not (pipeline.settings.postgres_dir / "postmaster.pid").exists()
+
+
+# ---------------------------------------------------------------------------------------------- detail
+LEGACY, NAIVE = "external", "seasonal_naive"
+
+
+def _detail(client, headers, params: Any) -> dict[str, Any]:
+    r = client.get("/competition/detail", params=params, headers=headers["viewer"])
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+@pytest.fixture(scope="module")
+def holdout(sq, forecast_ready) -> pd.DataFrame:
+    """Every holdout accuracy row (Spark), with the DFU's segment at the first holdout origin."""
+    rows = sq("SELECT dfu_id, model_id, fcst_origin, target_month, lag, fcst_qty, actual_qty, fcst_lo_80, "
+              "fcst_hi_80, fcst_lo_95, fcst_hi_95 FROM gold.fact_forecast_accuracy "
+              "WHERE scenario_id = 'backtest' AND is_holdout")
+    first = rows["fcst_origin"].min()
+    seg = sq(f"SELECT dfu_id, cluster_label FROM gold.dfu_cluster WHERE fcst_origin = DATE'{first}'")
+    return rows.merge(seg, on="dfu_id", how="left")
+
+
+def _wape(rows: pd.DataFrame) -> float:
+    return float((rows["fcst_qty"] - rows["actual_qty"]).abs().sum() / rows["actual_qty"].abs().sum())
+
+
+def _acc(wape: float) -> float:
+    return max(0.0, 100.0 * (1.0 - wape))
+
+
+def _shared(rows: pd.DataFrame, model: str, ref: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of ``model`` and ``ref`` on the DFU-months both have (one lag)."""
+    keys = ["dfu_id", "fcst_origin", "target_month"]
+    both = rows.loc[rows["model_id"] == model, keys].merge(rows.loc[rows["model_id"] == ref, keys], on=keys)
+    pick = lambda m: rows.loc[rows["model_id"] == m].merge(both, on=keys)  # noqa: E731
+    return pick(model), pick(ref)
+
+
+@pytest.mark.parametrize("lag", [0, 1, 2, 3, 4])
+def test_detail_champion_vs_legacy_and_naive_equal_the_accuracy_facts(client, headers, holdout, lag) -> None:
+    body = _detail(client, headers, {"lag": lag, "segment": "all", "model_id": ["champion", LEGACY, NAIVE]})
+    got = {r["model_id"]: r for r in body["rows"]}
+    assert set(got) == {"champion", LEGACY, NAIVE}
+    assert all(r["lag"] == lag and r["segment"] == "all" for r in body["rows"])
+    at = holdout.loc[holdout["lag"] == lag]
+    for model, row in got.items():
+        own = at.loc[at["model_id"] == model]
+        assert row["n_rows"] == len(own) > 0
+        assert row["wape"] == pytest.approx(_wape(own), rel=1e-9)
+        assert row["accuracy_pct"] == pytest.approx(_acc(_wape(own)), rel=1e-9, abs=1e-9)
+        assert row["bias"] == pytest.approx(own["fcst_qty"].sum() / own["actual_qty"].sum() - 1, rel=1e-9, abs=1e-12)
+    for ref, col in ((LEGACY, "fva_vs_external"), (NAIVE, "fva_vs_baseline")):
+        mine, theirs = _shared(at, "champion", ref)
+        assert len(mine) > 0
+        assert got["champion"][col] == pytest.approx(_acc(_wape(mine)) - _acc(_wape(theirs)), rel=1e-9, abs=1e-9)
+    champ = at.loc[at["model_id"] == "champion"].dropna(subset=["fcst_lo_80"])
+    inside = lambda lo, hi: ((champ["actual_qty"] >= champ[lo] - 1e-9) & (champ["actual_qty"] <= champ[hi] + 1e-9))  # noqa: E731
+    assert got["champion"]["coverage_80"] == pytest.approx(inside("fcst_lo_80", "fcst_hi_80").mean(), rel=1e-9)
+    assert got["champion"]["coverage_95"] == pytest.approx(inside("fcst_lo_95", "fcst_hi_95").mean(), rel=1e-9)
+    assert got["champion"]["coverage_80"] <= got["champion"]["coverage_95"]
+
+
+def test_detail_segment_and_cumulative_wape_equal_the_accuracy_facts(client, headers, holdout) -> None:
+    from lakecast.demand_segments import is_intermittent_label
+
+    body = _detail(client, headers, {})
+    labels = sorted(holdout["cluster_label"].dropna().unique())
+    assert [s["segment"] for s in body["segments"]] == ["all", *labels]
+    assert [s["intermittent"] for s in body["segments"]] == [False, *map(is_intermittent_label, labels)]
+    assert body["lags"] == [0, 1, 2, 3, 4]
+    assert {"champion", LEGACY, NAIVE, "ceiling"} <= set(body["models"])
+    assert len(body["rows"]) == len({(r["model_id"], r["lag"], r["segment"]) for r in body["rows"]})
+
+    # the largest segment, champion vs legacy at lag 0 on the shared rows of its DFUs
+    seg = holdout["cluster_label"].value_counts().index[0]
+    one = _detail(client, headers, {"segment": seg, "lag": 0, "model_id": ["champion"]})
+    assert [(r["segment"], r["lag"], r["model_id"]) for r in one["rows"]] == [(seg, 0, "champion")]
+    at = holdout.loc[(holdout["lag"] == 0) & (holdout["cluster_label"] == seg)]
+    mine, legacy = _shared(at, "champion", LEGACY)
+    assert one["rows"][0]["fva_vs_external"] == pytest.approx(_acc(_wape(mine)) - _acc(_wape(legacy)), abs=1e-9)
+
+    # 3-month cumulative WAPE: lags 0..2 summed per DFU and origin (complete triples only)
+    champ = holdout.loc[(holdout["model_id"] == "champion") & (holdout["lag"] <= 2)]
+    cum = champ.groupby(["dfu_id", "fcst_origin"]).agg(f=("fcst_qty", "sum"), a=("actual_qty", "sum"),
+                                                        n=("lag", "nunique"))
+    cum = cum.loc[cum["n"] == 3]
+    expected = float((cum["f"] - cum["a"]).abs().sum() / cum["a"].sum())
+    rows = [r for r in body["rows"] if r["model_id"] == "champion" and r["segment"] == "all"]
+    assert len(rows) == 5 and all(r["wape_cum3"] == pytest.approx(expected, rel=1e-9) for r in rows)
+
+
+def test_detail_serves_the_published_table(client, headers, sq) -> None:
+    body = _detail(client, headers, {})
+    table = sq("SELECT * FROM gold.model_scores_detail")
+    assert len(body["rows"]) == len(table)
+    assert body["run_id"] == table["run_id"].iloc[0]
+    exp = {(r["model_id"], r["lag"], r["segment"]): r for r in table.to_dict("records")}
+    for r in body["rows"]:
+        want = exp[(r["model_id"], r["lag"], r["segment"])]
+        for key in ("n_rows", "accuracy_pct", "wape", "bias", "srmse", "wape_cum3", "fva_vs_baseline",
+                    "fva_vs_external", "gap_to_ceiling", "coverage_80", "coverage_95"):
+            assert _close(want[key], r[key]), f"{r['model_id']}/{r['lag']}/{r['segment']}.{key}"
+
+
+@pytest.mark.parametrize(("params", "status", "message"), [
+    ({"lag": 5}, 422, "lag"),
+    ({"lag": -1}, 422, "lag"),
+    ({"lag": "execution"}, 422, "lag"),
+    ({"segment": "no such segment"}, 404, "unknown segment 'no such segment'"),
+    ({"segment": ""}, 422, "segment"),
+    ({"model_id": "no_such_model"}, 422, "unknown model_id 'no_such_model'"),
+])
+def test_detail_rejects_bad_parameters(client, headers, params, status, message) -> None:
+    r = client.get("/competition/detail", params=params, headers=headers["viewer"])
+    assert r.status_code == status, r.text
+    assert message in str(r.json()), r.text
+
+
+def test_detail_needs_a_login(client, headers) -> None:
+    assert client.get("/competition/detail", headers=headers["anon"]).status_code == 401

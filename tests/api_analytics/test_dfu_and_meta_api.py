@@ -76,6 +76,28 @@ def test_drilldown_equals_spark(client, headers, sq, dfu) -> None:
     assert (body["final"] is None) == (int(final["n"].iloc[0]) == 0)
 
 
+INTERVALS = ("fcst_lo_80", "fcst_hi_80", "fcst_lo_95", "fcst_hi_95")
+
+
+def test_drilldown_carries_the_prediction_intervals(client, headers, sq, dfu) -> None:
+    dfu_id, lag = dfu["dfu_id"], int(dfu["execution_lag"])
+    body = get(client, headers, f"/dfus/{dfu_id}", {"window": 12})
+    start = body["window"]["from_month"]
+    rows = sq(f"SELECT scenario_id, model_id, target_month, {', '.join(INTERVALS)} FROM gold.fact_forecast "
+              f"WHERE dfu_id = '{dfu_id}' AND scenario_id IN ('backtest', 'baseline') AND target_month >= "
+              f"DATE'{start}' AND (scenario_id = 'baseline' OR lag = {lag})")
+    assert rows["fcst_lo_80"].notna().any(), "the forecast job wrote no intervals for this DFU"
+    want = {(r["scenario_id"], r["model_id"], pd.Timestamp(r["target_month"]).date().isoformat()):
+            tuple(None if pd.isna(r[c]) else r[c] for c in INTERVALS) for r in rows.to_dict("records")}
+    got = {(scenario, s["model_id"], p["target_month"]): tuple(p[c] for c in INTERVALS)
+           for scenario in ("backtest", "baseline") for s in body[scenario] for p in s["points"]}
+    assert got == want
+    champion = next(s for s in body["baseline"] if s["model_id"] == "champion")
+    for p in champion["points"]:  # nested: the 95% interval holds the 80% one
+        assert p["fcst_lo_95"] <= p["fcst_lo_80"] <= p["fcst_hi_80"] <= p["fcst_hi_95"], p
+    assert all(p["fcst_lo_80"] is None for p in (body["external"] or {"points": []})["points"])
+
+
 def test_drilldown_range_lag_all_and_overrides(client, headers, sq, dfu) -> None:
     dfu_id = dfu["dfu_id"]
     body = {"item_id": dfu["item_id"], "location_id": dfu["location_id"], "start_month": "2030-01",

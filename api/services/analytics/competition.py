@@ -9,6 +9,8 @@
   DFUs, combo added, legacy forecast for FVA). Nothing is written: the job publishes on its next run.
 * Summary: ``gold.model_scores`` (holdout scores, FVA, gap to ceiling) and the champion share of
   ``gold.champion_selection``.
+* Detail: ``gold.model_scores_detail`` (per model x lag 0..4 x segment: accuracy, WAPE, bias, 3-month cumulative
+  WAPE, FVA vs seasonal naive and the legacy forecast, gap to ceiling, 80/95% interval coverage).
 
 ``lakecast.forecast`` imports statsforecast, scikit-learn and the boosting libraries (seconds to import), so
 it is imported inside the functions that need it, never when the API starts.
@@ -25,11 +27,14 @@ from api.engine import ServingEngine
 from api.schemas.analytics import (
     ChampionShare,
     CompetitionConfigOut,
+    CompetitionDetail,
     CompetitionRunResult,
     CompetitionSummary,
+    ModelScoreDetailOut,
     ModelScoreOut,
+    SegmentInfo,
 )
-from api.services import Invalid
+from api.services import Invalid, NotFound
 from api.services.analytics.common import ACCURACY, DIM_DFU, known_models, known_timeframes
 from contracts.app import UserPublic
 from lakecast.appdb.audit import write_audit
@@ -267,4 +272,51 @@ def summary(engine: ServingEngine) -> CompetitionSummary:
         n_fallback=sum(int(r["n_fallback"]) for r in counts),
         champion_share=_shares({r["champion_model_id"]: int(r["n"]) for r in counts}, total),
         scores=[ModelScoreOut.model_validate(r) for r in scores],
+    )
+
+
+# ---------------------------------------------------------------------------------------------- detail
+DETAIL = "gold.model_scores_detail"
+ALL_SEGMENTS = "all"
+
+
+def detail(engine: ServingEngine, *, lag: int | None = None, segment: str | None = None,
+           model_ids: list[str] | None = None) -> CompetitionDetail:
+    """``gold.model_scores_detail`` rows at ``lag`` in ``segment`` for ``model_ids`` (each filter optional), with
+    the lags, segments (flagged intermittent by :func:`lakecast.demand_segments.is_intermittent_label`) and
+    models the table has. 404 for an unknown segment, 422 for an unknown model."""
+    from lakecast.demand_segments import is_intermittent_label
+
+    engine.require(DETAIL)
+    keys = engine.query(f"SELECT DISTINCT segment, lag, model_id, run_id FROM {DETAIL}")
+    segments = sorted({r["segment"] for r in keys}, key=lambda s: (s != ALL_SEGMENTS, s))
+    models = sorted({r["model_id"] for r in keys})
+    if segment is not None and segment not in segments:
+        raise NotFound(f"unknown segment {segment!r}; known: {', '.join(segments)}")
+    unknown = [m for m in model_ids or [] if m not in models]
+    if unknown:
+        raise Invalid(f"unknown model_id {', '.join(map(repr, unknown))}; known: {', '.join(models)}")
+    clauses, params = [], list[Any]()
+    if lag is not None:
+        clauses.append("lag = ?")
+        params.append(lag)
+    if segment is not None:
+        clauses.append("segment = ?")
+        params.append(segment)
+    if model_ids:
+        clauses.append(f"model_id IN ({', '.join('?' for _ in model_ids)})")
+        params.extend(model_ids)
+    rows = engine.query(
+        f"SELECT * FROM {DETAIL} WHERE {' AND '.join(clauses) or 'TRUE'} "
+        f"ORDER BY CASE WHEN segment = '{ALL_SEGMENTS}' THEN 0 ELSE 1 END, segment, lag, model_id",
+        params,
+    )
+    run_ids = sorted({r["run_id"] for r in keys})
+    return CompetitionDetail(
+        run_id=run_ids[-1] if run_ids else None,
+        lags=sorted({int(r["lag"]) for r in keys}),
+        segments=[SegmentInfo(segment=s, intermittent=s != ALL_SEGMENTS and is_intermittent_label(s))
+                  for s in segments],
+        models=models,
+        rows=[ModelScoreDetailOut.model_validate({k: _clean(v) for k, v in r.items()}) for r in rows],
     )

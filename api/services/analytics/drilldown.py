@@ -3,7 +3,9 @@ forecasts, the champion, the final scenario and the DFU's overrides from the app
 
 Window: ``window=N`` shows the last N months of actuals and backtests and the whole forward forecast (bounded
 by the forecast horizon); ``from``/``to`` restricts every series to those months. The backtest and legacy series
-are at one lag (default: the DFU's execution lag), so each has one point per target month.
+are at one lag (default: the DFU's execution lag), so each has one point per target month. Backtest, baseline and
+final points carry the 80/95% prediction interval of ``gold.fact_forecast`` (null where a row has none; the
+legacy forecast has none).
 """
 
 from __future__ import annotations
@@ -67,10 +69,18 @@ def _lag_value(lag: LagSpec, dfu: dict[str, Any]) -> int | None:
     return int(dfu["execution_lag"]) if lag.text == "execution" else int(lag.text)
 
 
+INTERVALS = ("fcst_lo_80", "fcst_hi_80", "fcst_lo_95", "fcst_hi_95")
+
+
+def _opt(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 def _points(rows: list[dict[str, Any]]) -> list[ForecastPoint]:
     return [ForecastPoint(target_month=r["target_month"], fcst_origin=r["fcst_origin"], lag=int(r["lag"]),
                           timeframe=r.get("timeframe") or "", fcst_qty=float(r["fcst_qty"]),
-                          source_model_id=r.get("source_model_id"), override_id=r.get("override_id"))
+                          source_model_id=r.get("source_model_id"), override_id=r.get("override_id"),
+                          **{c: _opt(r.get(c)) for c in INTERVALS})
             for r in rows]
 
 
@@ -100,7 +110,7 @@ def drilldown(engine: ServingEngine, conn: Conn, dfu_id: str, *, window: TimeWin
     if engine.available(FORECAST):
         rows = engine.query(
             "SELECT scenario_id, model_id, timeframe, fcst_origin, target_month, lag, fcst_qty, source_model_id, "
-            f"override_id FROM {FORECAST} WHERE dfu_id = ? AND {tw} "
+            f"override_id, {', '.join(INTERVALS)} FROM {FORECAST} WHERE dfu_id = ? AND {tw} "
             "AND (scenario_id <> 'backtest' OR lag = coalesce(?, lag)) "
             "ORDER BY scenario_id, model_id, target_month, fcst_origin",
             [dfu_id, *twp, lag_k],

@@ -399,6 +399,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/competition/detail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Published holdout scores per model x lag x segment (gold.model_scores_detail) */
+        get: operations["detail_competition_detail_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/clusters": {
         parameters: {
             query?: never;
@@ -851,7 +868,7 @@ export interface components {
              * @default wape
              * @enum {string}
              */
-            metric: "wape" | "mae" | "mape" | "smape" | "accuracy_pct" | "abs_bias";
+            metric: "wape" | "mae" | "mape" | "smape" | "accuracy_pct" | "abs_bias" | "srmse";
             /**
              * Lag
              * @default execution_lag
@@ -881,6 +898,18 @@ export interface components {
             baseline_model: string;
             /** Combo Members */
             combo_members?: string[] | null;
+            /**
+             * Scope
+             * @default dfu
+             * @enum {string}
+             */
+            scope: "dfu" | "cluster" | "global";
+            /**
+             * Intermittent Metric
+             * @default srmse
+             * @enum {string}
+             */
+            intermittent_metric: "wape" | "mae" | "mape" | "smape" | "accuracy_pct" | "abs_bias" | "srmse";
         };
         /** CompetitionConfigOut */
         CompetitionConfigOut: {
@@ -900,6 +929,34 @@ export interface components {
             updated_by: string | null;
             /** Updated At */
             updated_at: string | null;
+        };
+        /** CompetitionDetail */
+        CompetitionDetail: {
+            /**
+             * Run Id
+             * @description Pipeline run that wrote gold.model_scores_detail
+             */
+            run_id: string | null;
+            /**
+             * Lags
+             * @description Lags in the table
+             */
+            lags: number[];
+            /**
+             * Segments
+             * @description Every segment in the table ('all' first, then by label)
+             */
+            segments: components["schemas"]["SegmentInfo"][];
+            /**
+             * Models
+             * @description Every model in the table, by id
+             */
+            models: string[];
+            /**
+             * Rows
+             * @description Rows matching the filters, by segment ('all' first), lag, model
+             */
+            rows: components["schemas"]["ModelScoreDetailOut"][];
         };
         /** CompetitionRunRequest */
         CompetitionRunRequest: {
@@ -949,7 +1006,7 @@ export interface components {
              * @default wape
              * @enum {string}
              */
-            metric: "wape" | "mae" | "mape" | "smape" | "accuracy_pct" | "abs_bias";
+            metric: "wape" | "mae" | "mape" | "smape" | "accuracy_pct" | "abs_bias" | "srmse";
             /**
              * Lag
              * @default execution_lag
@@ -979,6 +1036,18 @@ export interface components {
             baseline_model: string;
             /** Combo Members */
             combo_members?: string[] | null;
+            /**
+             * Scope
+             * @default dfu
+             * @enum {string}
+             */
+            scope: "dfu" | "cluster" | "global";
+            /**
+             * Intermittent Metric
+             * @default srmse
+             * @enum {string}
+             */
+            intermittent_metric: "wape" | "mae" | "mape" | "smape" | "accuracy_pct" | "abs_bias" | "srmse";
         };
         /** CompetitionSummary */
         CompetitionSummary: {
@@ -1267,6 +1336,26 @@ export interface components {
             source_model_id?: string | null;
             /** Override Id */
             override_id?: string | null;
+            /**
+             * Fcst Lo 80
+             * @description Lower bound of the 80% prediction interval (units; null when the row has none, e.g. the legacy forecast)
+             */
+            fcst_lo_80?: number | null;
+            /**
+             * Fcst Hi 80
+             * @description Upper bound of the 80% prediction interval (units)
+             */
+            fcst_hi_80?: number | null;
+            /**
+             * Fcst Lo 95
+             * @description Lower bound of the 95% prediction interval (units)
+             */
+            fcst_lo_95?: number | null;
+            /**
+             * Fcst Hi 95
+             * @description Upper bound of the 95% prediction interval (units)
+             */
+            fcst_hi_95?: number | null;
         };
         /** ForecastSeries */
         ForecastSeries: {
@@ -1461,6 +1550,82 @@ export interface components {
             mape: number | null;
             /** Lag */
             lag: number;
+        };
+        /**
+         * ModelScoreDetailOut
+         * @description One row of ``gold.model_scores_detail``: a model's holdout scores at one lag in one segment.
+         */
+        ModelScoreDetailOut: {
+            /**
+             * Model Id
+             * @description Model, combo_mean, champion, ceiling or external (the legacy forecast)
+             */
+            model_id: string;
+            /**
+             * Lag
+             * @description Lag of the scored rows (0..4)
+             */
+            lag: number;
+            /**
+             * Segment
+             * @description DFU segment at the first holdout origin (cluster label), or 'all'
+             */
+            segment: string;
+            /**
+             * N Rows
+             * @description DFU-months scored
+             */
+            n_rows: number;
+            /**
+             * Accuracy Pct
+             * @description 100 x (1 - WAPE), floored at 0
+             */
+            accuracy_pct: number | null;
+            /**
+             * Wape
+             * @description sum|F-A| / sum|A| (fraction)
+             */
+            wape: number | null;
+            /**
+             * Bias
+             * @description sum F / sum A - 1 (fraction)
+             */
+            bias: number | null;
+            /**
+             * Srmse
+             * @description Scaled RMSE (scale = each DFU's mean |actual| on these rows)
+             */
+            srmse: number | null;
+            /**
+             * Wape Cum3
+             * @description WAPE of 3-month cumulative demand (lags 0-2 summed per DFU and origin; the same on every lag)
+             */
+            wape_cum3: number | null;
+            /**
+             * Fva Vs Baseline
+             * @description Accuracy points over seasonal naive, on the rows both have
+             */
+            fva_vs_baseline: number | null;
+            /**
+             * Fva Vs External
+             * @description Accuracy points over the legacy forecast, same rows
+             */
+            fva_vs_external: number | null;
+            /**
+             * Gap To Ceiling
+             * @description Accuracy points below the oracle ceiling, same rows
+             */
+            gap_to_ceiling: number | null;
+            /**
+             * Coverage 80
+             * @description Share of actuals inside the 80% interval (0..1)
+             */
+            coverage_80: number | null;
+            /**
+             * Coverage 95
+             * @description Share of actuals inside the 95% interval (0..1)
+             */
+            coverage_95: number | null;
         };
         /** ModelScoreOut */
         ModelScoreOut: {
@@ -1758,6 +1923,19 @@ export interface components {
             kind: "item" | "location" | "customer";
             /** Items */
             items: components["schemas"]["SearchHit"][];
+        };
+        /** SegmentInfo */
+        SegmentInfo: {
+            /**
+             * Segment
+             * @description Segment label ('all' = every DFU)
+             */
+            segment: string;
+            /**
+             * Intermittent
+             * @description Intermittent, lumpy or dying demand: DFU-month Accuracy% is the wrong lens (an unbiased forecast has DFU-month WAPE near or above 100%); read wape_cum3 (3-month cumulative demand) instead
+             */
+            intermittent: boolean;
         };
         /** SlicePage */
         SlicePage: {
@@ -3686,6 +3864,78 @@ export interface operations {
             };
             /** @description role does not allow this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid config */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the pipeline) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    detail_competition_detail_get: {
+        parameters: {
+            query?: {
+                /** @description One lag 0..4 (default: every lag) */
+                lag?: number | null;
+                /** @description Segment label, or 'all' (default: every segment) */
+                segment?: string | null;
+                /** @description Model ids (repeat; default: all) */
+                model_id?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompetitionDetail"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown segment */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
