@@ -47,9 +47,12 @@ CLUSTER_FEATURES = ("log_volume", "cv", "seasonality", "trend", "log_adi", "age"
 SILHOUETTE_TOL = 0.01
 SILHOUETTE_SAMPLE = 2000  # silhouette on at most this many DFUs (it is quadratic)
 K_RANGE = range(2, 9)
-SEASONAL_CUT = 0.4
+SEASONAL_CUT = 0.25
+ERRATIC_CV = 0.5
+SEASON_RATIO_CUT = 1.3  # peak / trough of the month-of-year index
 TREND_CUT = 0.015
 NEW_MONTHS, DYING_MONTHS = 12, 6
+DYING_ADI_FACTOR = 3.0
 METHODS = ("segments", "kmeans")
 
 
@@ -118,10 +121,21 @@ def cluster_features(feats: pd.DataFrame, seed: int = 0, k: int | None = None, m
 def segment_of(feats: pd.DataFrame, split_trend: bool = False) -> pd.DataFrame:
     """Per DFU: ``segment_class`` (new, dying, smooth, erratic, intermittent, lumpy) and ``segment_pattern``
     (seasonal, trending up, trending down, stable; '' for the others), by the rules in the module docstring."""
-    cls = pd.Series(sb_classes(feats["adi"].to_numpy(), feats["cv2"].to_numpy()), index=feats.index)
-    cls = cls.where(feats["months_since_last_sale"] < DYING_MONTHS, "dying")
+    cv2 = feats["cv2_adjusted"] if "cv2_adjusted" in feats.columns else feats["cv2"]
+    cls = pd.Series(sb_classes(feats["adi"].to_numpy(), cv2.to_numpy()), index=feats.index)
+    # smooth vs erratic on the deseasonalised size CV: erratic above ERRATIC_CV (the X/Y vs Z boundary of planners'
+    # XYZ practice) rather than Syntetos-Boylan's CV^2 0.49, which is about choosing a Croston-type method
+    smooth_demand = cls.isin(["smooth", "erratic"])
+    cls = cls.where(~smooth_demand, np.where(cv2 >= ERRATIC_CV**2, "erratic", "smooth"))
+    # intermittent and lumpy get the same methods; with few non-zero months their CV^2 cannot be told apart
+    cls = cls.replace({"lumpy": "intermittent"})
+    # dying: a gap far longer than the DFU's own demand interval (a lumpy DFU often rests 6 months by chance)
+    adi = feats["adi"].replace(np.inf, np.nan).fillna(DYING_MONTHS).clip(upper=12)
+    cls = cls.where(feats["months_since_last_sale"] < np.maximum(DYING_MONTHS, DYING_ADI_FACTOR * adi), "dying")
     cls = cls.where(feats["months_since_first_sale"] >= NEW_MONTHS, "new")
     sea = feats["seasonality"].fillna(0.0).to_numpy()
+    if "season_ratio" in feats.columns:  # strength alone can be noise: the swing must be material too
+        sea = np.where(feats["season_ratio"].to_numpy() >= SEASON_RATIO_CUT, sea, 0.0)
     tr = feats["trend"].fillna(0.0).to_numpy()
     trend = np.where(tr >= TREND_CUT, "trending up", np.where(tr <= -TREND_CUT, "trending down", "stable"))
     pattern = np.where(sea >= SEASONAL_CUT, "seasonal", trend if split_trend else "stable")
@@ -129,7 +143,7 @@ def segment_of(feats: pd.DataFrame, split_trend: bool = False) -> pd.DataFrame:
     return pd.DataFrame({"segment_class": cls.to_numpy(), "segment_pattern": pattern}, index=feats.index)
 
 
-SIBLING = {"smooth": "erratic", "erratic": "smooth", "intermittent": "lumpy", "lumpy": "intermittent"}
+SIBLING = {"smooth": "erratic", "erratic": "smooth"}
 
 
 def _segment_label(cls: str, pattern: str) -> str:
@@ -137,6 +151,8 @@ def _segment_label(cls: str, pattern: str) -> str:
         return "new/short history"
     if cls == "dying":
         return "dying/inactive"
+    if cls == "intermittent":
+        return "intermittent/lumpy"
     return f"{pattern} {cls}" if pattern else cls
 
 
@@ -241,7 +257,8 @@ def _result(feats: pd.DataFrame, cid: np.ndarray, base_labels, sil, scores, volu
         else:
             base = str(base_labels[np.flatnonzero(cid == c)[0]])
             tier = "high" if med["volume"] >= vol_hi else ("low" if med["volume"] <= vol_lo else "mid")
-            label = base if base in ("new/short history", "dying/inactive") else f"{base} {tier}-volume"
+            label = base if base in ("new/short history", "dying/inactive", "intermittent/lumpy") else \
+                f"{base} {tier}-volume"
         rows.append({"cluster_id": c, "n_dfus": int(len(members)), "share": len(members) / n,
                      **med.to_dict(), "cluster_label": label})
     profiles = pd.DataFrame(rows)

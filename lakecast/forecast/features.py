@@ -123,6 +123,38 @@ def xyz_classes(cv: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(cv), "Z", np.where(cv <= 0.5, "X", np.where(cv <= 1.0, "Y", "Z"))).astype(object)
 
 
+def _cv2_adjusted(p: Panel, season: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """CV^2 of the non-zero demand sizes after dividing out the local level (centred 12-month mean) and a
+    multiplicative month-of-year index (last 48 months; index shrunk toward 1 with fewer than 2 observations of
+    the month). Syntetos-Boylan's CV^2 is about size variability; a trend or a seasonal swing alone would
+    otherwise make a steady DFU "erratic"."""
+    raw = _window(p, 4 * season)
+    local = pd.DataFrame(raw.T).rolling(season, center=True, min_periods=season // 2).mean().T.to_numpy()
+    with np.errstate(all="ignore"):
+        x = np.where((local > 0) & ~np.isnan(raw), raw / local, np.where(np.isnan(raw), np.nan, 0.0))
+    n_t = x.shape[1]
+    moy = (month_index(p.months[-1])[0] - np.arange(n_t)[::-1]) % max(season, 1)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        level = np.nanmean(x, axis=1)
+        idx = np.ones_like(x)
+        for m in range(season):
+            cols = moy == m
+            mm = np.nanmean(x[:, cols], axis=1)
+            n = (~np.isnan(x[:, cols])).sum(axis=1)
+            w = np.minimum(n, 2) / 2.0  # shrink the index toward 1 with one observation of the month
+            ix = np.where(level > 0, mm / level, 1.0)
+            idx[:, cols] = np.where(np.isfinite(ix), 1.0 + w * (ix - 1.0), 1.0)[:, None]
+        adj = np.where(idx > 0.05, x / idx, x)
+        sizes = np.where(np.nan_to_num(raw) > 0, adj, np.nan)
+        m, sd = np.nanmean(sizes, axis=1), np.nanstd(sizes, axis=1)
+        n_pos = (~np.isnan(sizes)).sum(axis=1)
+        first = idx[:, -season:] if idx.shape[1] >= season else idx
+        ratio = np.where(first.min(axis=1) > 0.05, first.max(axis=1) / first.min(axis=1), np.inf)
+        cv2 = np.where((n_pos > 1) & (m > 0), (sd / m) ** 2, 0.0)
+    return cv2, np.where(np.isfinite(ratio), ratio, 1.0)
+
+
 def panel_features(p: Panel, season_length: int = 12) -> pd.DataFrame:
     """Feature frame (one row per series, sorted by unique_id) from a panel already cut at the origin."""
     y = p.y
@@ -150,6 +182,7 @@ def panel_features(p: Panel, season_length: int = 12) -> pd.DataFrame:
     lifecycle = np.where(since_first < 0, "no_sales",
                          np.where(since_first < 12, "new", np.where(since_last >= 6, "dying", "mature")))
     sb = sb_classes(adi, cv2)
+    adj_cv2, season_ratio = _cv2_adjusted(p, season_length) if season_length > 1 else (cv2, np.ones(len(cv2)))
     return pd.DataFrame({
         "unique_id": p.ids,
         "volume": np.nan_to_num(volume),
@@ -158,6 +191,8 @@ def panel_features(p: Panel, season_length: int = 12) -> pd.DataFrame:
         "trend": _trend(p),
         "adi": adi,
         "cv2": cv2,
+        "cv2_adjusted": adj_cv2,
+        "season_ratio": season_ratio,
         "sb_class": sb,
         "n_obs": n_obs,
         "months_since_first_sale": since_first,
