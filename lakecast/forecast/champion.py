@@ -233,7 +233,8 @@ def _group_best(frame: pd.DataFrame, config: CompetitionConfig, sel, s: pd.DataF
     for grp, members in g.groupby("group", sort=True):
         metric = config.intermittent_metric if bool(members["intermittent"].iloc[0]) else config.metric
         rows = d.loc[d["unique_id"].isin(members.index)]
-        if rows.groupby("model_id").size().max(initial=0) < MIN_GROUP_ROWS:
+        per_model = rows.groupby("model_id").size()
+        if per_model.empty or per_model.max() < MIN_GROUP_ROWS:
             rows = d  # too few selection rows in the segment (e.g. new items): the choice pooled over every DFU
         pooled = _group_metric(rows, ["model_id"], metric).dropna(subset=["score"])
         if pooled.empty:

@@ -134,3 +134,30 @@ def test_champion_applies_to_forward_forecasts():
     pick = sel.set_index("unique_id")["champion_model_id"]
     for r in ch.itertuples():
         assert r.fcst_qty == src[(r.unique_id, r.lag, pick[r.unique_id])]
+
+
+def test_cluster_scope_pools_each_group_and_small_groups_take_the_all_dfu_choice(monkeypatch):
+    import lakecast.forecast.champion as C
+
+    f = synthetic_frame()
+    groups = pd.DataFrame({"unique_id": ["u1", "u2", "u3"], "group": ["g12", "g12", "g3"],
+                           "intermittent": [False, False, False]})
+    cfg = CompetitionConfig(lag=0, scope="cluster")
+    monkeypatch.setattr(C, "MIN_GROUP_ROWS", 1)
+    sel = select_champions(f, cfg, groups=groups).set_index("unique_id")["champion_model_id"]
+    # u1 + u2 pooled: m_a and m_b tie on error (1 and 3 vs 3 and 1), ties -> model order (m_a); u3: naive
+    assert sel["u3"] == "seasonal_naive" and sel["u1"] == sel["u2"]
+    monkeypatch.setattr(C, "MIN_GROUP_ROWS", 10_000)  # every group too small: one pooled choice for all
+    pooled = select_champions(f, cfg, groups=groups)["champion_model_id"]
+    assert pooled.nunique() == 1
+    with pytest.raises(ValueError, match="needs groups"):
+        select_champions(f, cfg)
+
+
+def test_srmse_does_not_reward_a_zero_forecast_of_lumpy_demand():
+    from lakecast.forecast import metrics as M
+
+    y = np.array([0, 0, 6, 0, 0, 0, 4, 0, 0, 2], dtype=float)  # mean 1.2, median 0
+    zero, mean = np.zeros_like(y), np.full_like(y, y.mean())
+    assert M.wape(y, zero) < M.wape(y, mean)  # WAPE prefers the biased zero
+    assert M.srmse(y, mean) < M.srmse(y, zero)  # srmse prefers the unbiased mean
