@@ -40,7 +40,8 @@ JOBS: dict[str, Job] = {
         Job("forecast", "spark_jobs.forecast",
             "gold facts -> clusters, backtests A..J, champion selection, forward forecast",
             ("gold.fact_forecast", "gold.fact_forecast_accuracy", "gold.dfu_cluster", "gold.dfu_cluster_current",
-             "gold.cluster_profile", "gold.champion_selection", "gold.model_scores"),
+             "gold.cluster_profile", "gold.champion_selection", "gold.model_scores",
+             "gold.model_scores_detail"),
             updates=("gold.dim_dfu", "ops.gate_results")),
         # not in PIPELINE: reads approved overrides from the app database (must be running)
         Job("final", "spark_jobs.final",

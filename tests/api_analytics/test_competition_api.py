@@ -137,7 +137,7 @@ def test_config_defaults_to_conf_then_put_stores_audited_versions(client, header
 
     new = {"metric": "mae", "lag": 1, "min_rows": 2, "models": ["seasonal_naive", "theta", "lgbm_global"],
            "n_holdout": 2, "fallback_model": "seasonal_naive", "baseline_model": "seasonal_naive",
-           "combo_members": ["theta", "lgbm_global"]}
+           "combo_members": ["theta", "lgbm_global"], "scope": "dfu", "intermittent_metric": "srmse"}
     for who in ("viewer", "planner"):
         r = client.put("/competition/config", json=new, headers=headers[who])
         assert r.status_code == 403 and "may not do this" in r.json()["detail"]
