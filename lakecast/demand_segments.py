@@ -11,7 +11,7 @@ Kept outside :mod:`lakecast.forecast` so that reading it does not import the for
 
 from __future__ import annotations
 
-INTERMITTENT_CLASSES = ("intermittent", "lumpy")
+INTERMITTENT_CLASSES = ("intermittent", "lumpy", "intermittent/lumpy")  # the last: the default segments' label
 DYING_LABEL = "dying/inactive"
 
 

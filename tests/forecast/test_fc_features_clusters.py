@@ -62,6 +62,9 @@ def test_clustering_recovers_groups_deterministically():
     label = a.groupby("g")["cluster_label"].first()
     assert label["sea"].startswith("seasonal") and label["sea"].endswith("high-volume")
     assert label["int"] == "intermittent/lumpy"
+    from lakecast.demand_segments import is_intermittent_label
+
+    assert is_intermittent_label(label["int"]) and not is_intermittent_label(label["sea"])
     assert label["tre"].startswith("stable")  # trend splits only with split_trend=True
     assert label["new"] == "new/short history"
     # ids ordered by volume: the seasonal high-volume group is cluster 0
