@@ -312,7 +312,7 @@ def _git_commit() -> str:
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "bench/m3.py", "lakecast/forecast"],
                                capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent).stdout
         return c + ("+dirty" if dirty.strip() else "")
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "unknown"
 
 

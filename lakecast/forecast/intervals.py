@@ -9,7 +9,8 @@ DFUs of every size; scaling by ``f`` itself over-covered small forecasts and und
 * Rows forecast at origin ``o`` (every backtest origin, and the forward one) are calibrated on residuals with
   target in ``(o - CAL_MONTHS, o]``: nothing after the origin of the forecast being covered. The oldest origin
   has no calibration rows and gets no interval.
-* A model x lag x segment with fewer than ``MIN_CAL`` rows falls back to model x lag (all segments).
+* A model x lag x segment with fewer than ``MIN_CAL`` rows falls back to model x lag (all segments); forward
+  lags beyond the backtested ones use the model's last backtested lag (likely too narrow there).
 The same method for statistical, gradient-boosted, legacy-based and combined models (documented in
 docs/decisions.md), so coverage is comparable across families. Coverage is measured on the holdout.
 """
@@ -52,8 +53,13 @@ def apply(frame: pd.DataFrame, calibration: pd.DataFrame) -> pd.DataFrame:
     out = frame.merge(fine, on=["model_id", "lag", "segment"], how="left")
     qcols = [c for c in fine.columns if c.startswith("q_")]
     back = frame[["model_id", "lag"]].merge(coarse, on=["model_id", "lag"], how="left")
+    # lags beyond the backtest horizon (forward months 6..12) take the model's last backtested lag: an
+    # approximation (errors keep growing with the lag, so these intervals are likely too narrow)
+    last = coarse.sort_values("lag").groupby("model_id").tail(1).drop(columns="lag")
+    far = frame[["model_id"]].merge(last, on="model_id", how="left")
     for c in qcols:
         out[c] = out[c].fillna(pd.Series(back[c].to_numpy(), index=out.index))
+        out[c] = out[c].fillna(pd.Series(far[c].to_numpy(), index=out.index))
     scale = np.sqrt(np.maximum(out["fcst_qty"].to_numpy(dtype=float), 1.0))
     for lv in LEVELS:
         out[f"fcst_lo_{lv}"] = np.maximum(out["fcst_qty"] + out[f"q_lo_{lv}"] * scale, 0.0)

@@ -3,7 +3,7 @@
 -- primary key: model_id, lag, segment
 -- partitioned by: (unpartitioned)
 -- sorted by: segment, lag, model_id
--- produced by job: (none); served: yes
+-- produced by job: forecast; served: yes
 -- contract: contracts.forecast.ModelScoreDetail
 CREATE TABLE IF NOT EXISTS lakecast.gold.model_scores_detail (
   `model_id` string NOT NULL COMMENT 'Model, combo_mean, champion, ceiling or external (the legacy forecast)',
