@@ -127,10 +127,19 @@ def vintages(cube: np.ndarray, t: int, k: int) -> np.ndarray:
     return out
 
 
-def lag_error_weights(y: np.ndarray, cube: np.ndarray, t: int, window: int = WINDOW) -> np.ndarray:
+def cached(cache: dict, key, make):
+    """``cache[key]``, computed by ``make()`` only on the first call (``dict.setdefault`` would build it every time)."""
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]
+
+
+def lag_error_weights(y: np.ndarray, cube: np.ndarray, t: int, window: int = WINDOW,
+                      ta: np.ndarray | None = None) -> np.ndarray:
     """(L,) inverse mean squared error of the legacy forecast per lag, pooled over DFUs, from targets in
-    (t - window, t] (errors known at ``t``); equal weights where a lag has no scored row."""
-    ta = target_aligned(cube)
+    (t - window, t] (errors known at ``t``); equal weights where a lag has no scored row. ``ta``: the cube's
+    :func:`target_aligned` view when the caller already has it."""
+    ta = target_aligned(cube) if ta is None else ta
     lo = max(0, t + 1 - window)
     err = ta[:, lo:t + 1, :] - y[:, lo:t + 1, None]
     ok = np.isfinite(err)

@@ -57,9 +57,10 @@ def breakdown(rows: pd.DataFrame, holdout, segments: pd.DataFrame, baseline: str
             sr = _group_metric(at, ["model_id"], "srmse")[["model_id", "score"]].rename(columns={"score": "srmse"})
             sc = sc.merge(sr, on="model_id", how="left").merge(cum, on="model_id", how="left")
             sc = sc.merge(_coverage(at), on="model_id", how="left")
-            parts.append(sc.assign(lag=int(lag), segment=name))
-    out = pd.concat(parts, ignore_index=True)
-    for c in ("fva_vs_baseline", "fva_vs_external", "gap_to_ceiling", "coverage_80", "coverage_95", "wape_cum3"):
+            parts.append(sc.assign(lag=int(lag), segment=name).dropna(axis=1, how="all"))
+    out = pd.concat(parts, ignore_index=True)  # all-NA columns dropped first (pandas' concat dtype rule)
+    for c in ("accuracy_pct", "wape", "bias", "srmse", "fva_vs_baseline", "fva_vs_external", "gap_to_ceiling",
+              "coverage_80", "coverage_95", "wape_cum3"):
         if c not in out.columns:
             out[c] = np.nan
     return out

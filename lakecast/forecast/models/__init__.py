@@ -29,8 +29,6 @@ FAMILY_NAMES: dict[str, str] = {"stat": "statsforecast", "lgbm": "lightgbm", "ca
 
 STAT_MODELS = tuple(m for m, s in MODELS.items() if s.family == "stat")
 ML_MODELS = tuple(m for m, s in MODELS.items() if s.strategy != "local")
-LOCAL_MODELS = tuple(m for m, s in MODELS.items() if s.strategy == "local")  # one fit per series
-NEEDS_EXTERNAL = frozenset({"legacy_debiased"})  # models that read the legacy forecast
 
 
 def resolve_models(model_ids) -> list[ModelSpec]:

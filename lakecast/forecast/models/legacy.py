@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lakecast.forecast.legacy import BiasStats, lag_error_weights, vintage_mean
+from lakecast.forecast.legacy import BiasStats, cached, lag_error_weights, vintage_mean
 from lakecast.forecast.models.base import ForecastContext, ModelSpec, fallback_level
 from lakecast.forecast.panel import Panel
 
@@ -36,7 +36,7 @@ def legacy_debiased(panel: Panel, ctx: ForecastContext) -> np.ndarray:
     out = np.full((panel.n_series, h), np.nan)
     t = panel.y.shape[1] - 1
     for k in range(min(h, n_lags)):
-        stats = ctx.cache.setdefault(("legacy_bias", k), BiasStats(panel.y, ctx.legacy, lags=(k,)))
+        stats = cached(ctx.cache, ("legacy_bias", k), lambda k=k: BiasStats(panel.y, ctx.legacy, lags=(k,)))
         out[:, k] = ctx.legacy[:, -1, k] * stats.ratio(t)
     fill = _seasonal_naive(panel, h, ctx.season_length)
     out = np.where(np.isnan(out), fill, out)
@@ -48,9 +48,8 @@ def legacy_vintages(panel: Panel, ctx: ForecastContext) -> np.ndarray:
     if ctx.legacy is None:
         raise ValueError("legacy_vintages needs the legacy forecast: pass external=...")
     t = panel.y.shape[1] - 1
-    stats = ctx.cache.setdefault("legacy_bias", BiasStats(panel.y, ctx.legacy))
-    ratio = stats.ratio(t)
-    w = ctx.cache.setdefault("legacy_lag_weights", lag_error_weights(panel.y, ctx.legacy, t))
+    ratio = cached(ctx.cache, "legacy_bias", lambda: BiasStats(panel.y, ctx.legacy)).ratio(t)
+    w = cached(ctx.cache, ("legacy_lag_weights", t), lambda: lag_error_weights(panel.y, ctx.legacy, t))
     h, n_lags = ctx.horizon, ctx.legacy.shape[2]
     out = np.full((panel.n_series, h), np.nan)
     for k in range(min(h, n_lags)):

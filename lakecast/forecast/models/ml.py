@@ -33,7 +33,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from lakecast.forecast.legacy import BiasStats, lag_error_weights, vintage_mean
+from lakecast.forecast.legacy import BiasStats, cached, lag_error_weights, target_aligned, vintage_mean
 from lakecast.forecast.models.base import ForecastContext, ModelSpec
 from lakecast.forecast.panel import Panel, month_index
 
@@ -125,11 +125,10 @@ def _features_at(panel: Panel, prep: _Prep, ctx: ForecastContext, t: int, h: int
             n_lags = ctx.legacy.shape[2]
             if k < n_lags:
                 leg = ctx.legacy[:, t, k]
-                ratio = ctx.cache.setdefault(("legacy_bias", k), BiasStats(y, ctx.legacy, lags=(k,))).ratio(t)
-                wkey = ("legacy_lag_weights", t)
-                if wkey not in ctx.cache:
-                    ctx.cache[wkey] = lag_error_weights(y, ctx.legacy, t)
-                vint = vintage_mean(ctx.legacy, ctx.cache[wkey], t, k)
+                ratio = cached(ctx.cache, ("legacy_bias", k), lambda: BiasStats(y, ctx.legacy, lags=(k,))).ratio(t)
+                ta = cached(ctx.cache, "legacy_target_aligned", lambda: target_aligned(ctx.legacy))
+                w = cached(ctx.cache, ("legacy_lag_weights", t), lambda: lag_error_weights(y, ctx.legacy, t, ta=ta))
+                vint = vintage_mean(ctx.legacy, w, t, k)
             else:
                 leg = ratio = vint = np.full(len(s), np.nan)
             mean3 = prep.win(prep.c_sum, t, 3) / np.maximum(prep.win(prep.c_n, t, 3), 1)
@@ -165,7 +164,7 @@ def design(panel: Panel, ctx: ForecastContext, h: int) -> dict:
     if key in ctx.cache:
         return ctx.cache[key]
     p = _params(ctx)
-    prep = ctx.cache.setdefault("prep", _Prep(panel))
+    prep = cached(ctx.cache, "prep", lambda: _Prep(panel))
     n_t = panel.y.shape[1]
     last_anchor = n_t - 1 - h
     xs, ys, gs, ws = [], [], [], []
