@@ -221,18 +221,36 @@ MIN_GROUP_ROWS = 100  # a segment with fewer pooled selection rows per model tak
 
 def _group_best(frame: pd.DataFrame, config: CompetitionConfig, sel, s: pd.DataFrame,
                 groups: pd.DataFrame | None) -> pd.DataFrame:
-    """``s`` restricted, per group of DFUs, to the model with the best metric pooled over the group's selection
-    rows; a group flagged ``intermittent`` is ranked by ``config.intermittent_metric`` instead."""
+    """Per group of DFUs, the model with the best metric pooled over the group's selection rows, given to every
+    member; a group flagged ``intermittent`` is ranked by ``config.intermittent_metric`` instead.
+
+    ``groups``: unique_id, group, intermittent and optionally ``fcst_origin``. With ``fcst_origin`` each
+    selection row is pooled into the segment its DFU had AT THAT ROW'S ORIGIN (a DFU that was new two years ago
+    and is seasonal now teaches both segments what worked for it then), and membership -- who takes the
+    group's model -- is the segment at the latest origin given (the decision origin). A member without selection
+    rows of its own (a new item) takes its segment's model rather than the fallback, provided the model made a
+    forecast for it."""
     if groups is None:
         raise ValueError("scope 'cluster' needs groups= (unique_id, group, intermittent)")
-    g = groups.drop_duplicates("unique_id").set_index("unique_id")
     d = _scored(frame, config.resolved_lag(), sel)
     d = d.loc[d["model_id"].isin(s["model_id"].unique())]
+    if "fcst_origin" in groups.columns:
+        gk = groups.assign(fcst_origin=pd.to_datetime(groups["fcst_origin"]))
+        decision = gk["fcst_origin"].max()
+        g = gk.loc[gk["fcst_origin"] == decision].drop_duplicates("unique_id").set_index("unique_id")
+        at_row = gk[["unique_id", "fcst_origin", "group"]].drop_duplicates(["unique_id", "fcst_origin"])
+        d = d.assign(fcst_origin=pd.to_datetime(d["fcst_origin"])).merge(
+            at_row, on=["unique_id", "fcst_origin"], how="left")
+        d["group"] = d["group"].fillna(d["unique_id"].map(g["group"]))
+    else:
+        g = groups.drop_duplicates("unique_id").set_index("unique_id")
+        d = d.assign(group=d["unique_id"].map(g["group"]))
     rank = dict(zip(s["model_id"], s["rank"], strict=False))
+    has_fcst = frame[["unique_id", "model_id"]].drop_duplicates()
     keep = []
     for grp, members in g.groupby("group", sort=True):
         metric = config.intermittent_metric if bool(members["intermittent"].iloc[0]) else config.metric
-        rows = d.loc[d["unique_id"].isin(members.index)]
+        rows = d.loc[d["group"] == grp]
         per_model = rows.groupby("model_id").size()
         if per_model.empty or per_model.max() < MIN_GROUP_ROWS:
             rows = d  # too few selection rows in the segment (e.g. new items): the choice pooled over every DFU
@@ -243,7 +261,14 @@ def _group_best(frame: pd.DataFrame, config: CompetitionConfig, sel, s: pd.DataF
         pooled["key"] = pooled["score"] if lower else -pooled["score"]
         pooled["rank"] = pooled["model_id"].map(rank)
         best = pooled.sort_values(["key", "rank"]).iloc[0]
-        part = s.loc[s["unique_id"].isin(members.index) & (s["model_id"] == best["model_id"])].copy()
+        model = best["model_id"]
+        able = set(has_fcst.loc[has_fcst["model_id"] == model, "unique_id"])
+        ids = [u for u in members.index if u in able]
+        own = s.loc[s["unique_id"].isin(ids) & (s["model_id"] == model)]
+        missing = sorted(set(ids) - set(own["unique_id"]))
+        part = pd.concat([own, pd.DataFrame({"unique_id": missing, "model_id": model, "n_rows": 0,
+                                             "score": np.nan, "key": 0.0, "rank": rank.get(model, 0)})],
+                         ignore_index=True) if missing else own.copy()
         part["metric_used"] = metric
         keep.append(part)
     return pd.concat(keep, ignore_index=True) if keep else s.iloc[0:0]
@@ -398,16 +423,24 @@ def competition_config(comp, lag: int | str, competing: list[str]) -> Competitio
 COMBO_ID = "combo_mean"
 
 
-def competition_groups(clusters: pd.DataFrame, decision_origin: pd.Timestamp) -> pd.DataFrame:
+def competition_groups(clusters: pd.DataFrame, decision_origin: pd.Timestamp,
+                       every_origin: bool = False) -> pd.DataFrame:
     """Per DFU its segment at ``decision_origin`` (the first holdout origin: when the champion is chosen, data
-    <= then) and whether that segment is intermittent / lumpy / dying (ranked by the intermittent metric)."""
+    <= then) and whether that segment is intermittent / lumpy / dying (ranked by the intermittent metric).
+    With ``every_origin`` also the segment at each earlier origin (column ``fcst_origin``), so that selection
+    rows are pooled by the segment their DFU had when each was forecast (see :func:`_group_best`)."""
     from lakecast.demand_segments import is_intermittent_label
 
-    c = clusters.loc[pd.to_datetime(clusters["fcst_origin"]) == decision_origin]
-    if c.empty:
-        raise ValueError(f"no cluster assignments at the decision origin {pd.Timestamp(decision_origin).date()}")
-    return pd.DataFrame({"unique_id": c["unique_id"].astype(str).to_numpy(), "group": c["cluster_label"].to_numpy(),
-                         "intermittent": c["cluster_label"].map(is_intermittent_label).to_numpy()})
+    origins = pd.to_datetime(clusters["fcst_origin"])
+    decision = pd.Timestamp(decision_origin)
+    c = clusters.loc[origins <= decision] if every_origin else clusters.loc[origins == decision]
+    if not (pd.to_datetime(c["fcst_origin"]) == decision).any():
+        raise ValueError(f"no cluster assignments at the decision origin {decision.date()}")
+    out = pd.DataFrame({"unique_id": c["unique_id"].astype(str).to_numpy(), "group": c["cluster_label"].to_numpy(),
+                        "intermittent": c["cluster_label"].map(is_intermittent_label).to_numpy()})
+    if every_origin:
+        out["fcst_origin"] = pd.to_datetime(c["fcst_origin"]).to_numpy()
+    return out
 
 
 def compete(backtest: pd.DataFrame, dfu: pd.DataFrame, external: pd.DataFrame | None, comp, competing: list[str],
@@ -438,7 +471,7 @@ def compete(backtest: pd.DataFrame, dfu: pd.DataFrame, external: pd.DataFrame | 
             probe = add_combo(part, cfg.combo_members, cfg.combo_id, how=cfg.combo_how) if cfg.combo_members else part
             hold = resolve_windows(probe, cfg)[1]
             first_hold = part.loc[part["timeframe"].isin(hold), "fcst_origin"].min()
-            member_groups = competition_groups(clusters, pd.Timestamp(first_hold))
+            member_groups = competition_groups(clusters, pd.Timestamp(first_hold), every_origin=True)
         res = run_competition(part, cfg, external=external, groups=member_groups)
         holdout = res.holdout_timeframes
         selection_tf |= set(res.selection_timeframes)

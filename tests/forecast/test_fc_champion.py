@@ -161,3 +161,42 @@ def test_srmse_does_not_reward_a_zero_forecast_of_lumpy_demand():
     zero, mean = np.zeros_like(y), np.full_like(y, y.mean())
     assert M.wape(y, zero) < M.wape(y, mean)  # WAPE prefers the biased zero
     assert M.srmse(y, mean) < M.srmse(y, zero)  # srmse prefers the unbiased mean
+
+
+def test_cluster_scope_pools_rows_by_the_segment_at_their_origin_and_new_dfus_take_their_segment_model(
+        monkeypatch):
+    """Each selection row counts for the segment its DFU had at that row's origin; membership is the segment
+    at the decision origin; a DFU without selection rows takes its segment's model, not the fallback."""
+    import lakecast.forecast.champion as C
+
+    monkeypatch.setattr(C, "MIN_GROUP_ROWS", 1)
+    f = synthetic_frame()
+    cfg = CompetitionConfig(lag=0, scope="cluster", models=("seasonal_naive", "m_a", "m_b"))
+    sel_tf, hold_tf = resolve_windows(f, cfg)
+    decision = f.loc[f["timeframe"] == hold_tf[0], "fcst_origin"].iloc[0]
+    new = f.loc[(f["unique_id"] == "u1") & f["timeframe"].isin(hold_tf)].assign(unique_id="u4")
+    f = pd.concat([f, new], ignore_index=True)
+    early = ORIGINS[:4]  # u3 sat in g2 at the first 4 origins, in g1 afterwards
+    rows = []
+    for o in ORIGINS[ORIGINS <= decision]:
+        for uid, grp in (("u1", "g1"), ("u2", "g2"), ("u3", "g2" if o in early else "g1")):
+            rows.append({"unique_id": uid, "fcst_origin": o, "group": grp, "intermittent": False})
+    rows.append({"unique_id": "u4", "fcst_origin": decision, "group": "g1", "intermittent": False})
+    groups = pd.DataFrame(rows)
+    sel = select_champions(f, cfg, groups=groups).set_index("unique_id")
+
+    # independent expectation: pooled WAPE per model over the rows each segment owned at their origin
+    d = f.loc[f["timeframe"].isin(sel_tf) & (f["lag"] == 0)]
+    owner = np.where(d["unique_id"].eq("u1") | (d["unique_id"].eq("u3") & ~d["fcst_origin"].isin(early)), "g1",
+                     "g2")
+    expected = {}
+    for grp in ("g1", "g2"):
+        part = d.loc[owner == grp]
+        w = {m: (part.loc[part.model_id == m, "fcst_qty"] - part.loc[part.model_id == m, "y"]).abs().sum()
+             / part.loc[part.model_id == m, "y"].abs().sum() for m in cfg.models}
+        expected[grp] = min(cfg.models, key=lambda m: (w[m], cfg.models.index(m)))
+    assert expected["g1"] != expected["g2"]  # the test separates the segments
+    assert sel.loc["u1", "champion_model_id"] == sel.loc["u3", "champion_model_id"] == expected["g1"]
+    assert sel.loc["u2", "champion_model_id"] == expected["g2"]
+    assert sel.loc["u4", "champion_model_id"] == expected["g1"] and not sel.loc["u4", "is_fallback"]
+    assert sel.loc["u4", "selection_rows"] == 0
