@@ -5,6 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from lakecast.dfu_classes import abc_case_sql, xyz_case_sql
 from lakecast.lag import MAX_LAG
 
 CALENDAR_YEARS_AHEAD = 2  # forecasts reach past the last actual month
@@ -70,7 +71,7 @@ def fact_sales_monthly(sales: DataFrame) -> DataFrame:
 
 
 def abc_xyz(monthly: DataFrame) -> DataFrame:
-    """ABC by cumulative share of the last 12 months' units (80/15/5); XYZ by CV of those months (0.5/1.0)."""
+    """ABC by cumulative share of the last 12 months' units, XYZ by CV of those months (rules: lakecast.dfu_classes)."""
     last_month = monthly.agg(F.max("month_start").alias("m")).first()["m"]
     recent = monthly.where(F.col("month_start") > F.add_months(F.lit(last_month), -12))
     stats = recent.groupBy("dfu_id").agg(
@@ -81,16 +82,12 @@ def abc_xyz(monthly: DataFrame) -> DataFrame:
     total = stats.agg(F.sum("qty_12m")).first()[0] or 0.0
     order = Window.orderBy(F.desc("qty_12m"), "dfu_id").rowsBetween(Window.unboundedPreceding, -1)
     stats = stats.withColumn("_before", F.coalesce(F.sum("qty_12m").over(order), F.lit(0.0)) / F.lit(total or 1.0))
-    cv = F.when(F.col("mean") > 0, F.col("std") / F.col("mean"))
+    stats = stats.withColumn("_cv", F.when(F.col("mean") > 0, F.col("std") / F.col("mean")))
     return stats.select(
         "dfu_id",
         F.col("qty_12m"),
-        F.when(F.col("qty_12m") <= 0, "C")
-        .when(F.col("_before") < 0.80, "A")
-        .when(F.col("_before") < 0.95, "B")
-        .otherwise("C")
-        .alias("abc_class"),
-        F.when(cv.isNull(), "Z").when(cv < 0.5, "X").when(cv < 1.0, "Y").otherwise("Z").alias("xyz_class"),
+        F.expr(abc_case_sql("_before", "qty_12m")).alias("abc_class"),
+        F.expr(xyz_case_sql("_cv")).alias("xyz_class"),
     )
 
 

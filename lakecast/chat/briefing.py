@@ -17,7 +17,9 @@ from typing import Any
 
 from sqlglot import exp
 
+from lakecast import kpi
 from lakecast.chat.executor import ChatExecutor
+from lakecast.dfu_classes import xyz_class
 from lakecast.lag import add_months
 
 DFU_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}\|[A-Za-z0-9_.\-]{1,64}$")
@@ -103,7 +105,7 @@ def _volatility(hist: list[dict[str, Any]], dfu: dict[str, Any]) -> Section:
     mean = statistics.fmean(window) if window else 0.0
     cv = statistics.pstdev(window) / mean if mean > 0 and len(window) > 1 else None
     zeros = sum(1 for q in window if q == 0)
-    level = "low" if cv is not None and cv < 0.5 else "moderate" if cv is not None and cv < 1.0 else "high"
+    level = {"X": "low", "Y": "moderate", "Z": "high"}[xyz_class(cv)]  # the XYZ bounds, on this CV
     cv_text = "n/a" if cv is None else f"{cv:.2f}"
     return Section("Volatility", f"Volatility is {level} (CV {cv_text} over the last 12 months, XYZ class "
                                  f"{dfu['xyz_class']}, {zeros} months without sales).",
@@ -180,9 +182,9 @@ def build_briefing(executor: ChatExecutor, dfu_id: str) -> Briefing:
     months = {add_months(r["target_month"], -12) for r in fwd_rows}
     last_year = sum(float(r["qty"]) for r in hist if r["month_start"] in months) if fwd_rows else None
     lag = int(dfu["execution_lag"])
-    acc_rows = _safe(executor, "SELECT model_id, CASE WHEN SUM(actual_qty) = 0 THEN NULL ELSE GREATEST(0.0, 100.0 * "
-                               "(1.0 - SUM(abs_error) / SUM(actual_qty))) END AS accuracy_pct FROM "
-                               f"gold.fact_forecast_accuracy WHERE dfu_id = {key} AND lag = {lag} GROUP BY model_id")
+    acc_sql = kpi.accuracy_pct_sql("abs_error", "actual_qty")
+    acc_rows = _safe(executor, f"SELECT model_id, {acc_sql} AS accuracy_pct FROM gold.fact_forecast_accuracy "
+                               f"WHERE dfu_id = {key} AND lag = {lag} GROUP BY model_id")
     sections = [_trend(hist), _seasonality(hist), _volatility(hist, dfu), _promotions(hist),
                 _risk(champ, fwd, last_year, dfu), _accuracy(acc_rows, lag)]
     headline = (f"{dfu_id}: {dfu['category']} / {dfu['brand']} in {dfu['region']}, ABC {dfu['abc_class']}, "

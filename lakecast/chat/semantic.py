@@ -1,14 +1,16 @@
 """The semantic layer over gold: sources (fact tables), metrics, dimensions and their words.
 
 Everything the parser may understand and the compiler may emit is declared here, as data. Metric formulas are
-the pooled definitions of ``lakecast/forecast/metrics.py`` (sums over all rows of the slice, never an average of
-per-DFU scores), written as Trino SQL over the fact alias ``f``. Attribute dimensions (brand, category,
+the pooled definitions of :mod:`lakecast.kpi` (sums over all rows of the slice, never an average of per-DFU
+scores), rendered by it as Trino SQL over the fact alias ``f``. Attribute dimensions (brand, category,
 supplier, region, ABC/XYZ class, cluster) are the DFU's *current* attributes from ``gold.dim_dfu``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from lakecast import kpi
 
 FACT = "f"  # alias of the fact table in every compiled query
 
@@ -66,10 +68,10 @@ class Metric:
         return tuple(self.sql)
 
 
-_ACC = ("CASE WHEN SUM(ABS({a}.actual_qty)) = 0 THEN NULL "
-        "ELSE GREATEST(0.0, 100.0 * (1.0 - SUM({a}.abs_error) / SUM(ABS({a}.actual_qty)))) END")
 # FVA: the baseline model's rows for the same DFU, origin and target month are joined as alias bn / bx
-_FVA = "(" + _ACC.format(a="f") + ") - (" + _ACC + ")"
+def _fva(b: str) -> str:
+    return kpi.fva_sql("f.abs_error", f"{b}.abs_error", "f.actual_qty")
+
 
 METRICS: dict[str, Metric] = {
     m.name: m
@@ -78,30 +80,30 @@ METRICS: dict[str, Metric] = {
                ("accuracy", "accurate", "forecast accuracy", "accuracy %", "accuracy percent", "how good",
                 "how well", "perform", "performance", "performed", "performing"),
                "%", True, "100 x (1 - WAPE), floored at 0; pooled over the rows of the slice",
-               {"accuracy": _ACC.format(a="f")}),
+               {"accuracy": kpi.accuracy_pct_sql("f.abs_error", "f.actual_qty")}),
         Metric("wape_pct", "WAPE %", ("wape", "weighted absolute percentage error", "weighted error", "error",
                                       "errors", "miss", "missed", "missing", "misses", "off"),
                "%", False, "100 x sum|F - A| / sum|A| (weighted absolute percentage error)",
-               {"accuracy": "100.0 * SUM(f.abs_error) / NULLIF(SUM(ABS(f.actual_qty)), 0)"}),
+               {"accuracy": f"100.0 * {kpi.wape_sql('f.abs_error', 'f.actual_qty')}"}),
         Metric("mape_pct", "MAPE %", ("mape", "mean absolute percentage error", "percentage error"),
                "%", False, "mean of 100 x |F - A| / |A| over rows whose actual is not 0",
-               {"accuracy": "100.0 * AVG(CASE WHEN f.actual_qty <> 0 THEN f.abs_error / ABS(f.actual_qty) END)"}),
+               {"accuracy": kpi.mape_sql("f.abs_error", "f.actual_qty")}),
         Metric("bias_pct", "bias %", ("bias", "biased", "over forecast", "under forecast", "overforecast",
                                       "underforecast", "over forecasting", "under forecasting"),
                "%", None, "100 x (sum F / sum A - 1); positive = over-forecast",
-               {"accuracy": "100.0 * (SUM(f.fcst_qty) / NULLIF(SUM(f.actual_qty), 0) - 1.0)"}),
+               {"accuracy": f"100.0 * {kpi.bias_sql('f.fcst_qty', 'f.actual_qty')}"}),
         Metric("fva_naive_pp", "FVA vs seasonal naive (pp)",
                ("fva", "forecast value add", "forecast value added", "value add", "value added",
                 "fva vs naive", "fva vs seasonal naive", "better than naive", "beat naive",
                 "better than seasonal naive", "value add vs naive"),
                "pp", True, "accuracy % minus the seasonal naive forecast's accuracy % on the same rows",
-               {"accuracy": _FVA.format(a="bn")}, baseline_model="seasonal_naive"),
+               {"accuracy": _fva("bn")}, baseline_model="seasonal_naive"),
         Metric("fva_external_pp", "FVA vs legacy forecast (pp)",
                ("fva vs external", "fva vs legacy", "fva vs the legacy forecast", "better than legacy",
                 "beat legacy", "value add vs legacy", "better than the legacy", "better than the legacy forecast",
                 "beat the legacy forecast", "fva vs legacy forecast", "fva vs external forecast"),
                "pp", True, "accuracy % minus the legacy (external) forecast's accuracy % on the same rows",
-               {"accuracy": _FVA.format(a="bx")}, baseline_model="external"),
+               {"accuracy": _fva("bx")}, baseline_model="external"),
         Metric("actual_qty", "actual units",
                ("actual", "actuals", "actual qty", "actual quantity", "sales", "sold", "sell", "sells",
                 "selling", "units", "units sold", "volume", "demand", "quantity", "qty", "shipments"),

@@ -29,6 +29,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from lakecast.dfu_classes import abc_classes, xyz_classes
 from lakecast.forecast.panel import Panel, build_panel, month_index
 
 ADI_CUT = 1.32
@@ -95,32 +96,12 @@ def _trend(p: Panel) -> np.ndarray:
     return np.where(full & (level > 0) & np.isfinite(out), out, 0.0)
 
 
-def abc_classes(volume: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """ABC by cumulative volume share (A < 80% before the DFU, B < 95%, else C)."""
-    vol = np.nan_to_num(np.asarray(volume, dtype=float))
-    order = np.lexsort((ids.astype(str), -vol))
-    total = vol.sum()
-    out = np.full(vol.size, "C", dtype=object)
-    if total <= 0:
-        return out
-    before = np.concatenate([[0.0], np.cumsum(vol[order])[:-1]]) / total
-    cls = np.where(before < 0.80, "A", np.where(before < 0.95, "B", "C"))
-    cls = np.where(vol[order] > 0, cls, "C")
-    out[order] = cls
-    return out
-
-
 def sb_classes(adi: np.ndarray, cv2: np.ndarray) -> np.ndarray:
     """Syntetos-Boylan demand class per DFU: smooth / erratic (ADI < 1.32) or intermittent / lumpy, by CV^2
     of the non-zero demand sizes (< 0.49 or not). The one definition of the intermittency class."""
     adi, cv2 = np.asarray(adi, dtype=float), np.asarray(cv2, dtype=float)
     return np.where(adi < ADI_CUT, np.where(cv2 < CV2_CUT, "smooth", "erratic"),
                     np.where(cv2 < CV2_CUT, "intermittent", "lumpy")).astype(object)
-
-
-def xyz_classes(cv: np.ndarray) -> np.ndarray:
-    cv = np.asarray(cv, dtype=float)
-    return np.where(np.isnan(cv), "Z", np.where(cv <= 0.5, "X", np.where(cv <= 1.0, "Y", "Z"))).astype(object)
 
 
 def _cv2_adjusted(p: Panel, season: int = 12) -> tuple[np.ndarray, np.ndarray]:

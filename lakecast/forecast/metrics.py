@@ -1,6 +1,7 @@
-"""Forecast accuracy metrics. All pooled over the rows given unless the name says ``per_series``.
+"""Forecast accuracy metrics over arrays. All pooled over the rows given unless the name says ``per_series``.
 
-Signature: ``metric(actual, forecast, **kw) -> float | None``.
+Signature: ``metric(actual, forecast, **kw) -> float | None``. WAPE, Accuracy%, bias and MAPE reduce the arrays to
+sums and apply the one definition of :mod:`lakecast.kpi` (the API's and the chat's SQL renders the same).
 
 * Empty input, length mismatch or NaN anywhere raises ``ValueError`` (drop unscored rows first).
 * When a metric's denominator is zero (e.g. ``sum|A| == 0`` for WAPE, no non-zero actual for MAPE, a
@@ -13,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+
+from lakecast import kpi
 
 ArrayLike = Sequence[float] | np.ndarray
 
@@ -32,21 +35,18 @@ def _pair(actual: ArrayLike, forecast: ArrayLike) -> tuple[np.ndarray, np.ndarra
 def wape(actual: ArrayLike, forecast: ArrayLike, **_: object) -> float | None:
     """Weighted absolute percentage error ``sum|F-A| / sum|A|`` as a fraction; None if ``sum|A| == 0``."""
     a, f = _pair(actual, forecast)
-    den = np.abs(a).sum()
-    return None if den == 0 else float(np.abs(f - a).sum() / den)
+    return kpi.wape(float(np.abs(f - a).sum()), float(np.abs(a).sum()))
 
 
 def accuracy_pct(actual: ArrayLike, forecast: ArrayLike, **_: object) -> float | None:
     """``100 * (1 - WAPE)`` floored at 0; None when WAPE is undefined."""
-    w = wape(actual, forecast)
-    return None if w is None else float(max(0.0, 100.0 * (1.0 - w)))
+    return kpi.accuracy_pct(wape(actual, forecast))
 
 
 def bias(actual: ArrayLike, forecast: ArrayLike, **_: object) -> float | None:
     """``sum F / sum A - 1`` (positive = over-forecast); None if ``sum A == 0``."""
     a, f = _pair(actual, forecast)
-    den = a.sum()
-    return None if den == 0 else float(f.sum() / den - 1.0)
+    return kpi.bias(float(f.sum()), float(a.sum()))
 
 
 def mae(actual: ArrayLike, forecast: ArrayLike, **_: object) -> float | None:
@@ -59,9 +59,7 @@ def mape(actual: ArrayLike, forecast: ArrayLike, **_: object) -> float | None:
     """Mean of ``100*|F-A|/|A|`` over rows with ``A != 0`` (percent); None if every actual is 0."""
     a, f = _pair(actual, forecast)
     nz = a != 0
-    if not nz.any():
-        return None
-    return float(100.0 * np.mean(np.abs(f[nz] - a[nz]) / np.abs(a[nz])))
+    return kpi.mape(float((np.abs(f[nz] - a[nz]) / np.abs(a[nz])).sum()), int(nz.sum()))
 
 
 def smape(actual: ArrayLike, forecast: ArrayLike, **_: object) -> float | None:

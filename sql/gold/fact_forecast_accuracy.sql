@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS lakecast.gold.fact_forecast_accuracy (
   `lag` bigint NOT NULL COMMENT 'Lag in months',
   `fcst_qty` double NOT NULL COMMENT 'Forecast units',
   `actual_qty` double NOT NULL COMMENT 'Actual units of the target month (0 for a month without sales)',
-  `abs_error` double NOT NULL COMMENT '|fcst_qty - actual_qty|; WAPE = sum(abs_error) / sum(actual_qty)',
+  `abs_error` double NOT NULL COMMENT '|fcst_qty - actual_qty|; WAPE = sum(abs_error) / sum(|actual_qty|) (lakecast.kpi)',
   `cluster_id` bigint COMMENT 'DFU\'s cluster at the origin',
   `is_holdout` boolean NOT NULL COMMENT 'True on the competition\'s holdout timeframes (not used to choose)',
   `fcst_lo_80` double COMMENT 'Lower bound of the 80% prediction interval (units; conformal)',

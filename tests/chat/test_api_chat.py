@@ -118,7 +118,7 @@ def test_briefing(chat_client: Any, chat_headers: dict, engine: Any) -> None:
     assert sections["Trend"]["values"]["prior_12m"] == pytest.approx(sum(h["qty"] for h in hist[-24:-12]))
     promo = sum(h["promo_qty"] for h in hist[-12:]) / sum(h["qty"] for h in hist[-12:]) * 100
     assert sections["Promotions"]["values"]["promo_share_pct_12m"] == pytest.approx(promo)
-    acc = engine.query("SELECT GREATEST(0.0, 100 * (1 - SUM(abs_error) / SUM(actual_qty))) AS a "
+    acc = engine.query("SELECT GREATEST(0.0, 100 * (1 - SUM(abs_error) / SUM(ABS(actual_qty)))) AS a "
                        f"FROM gold.fact_forecast_accuracy WHERE dfu_id = '{dfu['dfu_id']}' "
                        f"AND model_id = 'champion' AND lag = {dfu['execution_lag']}")[0]["a"]
     assert sections["Accuracy history"]["values"]["accuracy_pct"]["champion"] == pytest.approx(acc)

@@ -14,7 +14,8 @@ def test_abc_by_cumulative_share():
     vol = np.array([70.0, 15.0, 10.0, 5.0, 0.0])
     # before-shares: a 0 -> A, b .70 -> A, c .85 -> B, d .95 -> C, zero volume -> C
     assert list(abc_classes(vol, ids)) == ["A", "A", "B", "C", "C"]
-    assert list(xyz_classes(np.array([0.2, 0.5, 0.7, 1.0, 1.5, np.nan]))) == ["X", "X", "Y", "Y", "Z", "Z"]
+    # the served rule (lakecast.dfu_classes): strict <, so a CV of exactly 0.5 is Y and of exactly 1.0 is Z
+    assert list(xyz_classes(np.array([0.2, 0.5, 0.7, 1.0, 1.5, np.nan]))) == ["X", "Y", "Y", "Z", "Z", "Z"]
 
 
 def test_features_on_known_shapes(history):

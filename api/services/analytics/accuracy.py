@@ -33,6 +33,7 @@ from api.services.analytics.common import (
     where,
     window_sql,
 )
+from lakecast import kpi
 
 #: Default model of single-model answers: the per-DFU champion (scored on the holdout timeframes only).
 DEFAULT_MODEL = "champion"
@@ -169,18 +170,16 @@ SLICE_DIMENSIONS: dict[str, tuple[str, str | None, str]] = {
     "timeframe": ("a.timeframe", None, ""),
 }
 
-_WAPE = "(sum(a.abs_error) / nullif(sum(abs(a.actual_qty)), 0))"
-_BIAS = "(sum(a.fcst_qty) / nullif(sum(a.actual_qty), 0) - 1)"
 #: sort name -> SQL expression over the grouped rows
 SLICE_SORTS: dict[str, str] = {
     "actual_qty": "sum(a.actual_qty)",
     "forecast_qty": "sum(a.fcst_qty)",
     "abs_error": "sum(a.abs_error)",
     "n_rows": "count(*)",
-    "wape": _WAPE,
-    "accuracy_pct": f"(CASE WHEN {_WAPE} > 1 THEN 0 ELSE 100 * (1 - {_WAPE}) END)",
-    "bias": _BIAS,
-    "abs_bias": f"abs({_BIAS})",
+    "wape": kpi.wape_sql("a.abs_error", "a.actual_qty"),
+    "accuracy_pct": kpi.accuracy_pct_sql("a.abs_error", "a.actual_qty"),
+    "bias": kpi.bias_sql("a.fcst_qty", "a.actual_qty"),
+    "abs_bias": f"abs({kpi.bias_sql('a.fcst_qty', 'a.actual_qty')})",
     "key": "",  # the slice key itself
 }
 

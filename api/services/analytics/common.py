@@ -24,6 +24,7 @@ from typing import Any
 from api.engine import ServingEngine
 from api.schemas.analytics import Metrics, TimeWindow
 from api.services import Invalid
+from lakecast import kpi
 from lakecast.lag import MAX_LAG, add_months, month_diff
 
 ACCURACY = "gold.fact_forecast_accuracy"
@@ -187,10 +188,10 @@ def _f(value: Any) -> float:
 
 
 def metrics_from(row: dict[str, Any]) -> dict[str, Any]:
-    """Pooled metrics from one row of :func:`metric_columns` sums (definitions of lakecast.forecast.metrics)."""
+    """Pooled metrics from one row of :func:`metric_columns` sums (the definitions of :mod:`lakecast.kpi`)."""
     abs_actual, actual, forecast, abs_error = (_f(row.get(k)) for k in ("abs_actual", "actual_qty",
                                                                          "forecast_qty", "abs_error"))
-    wape = abs_error / abs_actual if abs_actual > 0 else None
+    wape = kpi.wape(abs_error, abs_actual)
     ape_rows = int(row.get("ape_rows") or 0)
     return {
         "n_rows": int(row.get("n_rows") or 0),
@@ -199,9 +200,9 @@ def metrics_from(row: dict[str, Any]) -> dict[str, Any]:
         "forecast_qty": forecast,
         "abs_error": abs_error,
         "wape": wape,
-        "accuracy_pct": None if wape is None else max(0.0, 100.0 * (1.0 - wape)),
-        "bias": forecast / actual - 1.0 if actual != 0 else None,
-        "mape": 100.0 * _f(row.get("ape_sum")) / ape_rows if ape_rows else None,
+        "accuracy_pct": kpi.accuracy_pct(wape),
+        "bias": kpi.bias(forecast, actual),
+        "mape": kpi.mape(_f(row.get("ape_sum")), ape_rows),
     }
 
 

@@ -6,7 +6,8 @@ Per DFU the model's rows (window, lag, filters as in ``common``) are pooled. Ran
 * ``bias``: |sum F - sum A| in units;
 * ``fva``: ``fva_units = sum |E_ref| - sum |E_model|`` over the rows both the model and the reference
   (``fva_vs``, default seasonal naive, or the legacy forecast ``external`` for seasonal naive itself) have,
-  most negative first (the model destroys the most value); DFUs without shared rows are left out.
+  most negative first (the model destroys the most value); DFUs without shared rows are left out. ``fva_pts`` is
+  FVA as everywhere (:func:`lakecast.kpi.fva`): the model's Accuracy% minus the reference's on those shared rows.
 
 Ties are broken by ``dfu_id`` so pages are stable.
 """
@@ -30,6 +31,7 @@ from api.services.analytics.common import (
     metrics_from,
     window_sql,
 )
+from lakecast import kpi
 
 RANKINGS: dict[str, str] = {
     "error": "sum(a.abs_error) DESC",
@@ -60,6 +62,8 @@ def exceptions(
     grouped = (
         f"SELECT a.dfu_id, {metric_columns()}, "
         "sum(r.abs_error - a.abs_error) AS fva_units, "
+        "sum(CASE WHEN r.abs_error IS NOT NULL THEN a.abs_error END) AS fva_model_abs_error, "
+        "sum(r.abs_error) AS fva_ref_abs_error, "
         "sum(CASE WHEN r.abs_error IS NOT NULL THEN abs(a.actual_qty) END) AS fva_abs_actual, "
         f"{RANKINGS[rank_by].rsplit(' ', 1)[0]} AS rank_value "
         f"{frm} GROUP BY a.dfu_id {having}"
@@ -87,11 +91,14 @@ def _row(rank: int, r: dict[str, Any], series: list[SparkPoint]) -> ExceptionRow
     m = metrics_from(r)
     fva_units = None if r["fva_units"] is None else float(r["fva_units"])
     fva_abs = float(r["fva_abs_actual"] or 0.0)
+    fva_pts = None if fva_units is None else kpi.fva(
+        kpi.accuracy_pct(kpi.wape(float(r["fva_model_abs_error"]), fva_abs)),
+        kpi.accuracy_pct(kpi.wape(float(r["fva_ref_abs_error"]), fva_abs)))
     return ExceptionRow(
         rank=rank, dfu_id=r["dfu_id"], item_id=r["item_id"], location_id=r["location_id"], category=r["category"],
         region=r["region"], abc_class=r["abc_class"], cluster_label=r["cluster_label"],
         bias_units=m["forecast_qty"] - m["actual_qty"], fva_units=fva_units,
-        fva_pts=100.0 * fva_units / fva_abs if fva_units is not None and fva_abs > 0 else None,
+        fva_pts=fva_pts,
         series=series, **m,
     )
 

@@ -1305,7 +1305,7 @@ export interface components {
             fva_units: number | null;
             /**
              * Fva Pts
-             * @description WAPE(ref) - WAPE(model) on those rows, in accuracy points
+             * @description FVA in accuracy points: Accuracy% of the model minus the reference's, on those rows
              */
             fva_pts: number | null;
             /**
