@@ -67,7 +67,8 @@ class FactForecastAccuracy(LakecastModel):
     lag: int = Field(description="Lag in months")
     fcst_qty: float = Field(description="Forecast units")
     actual_qty: float = Field(description="Actual units of the target month (0 for a month without sales)")
-    abs_error: float = Field(description="|fcst_qty - actual_qty|; WAPE = sum(abs_error) / sum(|actual_qty|) (lakecast.kpi)")
+    abs_error: float = Field(
+        description="|fcst_qty - actual_qty|; WAPE = sum(abs_error) / sum(|actual_qty|) (lakecast.kpi)")
     cluster_id: int | None = Field(None, description="DFU's cluster at the origin")
     is_holdout: bool = Field(description="True on the competition's holdout timeframes (not used to choose)")
     fcst_lo_80: float | None = Field(None, description="Lower bound of the 80% prediction interval (units; conformal)")

@@ -155,7 +155,8 @@ class ExceptionRow(Metrics):
     cluster_label: str | None
     bias_units: float = Field(description="sum F - sum A (units)")
     fva_units: float | None = Field(description="sum|E_ref| - sum|E_model| on the rows both have (units)")
-    fva_pts: float | None = Field(description="FVA in accuracy points: Accuracy% of the model minus the reference's, on those rows")
+    fva_pts: float | None = Field(
+        description="FVA in accuracy points: Accuracy% of the model minus the reference's, on those rows")
     series: list[SparkPoint] = Field(description="Actual and forecast per target month (sparkline)")
 
 

@@ -178,7 +178,7 @@ def test_cluster_scope_pools_rows_by_the_segment_at_their_origin_and_new_dfus_ta
     f = pd.concat([f, new], ignore_index=True)
     early = ORIGINS[:4]  # u3 sat in g2 at the first 4 origins, in g1 afterwards
     rows = []
-    for o in ORIGINS[ORIGINS <= decision]:
+    for o in ORIGINS[decision >= ORIGINS]:
         for uid, grp in (("u1", "g1"), ("u2", "g2"), ("u3", "g2" if o in early else "g1")):
             rows.append({"unique_id": uid, "fcst_origin": o, "group": grp, "intermittent": False})
     rows.append({"unique_id": "u4", "fcst_origin": decision, "group": "g1", "intermittent": False})
