@@ -125,6 +125,24 @@ class QualitySettings(BaseModel):
     landing: LandingChecks = Field(default_factory=LandingChecks)
 
 
+class MaintenanceSettings(BaseModel):
+    """`lakecast run maintain`: snapshot retention, orphan-file safety window, compaction (docs/data-quality.md)."""
+
+    # Snapshots older than this are expired, except the newest `retain_last`, each table's current snapshot and
+    # the snapshots the last succeeded run of each job published (tagged `lakecast-run-<job>` before expiring).
+    snapshot_retention_hours: float = Field(168.0, ge=0)
+    retain_last: int = Field(5, ge=1)
+    # Files under a table's location that no snapshot references are deleted only when older than this, so a job
+    # still writing (its files not yet committed) never loses them.
+    orphan_older_than_hours: float = Field(24.0, ge=0)
+    # Compaction: a partition with at least this many data files smaller than `small_file_bytes` is rewritten.
+    compact_min_input_files: int = Field(2, ge=2)
+    small_file_bytes: int = Field(32 * 1024 * 1024, ge=1)
+    target_file_bytes: int = Field(128 * 1024 * 1024, ge=1)
+    # Manifests are rewritten when the current snapshot has more than this many.
+    max_manifests: int = Field(4, ge=1)
+
+
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -243,6 +261,7 @@ class Settings(BaseSettings):
     mlflow: MlflowSettings = Field(default_factory=MlflowSettings)
     generate: GenerateSettings = Field(default_factory=GenerateSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     forecast: ForecastSettings = Field(default_factory=ForecastSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)

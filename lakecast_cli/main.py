@@ -121,13 +121,16 @@ def demo(
     serve: Annotated[bool, typer.Option(help="Serve the API/UI at the end")] = True,
     regenerate: Annotated[bool, typer.Option(help="Regenerate landing data even if present")] = False,
     models: ModelsOption = None,
+    maintain: Annotated[bool, typer.Option(help="Run lake maintenance (`lakecast run maintain`) after the "
+                                                "pipeline")] = True,
 ) -> None:
     """Set up what is missing, generate data, run the whole pipeline, print a summary, then serve."""
     from lakecast_cli.pipeline import run_demo
     from spark_jobs.gates import GateFailure
 
     try:
-        run_demo(_settings_with_models(models), scale=scale, seed=seed, regenerate=regenerate, console=console)
+        run_demo(_settings_with_models(models), scale=scale, seed=seed, regenerate=regenerate, console=console,
+                 maintain=maintain)
     except GateFailure as exc:
         _fail(str(exc))
     if serve:

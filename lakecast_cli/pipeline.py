@@ -87,10 +87,13 @@ def _run_details(result: Any) -> dict[str, Any]:
         "holdout_timeframes",
         "quarantined_by_rule",
         "seconds",
+        "pins_source",
     ):
         value = getattr(result, key, None)
         if value is not None:
             out[key] = value
+    if hasattr(result, "totals"):  # maintenance: files and bytes removed
+        out["totals"] = result.totals()
     gates = getattr(result, "gates", None)
     if gates:
         out["gates_passed"] = sum(1 for g in gates if g.passed)
@@ -172,13 +175,16 @@ def _describe(result: Any) -> str:
             if acc is not None
             else "champion accuracy n/a"
         ) + f", {sum(1 for g in result.gates if g.passed)}/{len(result.gates)} gates passed"
+    if hasattr(result, "pins_source"):  # spark_jobs.maintain.MaintainResult
+        return result.summary()
     if hasattr(result, "published"):
         passed = sum(1 for g in result.gates if g.passed)
         return f"{len(result.gates)} gates ({passed} passed), published {len(result.snapshots)} tables"
     return str(result)
 
 
-def run_demo(settings: Settings, scale: str, seed: int, regenerate: bool, console: Console) -> PipelineReport:
+def run_demo(settings: Settings, scale: str, seed: int, regenerate: bool, console: Console,
+             maintain: bool = True) -> PipelineReport:
     """Generate (if needed) and run the whole pipeline, then print the summary."""
     from lakecast.appdb import server
     from spark_jobs.registry import PIPELINE
@@ -200,7 +206,8 @@ def run_demo(settings: Settings, scale: str, seed: int, regenerate: bool, consol
         console.print(f"[green]✓[/] landing data present ({manifest_file}); use --regenerate to rebuild")
     gen_seconds = time.perf_counter() - t0
     # the app database runs (started above), so the final scenario (approved overrides) is built too
-    report = run_jobs(settings, [*PIPELINE, "final"], console)
+    # then lake maintenance: compaction now, snapshots and orphans of earlier demo runs past their retention
+    report = run_jobs(settings, [*PIPELINE, "final", *(["maintain"] if maintain else [])], console)
     report.timings = {"generate": gen_seconds, **report.timings}
     print_summary(settings, report, console, time.perf_counter() - started)
     return report

@@ -122,7 +122,8 @@ def drift_cause(spark: SparkSession, settings: Settings, spec: TableSpec, new: D
                 more = f" (+{len(rows) - 5} more batches)" if len(rows) > 5 else ""
                 parts.append(f"silver.{source} batches with rows in those years: {listed}{more}")
     name = io.table_name(settings, spec)
-    since = spark.sql(f"SELECT max(committed_at) FROM {name}.snapshots").first()[0]
+    # maintenance commits `replace` snapshots (same rows): the last publish is the newest other snapshot
+    since = spark.sql(f"SELECT max(committed_at) FROM {name}.snapshots WHERE operation != 'replace'").first()[0]
     if since is not None and io.exists(spark, settings, INGEST_FILES):
         landed = (io.read(spark, settings, INGEST_FILES).where(F.col("ingested_at") > F.lit(since))
                   .groupBy("source", "batch_id").agg(F.sum("rows").alias("rows"))

@@ -47,6 +47,10 @@ JOBS: dict[str, Job] = {
         Job("final", "spark_jobs.final",
             "approved overrides (app DB) + baseline champion -> gold.fact_forecast scenario final",
             (), updates=("gold.fact_forecast", "ops.gate_results")),
+        # not in PIPELINE: owns no table; commits only `replace` snapshots (same rows) and expires/removes files
+        Job("maintain", "spark_jobs.maintain",
+            "every table: compact small files, rewrite manifests, expire snapshots (published ones kept), "
+            "remove orphan files", ()),
     )
 }
 
