@@ -210,6 +210,30 @@ async function beforeFinal() {
   await shot(viewer, "02-accuracy-by-cluster");
   log(`slicing by cluster: ${byCluster.length} clusters; filter cluster ${cluster} -> ${filtered.length} rows`);
 
+  // 2b. competition page: per lag, the champion beside the legacy forecast = GET /competition/detail; an
+  //     intermittent segment (flagged by the API) explains why DFU-month Accuracy% is the wrong lens
+  const detail = await apiGet("/competition/detail", viewerTok);
+  await viewer.goto(`${BASE}/app/competition`);
+  await viewer.waitForSelector("[data-testid=detail-table] tbody tr");
+  const lagTexts = await tableTexts(viewer, "detail-table");
+  check(lagTexts.length === detail.lags.length, `detail table has ${lagTexts.length} lags, the API ${detail.lags.length}`);
+  const fmt = (v) => (v === null || v === undefined ? "—" : `${v.toFixed(1)}%`);
+  detail.lags.forEach((lag, i) => {
+    for (const model of ["champion", "external", "seasonal_naive"]) {
+      const r = detail.rows.find((x) => x.segment === "all" && x.lag === lag && x.model_id === model);
+      check(r !== undefined, `the API has no ${model} row at lag ${lag}`);
+      check(lagTexts[i].includes(fmt(r.accuracy_pct)), `lag ${lag}: ${model} accuracy ${fmt(r.accuracy_pct)} not shown: ${lagTexts[i]}`);
+    }
+  });
+  const intermittent = detail.segments.find((s) => s.intermittent);
+  if (intermittent) {
+    await viewer.selectOption("#f-detail-segment", intermittent.segment);
+    await viewer.waitForSelector("[data-testid=intermittent-note]");
+    await viewer.waitForSelector(`[data-testid=detail-table] caption:has-text('(${intermittent.segment})')`);
+  }
+  await shot(viewer, "02b-competition-detail");
+  log(`competition detail: ${detail.lags.length} lags equal the API${intermittent ? `, note on ${intermittent.segment}` : ""}`);
+
   // 3. an exception opens its drilldown
   await viewer.goto(`${BASE}/app/exceptions`);
   await viewer.waitForSelector("[data-testid=exceptions-table] tbody tr");

@@ -11,6 +11,7 @@ import { DataTable, type Column } from "../../components/DataTable";
 import { PageHeader } from "../../components/Field";
 import { QueryView } from "../../components/Status";
 import { seriesColor } from "../../lib/chartData";
+import { DetailSection } from "./DetailSection";
 import { fmtDateTime, fmtDuration, fmtPct, fmtPoints, fmtQty, fmtRatioPct, fmtSignedRatioPct } from "../../lib/format";
 
 type Score = Schemas["ModelScoreOut"];
@@ -107,6 +108,7 @@ export default function CompetitionPage() {
           </>
         )}
       </QueryView>
+      <DetailSection />
       <section className="card" aria-labelledby="config-title">
         <h2 id="config-title">Competition config</h2>
         <QueryView query={config}>
