@@ -138,7 +138,7 @@ def test_registry_ids():
                 "dynamic_optimized_theta", "croston_optimized", "tsb", "adida"}
     for lib in ("lgbm", "catboost", "xgb"):
         expected |= {f"{lib}_global", f"{lib}_per_cluster", f"{lib}_transfer"}
-    expected |= {"lgbm_tweedie_global", "xgb_tweedie_global", "legacy_debiased", "legacy_vintages"}
+    expected |= {"lgbm_tweedie_global", "xgb_tweedie_global", "legacy_asis", "legacy_debiased", "legacy_vintages"}
     assert set(MODELS) == expected
     assert set(DEFAULT_MODELS) <= set(MODELS)
     with pytest.raises(ValueError, match="unknown model"):

@@ -53,7 +53,20 @@ def test_debiased_ratio_matches_hand_computation(hist):
     assert abs(got - act) < abs(made - act)
 
 
-@pytest.mark.parametrize("models", [["legacy_debiased", "legacy_vintages"], ["lgbm_global"]])
+def test_asis_is_the_legacy_made_at_the_origin(hist):
+    ext = legacy_of(hist, factor=1.3, noise=0.2)
+    drop = (ext.unique_id == "sea_01") & (ext.lag == 3)  # a hole: that lag falls back to the seasonal naive
+    f = backtest_frame(hist, {"A": ORIGIN}, models=["legacy_asis", "seasonal_naive"], external=ext.loc[~drop],
+                       horizon=5)
+    made = ext.loc[ext.fcst_origin == ORIGIN].set_index(["unique_id", "lag"])["fcst_qty"]
+    got = f.loc[f.model_id == "legacy_asis"].set_index(["unique_id", "lag"])["fcst_qty"]
+    hole = ("sea_01", 3)
+    np.testing.assert_allclose(got.drop(hole), made.drop(hole).reindex(got.drop(hole).index), rtol=1e-12)
+    naive = f.loc[f.model_id == "seasonal_naive"].set_index(["unique_id", "lag"])["fcst_qty"]
+    assert got[hole] == pytest.approx(naive[hole])
+
+
+@pytest.mark.parametrize("models", [["legacy_asis", "legacy_debiased", "legacy_vintages"], ["lgbm_global"]])
 def test_legacy_after_origin_changes_nothing(hist, models):
     ext = legacy_of(hist, factor=1.1, noise=0.1)
     kw = dict(origins={"A": ORIGIN}, models=models, ml_params=FAST_ML, horizon=5, seed=3)

@@ -16,6 +16,7 @@ DEFAULT_MODELS: tuple[str, ...] = (
     "croston_optimized",
     "tsb",
     "adida",
+    "legacy_asis",
     "legacy_debiased",
     "legacy_vintages",
     "lgbm_global",

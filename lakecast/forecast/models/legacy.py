@@ -1,4 +1,8 @@
-"""``legacy_debiased``: the legacy (external) forecast made at the origin, corrected by each DFU's bias.
+"""The legacy (external) forecast as models: ``legacy_asis`` (as delivered), ``legacy_debiased`` (corrected by
+each DFU's bias) and ``legacy_vintages`` (its earlier forecasts of the same month combined).
+
+``legacy_asis`` makes the incumbent a candidate like any other: where the legacy forecast is the best on a
+segment's selection window, the champion keeps it instead of replacing it with something worse.
 
 The bias factor comes from :class:`lakecast.forecast.legacy.BiasStats` -- legacy errors whose target month is
 <= the origin only, every lag pooled, shrunk toward no correction where history is short. Horizons the legacy
@@ -25,6 +29,19 @@ def _seasonal_naive(panel: Panel, h: int, season: int) -> np.ndarray:
             out[:, k] = panel.y[:, col]
     fb = fallback_level(panel, season)
     return np.where(np.isnan(out), fb[:, None], out)
+
+
+def legacy_asis(panel: Panel, ctx: ForecastContext) -> np.ndarray:
+    """The legacy forecast made at the origin, unchanged; seasonal naive where it has none (see the module)."""
+    if ctx.legacy is None:
+        raise ValueError("legacy_asis needs the legacy forecast: pass external=... (the legacy forecast frame) to "
+                         "backtest_frame / forecast_frame")
+    h = ctx.horizon
+    out = np.full((panel.n_series, h), np.nan)
+    k = min(h, ctx.legacy.shape[2])
+    out[:, :k] = ctx.legacy[:, -1, :k]
+    out = np.where(np.isnan(out), _seasonal_naive(panel, h, ctx.season_length), out)
+    return np.maximum(out, 0.0) if ctx.nonnegative else out
 
 
 def legacy_debiased(panel: Panel, ctx: ForecastContext) -> np.ndarray:
@@ -60,6 +77,9 @@ def legacy_vintages(panel: Panel, ctx: ForecastContext) -> np.ndarray:
 
 def legacy_specs() -> dict[str, ModelSpec]:
     return {
+        "legacy_asis": ModelSpec(
+            "legacy_asis", "legacy", "local", legacy_asis,
+            "The legacy forecast made at the origin, as delivered (the incumbent as a candidate)"),
         "legacy_debiased": ModelSpec(
             "legacy_debiased", "legacy", "local", legacy_debiased,
             "Legacy forecast x the DFU's shrunk actual/legacy ratio (learnt from errors with target <= origin)"),
