@@ -101,6 +101,9 @@ def _run_details(result: Any) -> dict[str, Any]:
     return json.loads(json.dumps(out, default=str))
 
 
+LOG_PROGRESS_EVERY = 30.0  # seconds between progress lines when the output is not a terminal
+
+
 def run_jobs(settings: Settings, names: list[str], console: Console) -> PipelineReport:
     """Run registered jobs in order in one Spark session, with a spinner per job and timings.
 
@@ -122,10 +125,18 @@ def run_jobs(settings: Settings, names: list[str], console: Console) -> Pipeline
         ) as progress:
             task = progress.add_task(f"{name}: {job.description}", total=None)
 
-            def on_progress(stage: str, detail: Any, *_: Any, task=task, name=name) -> None:
-                progress.update(task, description=f"{name}: {stage} {detail}")
-
+            last: dict[str, Any] = {"stage": None, "at": 0.0}
             t0 = time.perf_counter()
+
+            def on_progress(stage: str, detail: Any, *_: Any, task=task, name=name, last=last, t0=t0) -> None:
+                progress.update(task, description=f"{name}: {stage} {detail}")
+                # no terminal (a log file, CI): the spinner shows nothing, so print a line when the stage changes
+                # and at most every LOG_PROGRESS_EVERY seconds otherwise
+                now = time.perf_counter()
+                if not console.is_terminal and (stage != last["stage"] or now - last["at"] >= LOG_PROGRESS_EVERY):
+                    console.print(f"  {name}: {stage} {detail} ({now - t0:.0f}s)", highlight=False)
+                    last.update(stage=stage, at=now)
+
             run_key = f"{name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
             if record:
                 record(run_id=run_key, job=name, status="running")
