@@ -20,7 +20,7 @@ from psycopg_pool import ConnectionPool
 
 from api.services import ServiceError
 from api.services.auth import user_from_token
-from contracts.app import Role, UserPublic
+from contracts.app import Action, UserPublic, may, roles_for
 from lakecast.appdb.db import Conn
 from lakecast.settings import Settings, get_settings
 
@@ -79,23 +79,25 @@ def current_user(
 CurrentUser = Annotated[UserPublic, Depends(current_user)]
 
 
-def require_roles(*roles: Role) -> Callable[[UserPublic], UserPublic]:
-    """Dependency factory: the current user, if their role is one of ``roles`` (else 403)."""
+def require(action: Action) -> Callable[[UserPublic], UserPublic]:
+    """Dependency factory: the current user, if their role may do ``action`` (contracts.app.PERMISSIONS), else 403."""
+    roles = roles_for(action)
     allowed = ", ".join(roles)
 
     def check(user: CurrentUser) -> UserPublic:
-        if user.role not in roles:
+        if not may(user.role, action):
             raise HTTPException(
-                status.HTTP_403_FORBIDDEN, f"role {user.role!r} may not do this (allowed: {allowed})"
+                status.HTTP_403_FORBIDDEN, f"role {user.role!r} may not do {action} (allowed: {allowed})"
             )
         return user
 
-    check.__name__ = f"require_{'_or_'.join(roles)}"
+    check.__name__ = f"require_{action.replace('.', '_')}"
     return check
 
 
-PlannerUser = Annotated[UserPublic, Depends(require_roles("planner", "admin"))]
-ApproverUser = Annotated[UserPublic, Depends(require_roles("approver", "admin"))]
-ContributorUser = Annotated[UserPublic, Depends(require_roles("planner", "approver", "admin"))]
-AuditReader = Annotated[UserPublic, Depends(require_roles("approver", "admin"))]
-AdminUser = Annotated[UserPublic, Depends(require_roles("admin"))]
+PlannerUser = Annotated[UserPublic, Depends(require("override.create"))]
+ApproverUser = Annotated[UserPublic, Depends(require("override.decide"))]
+ContributorUser = Annotated[UserPublic, Depends(require("override.comment"))]
+AuditReader = Annotated[UserPublic, Depends(require("audit.read"))]
+CompetitionRunner = Annotated[UserPublic, Depends(require("competition.run"))]
+CompetitionEditor = Annotated[UserPublic, Depends(require("competition.save"))]

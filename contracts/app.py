@@ -22,6 +22,38 @@ ReasonCode = Literal["promo", "event", "market_intel", "supply", "correction", "
 Decision = Literal["approved", "rejected"]
 
 ROLES: tuple[str, ...] = ("viewer", "planner", "approver", "admin")
+
+Action = Literal["override.create", "override.decide", "override.comment", "audit.read", "competition.run",
+                 "competition.save"]
+#: Who may do what: the one permission table. The API's route guards and services check it, ``GET /auth/me``
+#: serves each user's actions from it, and the UI only asks ``/auth/me`` (docs/governance.md, "Roles").
+#: ``override.create`` also covers editing and submitting one's own drafts (admins: any draft).
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "override.create": ("planner", "admin"),
+    "override.decide": ("approver", "admin"),  # plus the four-eyes rule, checked per override
+    "override.comment": ("planner", "approver", "admin"),
+    "audit.read": ("approver", "admin"),
+    "competition.run": ("planner", "approver", "admin"),  # what-if runs of the champion competition
+    "competition.save": ("approver", "admin"),  # saving the competition config used by the next forecast
+}
+
+
+def may(role: str, action: str) -> bool:
+    """Whether ``role`` may do ``action`` (an unknown action is an error, not a silent no)."""
+    if action not in PERMISSIONS:
+        raise KeyError(f"unknown action {action!r}; known: {sorted(PERMISSIONS)}")
+    return role in PERMISSIONS[action]
+
+
+def roles_for(action: str) -> tuple[str, ...]:
+    """The roles allowed ``action``."""
+    may("", action)  # validates the action
+    return PERMISSIONS[action]
+
+
+def actions_of(role: str) -> list[str]:
+    """Every action ``role`` may do, in table order."""
+    return [a for a, roles in PERMISSIONS.items() if role in roles]
 OVERRIDE_STATUSES: tuple[str, ...] = ("draft", "submitted", "approved", "rejected")
 REASON_CODES: tuple[str, ...] = ("promo", "event", "market_intel", "supply", "correction", "other")
 
@@ -89,6 +121,12 @@ class UserPublic(LakecastModel):
     display_name: str
     role: Role
     active: bool = True
+
+
+class Me(UserPublic):
+    """The logged-in user and what their role may do (from :data:`PERMISSIONS`; the UI asks this, never a copy)."""
+
+    permissions: list[Action] = Field(description="Actions this user's role may do (docs/governance.md, Roles)")
 
 
 # ---------------------------------------------------------------------------------------------- overrides

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from api.deps import CurrentUser, PoolDep, SettingsDep
 from api.services import auth as auth_service
-from contracts.app import ErrorBody, LoginRequest, Token, UserPublic
+from contracts.app import ErrorBody, LoginRequest, Me, Token, actions_of
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -87,7 +87,8 @@ async def token(request: Request, pool: PoolDep, settings: SettingsDep) -> Token
 
 
 @router.get(
-    "/me", response_model=UserPublic, summary="The logged-in user", responses={401: {"model": ErrorBody}}
+    "/me", response_model=Me, summary="The logged-in user and the actions their role may do",
+    responses={401: {"model": ErrorBody}},
 )
-def me(user: CurrentUser) -> UserPublic:
-    return user
+def me(user: CurrentUser) -> Me:
+    return Me(**user.model_dump(), permissions=actions_of(user.role))

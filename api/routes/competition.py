@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from api.deps import ApproverUser, ContributorUser, CurrentUser, DbConn, SettingsDep
+from api.deps import CompetitionEditor, CompetitionRunner, CurrentUser, DbConn, SettingsDep
 from api.engine import EngineDep
 from api.schemas.analytics import (
     CompetitionConfigBody,
@@ -37,14 +37,14 @@ def get_config(user: CurrentUser, conn: DbConn, settings: SettingsDep) -> Compet
 
 @router.put("/config", response_model=CompetitionConfigOut,
             summary="Store a new competition config (approver, admin); the next forecast run uses it")
-def put_config(user: ApproverUser, conn: DbConn, settings: SettingsDep,
+def put_config(user: CompetitionEditor, conn: DbConn, settings: SettingsDep,
                body: CompetitionConfigBody) -> CompetitionConfigOut:
     return svc.put_config(conn, settings, user, body)
 
 
 @router.post("/run", response_model=CompetitionRunResult,
              summary="Recompute champions from the published backtests (planner, approver, admin; writes nothing)")
-def run_competition(user: ContributorUser, conn: DbConn, settings: SettingsDep, engine: EngineDep,
+def run_competition(user: CompetitionRunner, conn: DbConn, settings: SettingsDep, engine: EngineDep,
                     body: Annotated[CompetitionRunRequest | None, Body()] = None) -> CompetitionRunResult:
     return svc.run(engine, conn, settings, body.config if body else None)
 

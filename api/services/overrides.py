@@ -30,6 +30,8 @@ from contracts.app import (
     OverrideUpdate,
     UserPublic,
     check_override_values,
+    may,
+    roles_for,
 )
 from lakecast.appdb.audit import list_audit, write_audit
 from lakecast.appdb.db import Conn
@@ -56,10 +58,16 @@ def _lock(conn: Conn, override_id: int) -> OverridePublic:
     return _public(row)
 
 
+def _who(action: str) -> str:
+    """'planners and admins' for an action (the roles of contracts.app.PERMISSIONS, plural)."""
+    names = [f"{r}s" for r in roles_for(action)]
+    return " and ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _check_owner(ov: OverridePublic, actor: UserPublic, verb: str) -> None:
     if actor.role == "admin":
         return
-    if actor.role != "planner" or ov.created_by != actor.username:
+    if not may(actor.role, "override.create") or ov.created_by != actor.username:
         raise Forbidden(
             f"only the planner who created override {ov.id} ({ov.created_by}) or an admin can {verb} it"
         )
@@ -116,8 +124,8 @@ def list_overrides(
 
 # ----------------------------------------------------------------------------------------------- writes
 def create_override(conn: Conn, actor: UserPublic, data: OverrideCreate) -> OverridePublic:
-    if actor.role not in ("planner", "admin"):
-        raise Forbidden("only planners and admins can create overrides")
+    if not may(actor.role, "override.create"):
+        raise Forbidden(f"only {_who('override.create')} can create overrides")
     with conn.transaction():
         row = conn.execute(
             f"""
@@ -233,8 +241,8 @@ def decide_override(
     if decision not in ("approved", "rejected"):
         raise ValueError(f"bad decision {decision!r}")
     verb = "approve" if decision == "approved" else "reject"
-    if actor.role not in ("approver", "admin"):
-        raise Forbidden(f"only approvers and admins can {verb} overrides")
+    if not may(actor.role, "override.decide"):
+        raise Forbidden(f"only {_who('override.decide')} can {verb} overrides")
     if decision == "rejected" and not body.note.strip():
         raise Invalid("a rejection needs a note explaining why")
     with conn.transaction():
@@ -275,8 +283,8 @@ def decide_override(
 
 # ----------------------------------------------------------------------------------------------- comments
 def add_comment(conn: Conn, actor: UserPublic, override_id: int, data: CommentCreate) -> CommentPublic:
-    if actor.role not in ("planner", "approver", "admin"):
-        raise Forbidden("viewers cannot comment")
+    if not may(actor.role, "override.comment"):
+        raise Forbidden(f"only {_who('override.comment')} can comment")
     with conn.transaction():
         _lock(conn, override_id)  # 404 for unknown ids; serialises with transitions for a clean audit order
         row = conn.execute(

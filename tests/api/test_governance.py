@@ -136,7 +136,27 @@ def test_login_form_and_json_and_me(client: TestClient) -> None:
         "display_name": "Vera Viewer",
         "role": "viewer",
         "active": True,
+        "permissions": [],
     }
+
+
+# What each role may do, written out by hand from docs/governance.md ("Roles"): /auth/me serves it to the UI,
+# which asks rather than keeping a copy (the old UI copy said only admins could save the competition config).
+ME_PERMISSIONS = {
+    "viewer": [],
+    "planner": ["override.create", "override.comment", "competition.run"],
+    "approver": ["override.decide", "override.comment", "audit.read", "competition.run", "competition.save"],
+    "admin": ["override.create", "override.decide", "override.comment", "audit.read", "competition.run",
+              "competition.save"],
+}
+
+
+@pytest.mark.parametrize("who", ["viewer", "planner", "approver", "admin"])
+def test_me_serves_the_permissions_of_the_role(client: TestClient, who: str) -> None:
+    r = client.post("/auth/token", json={"username": who, "password": "lakecast"})
+    me = client.get("/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+    assert me.status_code == 200 and me.json()["role"] == who
+    assert sorted(me.json()["permissions"]) == sorted(ME_PERMISSIONS[who])
 
 
 @pytest.mark.parametrize(

@@ -140,7 +140,7 @@ def test_config_defaults_to_conf_then_put_stores_audited_versions(client, header
            "combo_members": ["theta", "lgbm_global"], "scope": "dfu", "intermittent_metric": "srmse"}
     for who in ("viewer", "planner"):
         r = client.put("/competition/config", json=new, headers=headers[who])
-        assert r.status_code == 403 and "may not do this" in r.json()["detail"]
+        assert r.status_code == 403 and "may not do competition.save" in r.json()["detail"]
     assert sql.execute("SELECT count(*) AS n FROM competition_configs").fetchone()["n"] == 0
 
     r = client.put("/competition/config", json=new, headers=headers["approver"])

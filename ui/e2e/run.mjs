@@ -249,6 +249,15 @@ async function beforeFinal() {
   check(dfuId === firstKey, `drilldown opened ${dfuId}, expected ${firstKey}`);
   await viewer.waitForSelector("[data-testid=dfu-chart] svg");
   await viewer.waitForSelector(`h1:has-text("DFU ${dfuId}")`);
+  // the champion's 80% interval is drawn as a shaded band when the API serves bounds for it
+  const drillApi = await apiGet(`/dfus/${encodeURIComponent(dfuId)}?window=12&lag=execution`, viewerTok);
+  const champPts = [...drillApi.backtest, ...drillApi.baseline].filter((s) => s.model_id === "champion").flatMap((s) => s.points);
+  if (champPts.some((p) => p.fcst_lo_80 != null && p.fcst_hi_80 != null)) {
+    await viewer.waitForSelector("[data-testid=dfu-chart] .recharts-area-area");
+    log("drilldown draws the champion's 80% interval band");
+  } else {
+    check(false, `the API serves no champion interval for ${dfuId}`);
+  }
   await shot(viewer, "04-drilldown");
   log(`exception ${dfuId} opened its drilldown`);
 

@@ -62,7 +62,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The logged-in user */
+        /** The logged-in user and the actions their role may do */
         get: operations["me_auth_me_get"];
         put?: never;
         post?: never;
@@ -1552,6 +1552,31 @@ export interface components {
             lag: number;
         };
         /**
+         * Me
+         * @description The logged-in user and what their role may do (from :data:`PERMISSIONS`; the UI asks this, never a copy).
+         */
+        Me: {
+            /** Username */
+            username: string;
+            /** Display Name */
+            display_name: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "viewer" | "planner" | "approver" | "admin";
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+            /**
+             * Permissions
+             * @description Actions this user's role may do (docs/governance.md, Roles)
+             */
+            permissions: ("override.create" | "override.decide" | "override.comment" | "audit.read" | "competition.run" | "competition.save")[];
+        };
+        /**
          * ModelScoreDetailOut
          * @description One row of ``gold.model_scores_detail``: a model's holdout scores at one lag in one segment.
          */
@@ -2164,23 +2189,6 @@ export interface components {
             /** Points */
             points: components["schemas"]["TrendPoint"][];
         };
-        /** UserPublic */
-        UserPublic: {
-            /** Username */
-            username: string;
-            /** Display Name */
-            display_name: string;
-            /**
-             * Role
-             * @enum {string}
-             */
-            role: "viewer" | "planner" | "approver" | "admin";
-            /**
-             * Active
-             * @default true
-             */
-            active: boolean;
-        };
         /**
          * VersionedAction
          * @description Body of a state transition (submit): the version you read.
@@ -2328,7 +2336,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserPublic"];
+                    "application/json": components["schemas"]["Me"];
                 };
             };
             /** @description Unauthorized */

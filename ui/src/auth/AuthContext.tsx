@@ -1,26 +1,12 @@
-// Who is logged in: the token (localStorage) and the user (GET /auth/me). Role checks for the UI live in
-// `can`; the API enforces the same rules, the UI only hides what a role may not do.
+// Who is logged in: the token (localStorage) and the user (GET /auth/me), with the actions their role may do
+// (see ./permissions.ts: the UI asks the API, it keeps no copy of the permission table).
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, login as apiLogin, onUnauthorized, tokenStore, unwrap, type Schemas } from "../api/client";
+import { api, login as apiLogin, onUnauthorized, tokenStore, unwrap } from "../api/client";
 
-export type User = Schemas["UserPublic"];
-export type Role = User["role"];
+import type { User } from "./permissions";
 
-export type Action = "override.create" | "override.decide" | "override.comment" | "audit.read" | "competition.edit";
-
-const PERMISSIONS: Record<Action, readonly Role[]> = {
-  "override.create": ["planner", "admin"],
-  "override.decide": ["approver", "admin"],
-  "override.comment": ["planner", "approver", "admin"],
-  "audit.read": ["approver", "admin"],
-  "competition.edit": ["admin"],
-};
-
-/** Whether `role` may do `action` (mirrors the API's role checks, docs/governance.md). */
-export function can(role: Role | undefined, action: Action): boolean {
-  return role !== undefined && PERMISSIONS[action].includes(role);
-}
+export { can, type Action, type Role, type User } from "./permissions";
 
 type AuthState = {
   token: string | null;

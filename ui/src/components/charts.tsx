@@ -1,9 +1,11 @@
 // Chart building blocks over recharts (one look for every page; colours per series from lib/chartData).
 import type { ReactNode } from "react";
 import {
+  Area,
   Bar,
   BarChart,
   CartesianGrid,
+  ComposedChart,
   Legend,
   Line,
   LineChart,
@@ -16,6 +18,8 @@ import {
 import { heatColor, seriesColor, type HeatGrid, type Row } from "../lib/chartData";
 
 type LineSpec = { key: string; label?: string; dashed?: boolean; width?: number; dots?: boolean };
+/** A shaded range: each row's value at `key` is [low, high] (e.g. a prediction interval); `color` of its line. */
+type BandSpec = { key: string; label: string; color: string };
 
 export function ChartCard({ title, children, note, testId }: { title: string; children: ReactNode; note?: ReactNode; testId?: string }) {
   return (
@@ -36,10 +40,12 @@ export function MultiLineChart({
   xFormat,
   referenceX,
   yDomain,
+  bands = [],
 }: {
   rows: Row[];
   xKey: string;
   lines: LineSpec[];
+  bands?: BandSpec[];
   height?: number;
   yFormat?: (v: number) => string;
   xFormat?: (v: string | number) => string;
@@ -49,13 +55,16 @@ export function MultiLineChart({
   return (
     <div style={{ width: "100%", height }}>
       <ResponsiveContainer>
-        <LineChart data={rows} margin={{ top: 8, right: 16, bottom: 4, left: 4 }}>
+        <ComposedChart data={rows} margin={{ top: 8, right: 16, bottom: 4, left: 4 }}>
           <CartesianGrid stroke="#e9ecef" />
           <XAxis dataKey={xKey} tickFormatter={xFormat} fontSize={12} />
           <YAxis tickFormatter={yFormat} fontSize={12} width={64} domain={yDomain ?? ["auto", "auto"]} />
           <Tooltip formatter={(v) => (typeof v === "number" && yFormat ? yFormat(v) : String(v))} labelFormatter={(l) => (xFormat ? xFormat(l as string) : String(l))} />
           <Legend wrapperStyle={{ fontSize: 12 }} />
           {referenceX && <ReferenceLine x={referenceX} stroke="#adb5bd" strokeDasharray="4 4" label={{ value: "forecast →", fontSize: 11, position: "insideTopRight" }} />}
+          {bands.map((b) => (
+            <Area key={b.key} dataKey={b.key} name={b.label} stroke="none" fill={b.color} fillOpacity={0.15} connectNulls={false} isAnimationActive={false} />
+          ))}
           {lines.map((l) => (
             <Line
               key={l.key}
@@ -69,7 +78,7 @@ export function MultiLineChart({
               isAnimationActive={false}
             />
           ))}
-        </LineChart>
+        </ComposedChart>
       </ResponsiveContainer>
     </div>
   );

@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { api, unwrap, type Schemas } from "../../api/client";
-import { useAuth } from "../../auth/AuthContext";
+import { can, useAuth } from "../../auth/AuthContext";
 import { ChartCard } from "../../components/charts";
 import { DataTable, type Column } from "../../components/DataTable";
 import { PageHeader } from "../../components/Field";
@@ -79,8 +79,8 @@ export default function CompetitionPage() {
     mutationFn: async (cfg: Schemas["CompetitionConfigBody"]) => unwrap(await api.PUT("/competition/config", { body: cfg })),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ["competition", "config"] }),
   });
-  const mayRun = user?.role === "planner" || user?.role === "approver" || user?.role === "admin";
-  const maySave = user?.role === "approver" || user?.role === "admin";
+  const mayRun = can(user, "competition.run");
+  const maySave = can(user, "competition.save");
 
   const withConfig = (fn: (c: Schemas["CompetitionConfigBody"]) => void) => () => {
     const parsed = parseConfig(text);
@@ -139,7 +139,7 @@ export default function CompetitionPage() {
                 <button type="button" disabled={!maySave || save.isPending} onClick={withConfig((cfg) => save.mutate(cfg))}>
                   Save config
                 </button>
-                {!maySave && <span className="muted small">Saving needs the approver or admin role{mayRun ? "" : "; running needs planner or above"}.</span>}
+                {!maySave && <span className="muted small">Your role ({user?.role}) may not save the config{mayRun ? "" : " or run the competition"}.</span>}
               </div>
             </>
           )}

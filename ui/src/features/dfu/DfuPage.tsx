@@ -11,11 +11,12 @@ import { FilterBar, PageHeader, SelectField } from "../../components/Field";
 import { QueryView } from "../../components/Status";
 import type { FilterSpec } from "../../lib/filters";
 import { addMonths, fmtMonth, fmtQty, fmtRatioPct, shortMonth } from "../../lib/format";
+import { seriesColor } from "../../lib/chartData";
 import { useFilters } from "../../lib/useFilters";
 import { OverrideForm } from "../overrides/OverrideForm";
 import { describeAdjustment, describeMonths } from "../overrides/logic";
 import { StatusBadge } from "../overrides/StatusBadge";
-import { drilldownRows, finalDiffs, type DrillRow } from "./shape";
+import { CHAMPION_BAND, drilldownRows, finalDiffs, type DrillRow } from "./shape";
 
 const SPEC = {
   window: { kind: "int", default: 12, min: 1, max: 12 },
@@ -117,7 +118,7 @@ function Drill({ d, shownModels, setModels }: { d: Drilldown; shownModels: strin
           </dd>
         </dl>
       </section>
-      <ChartCard title="Actuals and forecasts" testId="dfu-chart" note={`Backtests at lag ${d.lag} up to ${fmtMonth(anchor)}; forward forecasts after it. Dashed: the legacy forecast.`}>
+      <ChartCard title="Actuals and forecasts" testId="dfu-chart" note={`Backtests at lag ${d.lag} up to ${fmtMonth(anchor)}; forward forecasts after it. Dashed: the legacy forecast. Shaded: the champion's 80% prediction interval (conformal, from backtest residuals).`}>
         <div className="chips" role="group" aria-label="Models shown">
           <span className="muted small">Models:</span>
           {models.map((m) => {
@@ -130,7 +131,7 @@ function Drill({ d, shownModels, setModels }: { d: Drilldown; shownModels: strin
             );
           })}
         </div>
-        <MultiLineChart rows={chartRows} xKey="month" lines={lines} referenceX={shortMonth(anchor)} yFormat={(v) => fmtQty(v, true)} xFormat={(m) => fmtMonth(String(m))} height={340} />
+        <MultiLineChart rows={chartRows} xKey="month" lines={lines} bands={visible.has("champion") ? [{ key: CHAMPION_BAND, label: "champion 80% interval", color: seriesColor("champion") }] : []} referenceX={shortMonth(anchor)} yFormat={(v) => fmtQty(v, true)} xFormat={(m) => fmtMonth(String(m))} height={340} />
       </ChartCard>
       <DataTable
         caption={`Monthly values (units). ${d.final ? "Final = champion with approved overrides." : ""}`}
@@ -158,7 +159,7 @@ function Drill({ d, shownModels, setModels }: { d: Drilldown; shownModels: strin
         </section>
         <section className="card" aria-labelledby="dfu-new-override">
           <h2 id="dfu-new-override">New override</h2>
-          {can(user?.role, "override.create") ? (
+          {can(user, "override.create") ? (
             <OverrideForm itemId={d.dfu.item_id} locationId={d.dfu.location_id} defaultMonth={firstForward} />
           ) : (
             <p className="muted">Only planners and admins create overrides (you are {user?.role}).</p>

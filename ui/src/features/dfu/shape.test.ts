@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { drilldownRows, finalDiffs } from "./shape";
+import { CHAMPION_BAND, drilldownRows, finalDiffs } from "./shape";
 
 const answer = {
   actuals: [
@@ -40,6 +40,22 @@ describe("drilldown shaping", () => {
 
   it("lists the months where final differs from the champion", () => {
     expect(finalDiffs(drilldownRows(answer).rows)).toEqual([{ month: "2024-03-01", champion: 14, final: 28 }]);
+  });
+
+  it("carries the champion's 80% interval where both bounds are served", () => {
+    const withBand = {
+      ...answer,
+      baseline: [
+        { model_id: "champion", points: [
+          { target_month: "2024-03-01", fcst_qty: 14, fcst_lo_80: 10, fcst_hi_80: 19 },
+          { target_month: "2024-04-01", fcst_qty: 15, fcst_lo_80: null, fcst_hi_80: 20 },
+        ] },
+        { model_id: "theta", points: [{ target_month: "2024-03-01", fcst_qty: 14, fcst_lo_80: 1, fcst_hi_80: 2 }] },
+      ],
+    };
+    const rows = drilldownRows(withBand).rows;
+    expect(rows.find((r) => r.month === "2024-03-01")?.[CHAMPION_BAND]).toEqual([10, 19]);
+    expect(rows.find((r) => r.month === "2024-04-01")?.[CHAMPION_BAND]).toBeUndefined();
   });
 
   it("copes with no forecasts at all", () => {

@@ -2,7 +2,7 @@
 // A model's backtest points (history, at the chosen lag) and its forward baseline points (after the last
 // actual) never share a month, so each model is one line across both.
 
-type Point = { target_month: string; fcst_qty: number; override_id?: string | null };
+type Point = { target_month: string; fcst_qty: number; override_id?: string | null; fcst_lo_80?: number | null; fcst_hi_80?: number | null };
 type Series = { model_id: string; points: readonly Point[] };
 export type DrilldownLike = {
   actuals: readonly { month: string; qty: number }[];
@@ -12,11 +12,15 @@ export type DrilldownLike = {
   final: Series | null;
 };
 
-export type DrillRow = { month: string; overridden?: boolean } & Record<string, number | string | boolean | null | undefined>;
+export type DrillRow = { month: string; overridden?: boolean } & Record<string, number | string | boolean | null | undefined | [number, number]>;
+
+/** Key of the champion's 80% prediction interval ([low, high] per month, where the API serves both bounds). */
+export const CHAMPION_BAND = "champion_80";
 
 export const SPECIAL = ["actual", "external", "champion", "final"] as const;
 
-/** Rows by month (ascending) and the model names, special series first (actual, external, champion, final). */
+/** Rows by month (ascending) and the model names, special series first (actual, external, champion, final);
+ * rows also carry the champion's 80% interval under CHAMPION_BAND. */
 export function drilldownRows(d: DrilldownLike): { rows: DrillRow[]; series: string[]; models: string[] } {
   const rows = new Map<string, DrillRow>();
   const row = (month: string): DrillRow => {
@@ -36,6 +40,9 @@ export function drilldownRows(d: DrilldownLike): { rows: DrillRow[]; series: str
       const r = row(p.target_month);
       r[name] = p.fcst_qty;
       if (name === "final" && p.override_id) r.overridden = true;
+      if (name === "champion" && typeof p.fcst_lo_80 === "number" && typeof p.fcst_hi_80 === "number") {
+        r[CHAMPION_BAND] = [p.fcst_lo_80, p.fcst_hi_80];
+      }
     }
   };
   for (const a of d.actuals) {

@@ -150,7 +150,7 @@ function Comments({ id }: { id: number }) {
           )
         }
       </QueryView>
-      {can(user?.role, "override.comment") && (
+      {can(user, "override.comment") && (
         <form
           className="comment-form"
           onSubmit={(e) => {

@@ -28,7 +28,7 @@ export function OverrideForm({ itemId = "", locationId = "", defaultMonth = "", 
   const [problem, setProblem] = useState<string | null>(null);
   const [done, setDone] = useState<Override | null>(null);
 
-  if (!can(user?.role, "override.create")) {
+  if (!can(user, "override.create")) {
     return <p className="muted">Only planners and admins create overrides (you are {user?.role}).</p>;
   }
 

@@ -55,7 +55,7 @@ export function OverridesPage() {
   return (
     <div>
       <PageHeader title="Overrides & approvals">
-        {can(user?.role, "override.create") && (
+        {can(user, "override.create") && (
           <button type="button" onClick={() => setShowForm((v) => !v)} aria-expanded={showForm}>
             {showForm ? "Close form" : "New override"}
           </button>

@@ -33,20 +33,29 @@ describe("override logic", () => {
     expect(describeMonths({ start_month: "2025-03-01", end_month: "2025-03-01" })).toBe("Mar 2025");
   });
 
+  // users as GET /auth/me serves them (permissions from the API's table, written out here by hand)
+  const P = {
+    viewer: [],
+    planner: ["override.create", "override.comment", "competition.run"],
+    approver: ["override.decide", "override.comment", "audit.read", "competition.run", "competition.save"],
+    admin: ["override.create", "override.decide", "override.comment", "audit.read", "competition.run", "competition.save"],
+  } as const;
+  const u = (username: string, role: keyof typeof P) => ({ username, role, permissions: [...P[role]] });
+
   it("explains who may decide", () => {
-    expect(decisionBlocker(base, { username: "planner", role: "planner" })).toMatch(/role 'planner' cannot approve/);
-    expect(decisionBlocker(base, { username: "viewer", role: "viewer" })).toMatch(/role 'viewer'/);
-    expect(decisionBlocker(base, { username: "approver", role: "approver" })).toBeNull();
-    expect(decisionBlocker(base, { username: "planner", role: "admin" })).toMatch(/four-eyes/);
-    expect(decisionBlocker({ ...base, status: "approved" }, { username: "approver", role: "approver" })).toMatch(/only submitted/);
+    expect(decisionBlocker(base, u("planner", "planner"))).toMatch(/role 'planner' cannot approve/);
+    expect(decisionBlocker(base, u("viewer", "viewer"))).toMatch(/role 'viewer'/);
+    expect(decisionBlocker(base, u("approver", "approver"))).toBeNull();
+    expect(decisionBlocker(base, u("planner", "admin"))).toMatch(/four-eyes/);
+    expect(decisionBlocker({ ...base, status: "approved" }, u("approver", "approver"))).toMatch(/only submitted/);
   });
 
   it("lets only the owner planner or an admin submit a draft", () => {
     const draft = { ...base, status: "draft" as const, submitted_by: null };
-    expect(canSubmit(draft, { username: "planner", role: "planner" })).toBe(true);
-    expect(canSubmit(draft, { username: "planner2", role: "planner" })).toBe(false);
-    expect(canSubmit(draft, { username: "admin", role: "admin" })).toBe(true);
-    expect(canSubmit(base, { username: "planner", role: "planner" })).toBe(false);
+    expect(canSubmit(draft, u("planner", "planner"))).toBe(true);
+    expect(canSubmit(draft, u("planner2", "planner"))).toBe(false);
+    expect(canSubmit(draft, u("admin", "admin"))).toBe(true);
+    expect(canSubmit(base, u("planner", "planner"))).toBe(false);
   });
 
   it("lists the fields an audit entry changed", () => {

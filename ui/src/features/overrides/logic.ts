@@ -1,6 +1,6 @@
 // Pure helpers of the overrides pages (tested in logic.test.ts).
 import type { Schemas } from "../../api/client";
-import type { Role } from "../../auth/AuthContext";
+import { can, type User } from "../../auth/permissions";
 import { fmtMonth, fmtQty } from "../../lib/format";
 
 export type Override = Schemas["OverridePublic"];
@@ -19,9 +19,11 @@ export function describeMonths(o: Pick<Override, "start_month" | "end_month">): 
 }
 
 /** Why `user` may not approve/reject `o` (null when they may): role, status, or the four-eyes rule. */
-export function decisionBlocker(o: Override, user: { username: string; role: Role } | undefined): string | null {
+type Actor = Pick<User, "username" | "role" | "permissions">;
+
+export function decisionBlocker(o: Override, user: Actor | undefined): string | null {
   if (!user) return "log in to decide";
-  if (user.role !== "approver" && user.role !== "admin") {
+  if (!can(user, "override.decide")) {
     return `role '${user.role}' cannot approve or reject overrides (an approver or admin must decide)`;
   }
   if (o.status !== "submitted") return `only submitted overrides can be decided (this one is ${o.status})`;
@@ -32,9 +34,9 @@ export function decisionBlocker(o: Override, user: { username: string; role: Rol
 }
 
 /** Whether `user` may edit/submit the draft `o` (its creator planner, or an admin). */
-export function canSubmit(o: Override, user: { username: string; role: Role } | undefined): boolean {
-  if (!user || o.status !== "draft") return false;
-  return user.role === "admin" || (user.role === "planner" && o.created_by === user.username);
+export function canSubmit(o: Override, user: Actor | undefined): boolean {
+  if (!user || o.status !== "draft" || !can(user, "override.create")) return false;
+  return user.role === "admin" || o.created_by === user.username;
 }
 
 export type FieldChange = { field: string; before: unknown; after: unknown };
