@@ -56,6 +56,17 @@ def oracle(manifest: dict, rows: pd.DataFrame, dfu: pd.DataFrame) -> dict:
     return _acc(m).to_dict()
 
 
+def _finite(x):
+    """NaN/inf (an undefined accuracy, e.g. a segment whose holdout actuals are all zero) -> null: valid JSON."""
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_finite(v) for v in x]
+    if isinstance(x, float | np.floating) and not np.isfinite(x):
+        return None
+    return x
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data-dir", default=None)
@@ -96,7 +107,7 @@ def main() -> None:
                        "adjusted_rand_index": float(adjusted_rand_score(seg["label"], seg["cluster_label"])),
                        "n_dfus": len(seg)}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=2, default=float))
+    Path(args.out).write_text(json.dumps(_finite(out), indent=2, default=float, allow_nan=False))
     print(json.dumps({k: out[k] for k in ("execution_lag", "oracle_execution_lag", "segments", "coverage_by_lag")},
                      indent=1, default=float))
 

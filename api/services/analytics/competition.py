@@ -154,7 +154,7 @@ def competing_models(engine: ServingEngine, settings: Settings) -> list[str]:
     return sorted(present, key=lambda m: (order.index(m) if m in order else len(order), m))
 
 
-def _frames(engine: ServingEngine, models: list[str], lag: Any) -> dict[str, Any]:
+def competition_frames(engine: ServingEngine, models: list[str], lag: Any) -> dict[str, Any]:
     """Backtest rows (long frame of ``champion.run_competition``), DFU execution lags, the legacy forecast."""
     import pandas as pd
 
@@ -227,7 +227,7 @@ def run(engine: ServingEngine, conn: Conn, settings: Settings,
     competing = list(comp.models) if comp.models else list(models)
     if comp.combo_members:
         competing.append(COMBO_ID)
-    out = _compete(_frames(engine, models, comp.lag), comp, competing)
+    out = _compete(competition_frames(engine, models, comp.lag), comp, competing)
     selection = out["selection"]
     published = {r["dfu_id"]: r["champion_model_id"] for r in engine.query(
         f"SELECT dfu_id, champion_model_id FROM {CHAMPIONS}")} if engine.available(CHAMPIONS) else {}
