@@ -24,6 +24,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from psycopg_pool import PoolTimeout
 
 from api.engine import engine_check
@@ -135,7 +136,9 @@ def create_app(
                 await run_in_threadpool(pool.close)
                 app.state.pool = None
 
-    app = FastAPI(
+    # /docs (Swagger UI) and /redoc from assets installed with the fastapi-offline package: no CDN, so the API
+    # docs work on a machine without internet (FastAPI's defaults load them from cdn.jsdelivr.net).
+    app = FastAPIOffline(
         title="Lakecast API",
         version="0.1.0",
         summary="Demand-forecast serving and governance (overrides -> approvals -> audit)",
