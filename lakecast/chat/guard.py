@@ -4,7 +4,8 @@ here first. Refusal is the default; a query runs only if all of these hold:
 * it parses (sqlglot, Trino dialect) as exactly one statement, and that statement is a SELECT (a WITH ... SELECT
   or a UNION/INTERSECT/EXCEPT of SELECTs included), not recursive, without ``SELECT ... INTO``;
 * every table is a served gold table (``contracts`` with ``served=True``) named ``gold.<table>``, or a CTE of
-  the query; no catalogs, no table functions (``read_csv``, ``iceberg_scan``, ``TABLE(...)``), no file names;
+  the query; no catalogs, no table functions (``read_csv``, ``iceberg_scan``, ``TABLE(...)``), no file names,
+  no time travel (``FOR VERSION AS OF`` / ``FOR TIMESTAMP AS OF``) and no metadata tables (``t$snapshots``);
 * every column is a column of a referenced table or a name the query itself defines (alias, CTE column);
 * every function is on an allow-list of pure scalar/aggregate/window functions (no file, network, system,
   session or sleep functions); no placeholders;
@@ -126,7 +127,13 @@ def _check_tables(root: exp.Expression, allowed: Mapping[str, tuple[str, ...]]) 
         if not isinstance(table.this, exp.Identifier):
             raise GuardRefusal("refused: table functions and file reads are not allowed in FROM; "
                                f"query the served tables ({', '.join(sorted(allowed))})")
+        if table.args.get("version") is not None:
+            raise GuardRefusal("refused: time travel (FOR VERSION AS OF / FOR TIMESTAMP AS OF) is not allowed; chat "
+                               "answers on the published snapshot of the served tables")
         name, db, catalog = table.name.lower(), table.db.lower(), table.catalog.lower()
+        if "$" in name:
+            raise GuardRefusal(f"refused: metadata table {table.sql(dialect=DIALECT)} is not served (snapshots, "
+                               "files, manifests and history are not chat data)")
         if catalog:
             raise GuardRefusal(f"refused: catalog-qualified table {table.sql(dialect=DIALECT)}; write gold.<table>")
         if not db and name in ctes:

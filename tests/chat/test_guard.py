@@ -97,6 +97,14 @@ ABUSIVE_SQL: list[tuple[str, str]] = [
     ("", "empty"),
     ("SELECT * FROM gold.dim_item WHERE item_id = 'x\x00'", "NUL"),
     ("SELEC * FROM gold.dim_item", "only SELECT|does not parse"),
+    # time travel, metadata tables, table functions: refused by the guard itself, with the reason
+    ("SELECT * FROM gold.fact_sales_monthly FOR VERSION AS OF 1234567890", "time travel"),
+    ("SELECT * FROM gold.fact_sales_monthly FOR TIMESTAMP AS OF TIMESTAMP '2024-01-01 00:00:00'", "time travel"),
+    ("SELECT s.qty FROM gold.dim_item i JOIN gold.fact_sales_monthly FOR VERSION AS OF 1 s ON s.item_id = i.item_id",
+     "time travel"),
+    ('SELECT * FROM gold."fact_sales_monthly$snapshots"', "metadata table"),
+    ('SELECT * FROM gold."dim_item$files"', "metadata table"),
+    ("SELECT * FROM TABLE(gold.dim_item)", "table functions|function table()"),
 ]
 
 
