@@ -28,10 +28,18 @@ class SparkSettings(BaseModel):
 
 class CatalogSettings(BaseModel):
     name: str = "lakecast"
-    type: Literal["hadoop", "rest"] = "hadoop"
+    # hadoop: files under the warehouse dir; rest: an Iceberg REST catalog at `uri`; jdbc: Iceberg's JDBC catalog
+    # in Postgres at `uri` (jdbc:postgresql://...), the `stack` profile's shared catalog (docs/decisions.md)
+    type: Literal["hadoop", "rest", "jdbc"] = "hadoop"
     warehouse: str = ""
     uri: str = ""
+    jdbc_user: str = ""
     s3_endpoint: str = ""
+    # S3 credentials for the catalog's object store. Empty = the standard AWS_ACCESS_KEY_ID /
+    # AWS_SECRET_ACCESS_KEY / AWS_REGION variables (compose); the loopback-only `stack` profile sets them.
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = "us-east-1"
 
 
 class EngineSettings(BaseModel):
@@ -141,6 +149,33 @@ class MaintenanceSettings(BaseModel):
     target_file_bytes: int = Field(128 * 1024 * 1024, ge=1)
     # Manifests are rewritten when the current snapshot has more than this many.
     max_manifests: int = Field(4, ge=1)
+
+
+class StackSettings(BaseModel):
+    """`lakecast stack up|down|status`: MinIO, Postgres (the Iceberg JDBC catalog) and Trino on loopback."""
+
+    host: str = "127.0.0.1"
+    # downloads and builds, reused across data dirs when set; empty = <data_dir>/stack/cache
+    cache_dir: str = ""
+    maven_repository: str = "https://repo1.maven.org/maven2"
+    minio_module: str = "github.com/minio/minio"
+    minio_version: str = "v0.0.0-20260212201848-7aac2a2c5b7c"
+    minio_port: int = 9100
+    minio_console_port: int = 9101
+    minio_bucket: str = "warehouse"
+    minio_user: str = "lakecast"
+    minio_password: str = "lakecast-stack-local"
+    postgres_port: int = 5433
+    catalog_database: str = "iceberg_catalog"
+    trino_version: str = "476"
+    trino_port: int = 8090
+    trino_heap: str = "2G"
+    java_home: str = "/usr/lib/jvm/temurin-25-jdk-amd64"
+    # Spark-side jars for the JDBC catalog on S3 (Maven Central): iceberg-aws-bundle must match the
+    # Iceberg runtime jar's version (1.9.2, snowpark-connect-deps-iceberg==1.0.1)
+    iceberg_version: str = "1.9.2"
+    postgres_jdbc_version: str = "42.7.8"
+    start_timeout_seconds: float = Field(240.0, gt=0)
 
 
 class ApiSettings(BaseModel):
@@ -263,6 +298,7 @@ class Settings(BaseSettings):
     quality: QualitySettings = Field(default_factory=QualitySettings)
     maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    stack: StackSettings = Field(default_factory=StackSettings)
     forecast: ForecastSettings = Field(default_factory=ForecastSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
 
@@ -297,6 +333,16 @@ class Settings(BaseSettings):
     @property
     def mlflow_artifact_location(self) -> str:
         return self.mlflow.artifact_location or str(self.data_path / "mlflow" / "artifacts")
+
+    @property
+    def stack_dir(self) -> Path:
+        """Logs, pid files, configs and data of the local stack (`lakecast stack`)."""
+        return self.data_path / "stack"
+
+    @property
+    def stack_cache_dir(self) -> Path:
+        """Downloaded and built components of the local stack (shareable across data dirs)."""
+        return Path(self.stack.cache_dir).resolve() if self.stack.cache_dir else self.stack_dir / "cache"
 
     @property
     def runs_dir(self) -> Path:

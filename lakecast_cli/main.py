@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lakecast.settings import get_settings
+from lakecast_cli.stack import stack_app
 
 app = typer.Typer(
     help="Lakecast: an open local lakehouse for demand forecasting.",
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Embedded Postgres (app database) lifecycle.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(stack_app, name="stack")
 console = Console()
 
 

@@ -52,17 +52,32 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.local.dir": str(settings.data_path / "spark-tmp"),
         "spark.sql.warehouse.dir": str(settings.data_path / "spark-warehouse"),
     }
-    if settings.catalog.type == "hadoop":
+    c = settings.catalog
+    if c.type == "hadoop":
         conf[f"{cat}.type"] = "hadoop"
         conf[f"{cat}.warehouse"] = settings.warehouse
     else:
-        conf[f"{cat}.type"] = "rest"
-        conf[f"{cat}.uri"] = settings.catalog.uri
+        conf[f"{cat}.type"] = c.type
+        conf[f"{cat}.uri"] = c.uri
         conf[f"{cat}.warehouse"] = settings.warehouse
         conf[f"{cat}.io-impl"] = "org.apache.iceberg.aws.s3.S3FileIO"
-        if settings.catalog.s3_endpoint:
-            conf[f"{cat}.s3.endpoint"] = settings.catalog.s3_endpoint
+        if c.s3_endpoint:
+            conf[f"{cat}.s3.endpoint"] = c.s3_endpoint
             conf[f"{cat}.s3.path-style-access"] = "true"
+        if c.s3_access_key:
+            conf[f"{cat}.s3.access-key-id"] = c.s3_access_key
+            conf[f"{cat}.s3.secret-access-key"] = c.s3_secret_key
+            conf[f"{cat}.client.region"] = c.s3_region
+    if c.type == "jdbc":
+        # Iceberg's JdbcCatalog (in the runtime jar) keys its rows by catalog name: Trino and pyiceberg use the
+        # same name. S3FileIO needs the AWS SDK bundle, the catalog the PostgreSQL driver (Maven Central).
+        from lakecast.stack.jars import spark_catalog_jars
+
+        conf["spark.jars"] = ",".join([conf["spark.jars"], *spark_catalog_jars(settings)])
+        if c.jdbc_user:
+            conf[f"{cat}.jdbc.user"] = c.jdbc_user
+        # V1 (views, iceberg_type column) is what Trino's JDBC catalog reads; both would otherwise ALTER it
+        conf[f"{cat}.jdbc.schema-version"] = "V1"
     conf.update(settings.spark.extra_conf)
     return conf
 
