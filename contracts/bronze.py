@@ -87,3 +87,36 @@ INGEST_FILES = TableSpec(
     primary_key=("source", "batch_id", "source_file"),
     description="File-level ingest log: every landing file with its hash, detected format and outcome.",
 )
+
+
+BATCH_ACTIONS = ("withdrawn", "replayed")
+
+
+class BatchLifecycle(LakecastModel):
+    """One withdrawal or replay of a landing batch (written by `lakecast batch withdraw|replay`)."""
+
+    source: str = Field(description="Landing source name (e.g. sales_lines)")
+    batch_id: str = Field(description="Landing batch directory name")
+    action: str = Field(description="withdrawn (rows removed, bronze skips the batch) or replayed (re-landed, "
+                        "the withdrawn mark cleared); the latest action per source and batch is its state")
+    actor: str = Field(description="Who did it: `--by`, else the OS user")
+    reason: str = Field(description="Why, as given with --reason")
+    at: dt.datetime = Field(description="UTC time of the action")
+    files: int = Field(description="Landing files of the batch at the time (ops.ingest_files)")
+    bronze_rows: int = Field(description="withdrawn: rows removed from bronze; replayed: rows in bronze before "
+                             "the replay (0 after a withdrawal)")
+    silver_rows: int = Field(description="withdrawn: the batch's rows in silver fact tables at the time "
+                             "(removed by the silver run that follows)")
+    quarantined_rows: int = Field(description="withdrawn: the batch's rows in silver.quarantine at the time")
+    audit_id: int | None = Field(None, description="id of the matching row in the app database's audit_log")
+
+
+BATCH_LIFECYCLE = TableSpec(
+    namespace="ops",
+    name="batch_lifecycle",
+    model=BatchLifecycle,
+    grain="one row per withdrawal or replay of a landing batch (append-only)",
+    primary_key=("source", "batch_id", "at"),
+    description="Withdrawals and replays of landing batches, with who, why and the rows removed; bronze skips a "
+    "batch whose latest action is withdrawn.",
+)

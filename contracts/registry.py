@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contracts.base import TableSpec
-from contracts.bronze import BRONZE_TABLES, INGEST_FILES
+from contracts.bronze import BATCH_LIFECYCLE, BRONZE_TABLES, INGEST_FILES
 from contracts.forecast import FORECAST_TABLES
 from contracts.gold import GATE_RESULTS, GOLD_TABLES
 from contracts.silver import BATCH_RECONCILIATION, SILVER_TABLES
@@ -15,7 +15,7 @@ TABLES: dict[str, TableSpec] = {
         SILVER_TABLES,
         GOLD_TABLES,
         FORECAST_TABLES,
-        {"x": INGEST_FILES, "y": GATE_RESULTS, "z": BATCH_RECONCILIATION},
+        {"x": INGEST_FILES, "y": GATE_RESULTS, "z": BATCH_RECONCILIATION, "w": BATCH_LIFECYCLE},
     )
     for spec in group.values()
 }

@@ -167,17 +167,37 @@ SILVER_TABLES: dict[str, TableSpec] = {
 }
 
 
+RECONCILIATION_EVENTS = ("received", "redelivered", "superseded_by", "revalidated", "withdrawn")
+
+
 class BatchReconciliation(LakecastModel):
     source_table: str = Field(description="Bronze table (e.g. bronze.sales_lines)")
     batch_id: str = Field(description="Landing batch")
-    rows_landed: int = Field(description="Rows in bronze for the batch")
-    rows_accepted: int = Field(description="Rows that passed validation (for masters: before SCD2 collapsing)")
-    rows_quarantined: int = Field(description="Rows written to silver.quarantine; landed = accepted + quarantined")
+    seq: int = Field(description="1, 2, 3, ... per (source_table, batch_id): the batch's events in order; the "
+                     "highest is its current accounting")
+    event: str = Field(description="received (first silver run over the batch), redelivered (its content was "
+                       "landed again, e.g. by `lakecast batch replay`), superseded_by (rows of this batch now lose "
+                       "to a later delivery of other_batch), revalidated (the batch's numbers moved for another "
+                       "reason, e.g. a master or a competing batch arrived or left), withdrawn (its rows left bronze)")
+    other_batch: str | None = Field(None, description="superseded_by: the later batch whose rows win; else null")
+    rows: int = Field(description="received/redelivered: rows landed; superseded_by: rows of this batch that "
+                      "other_batch supersedes now (0 = none any more); revalidated: change in rows_accepted; "
+                      "withdrawn: rows removed from bronze")
+    rows_landed: int = Field(description="Rows in bronze for the batch after the event")
+    rows_accepted: int = Field(description="Rows that passed validation after the event (masters: before SCD2 "
+                               "collapsing); on a received row superseded rows still count as accepted")
+    rows_quarantined: int = Field(description="Rows in silver.quarantine after the event; landed = accepted + "
+                                  "quarantined on every row")
+    ingested_at: dt.datetime | None = Field(None, description="When bronze landed the content this row describes "
+                                            "(null once withdrawn)")
+    recorded_at: dt.datetime = Field(description="UTC time of the silver run that recorded the event")
 
 
 BATCH_RECONCILIATION = TableSpec(
     "ops", "batch_reconciliation", BatchReconciliation,
-    grain="one row per bronze table per landing batch",
-    primary_key=("source_table", "batch_id"),
-    description="Row accounting per batch, written by the silver job: landed = accepted + quarantined.",
+    grain="one row per event of a landing batch of a bronze table (append-only history)",
+    primary_key=("source_table", "batch_id", "seq"),
+    description="Row accounting per batch, appended by the silver job: a row is never rewritten; a later "
+    "delivery that supersedes rows, a withdrawal or a re-validation adds a row. The row with the highest seq "
+    "is the batch's current accounting; landed = accepted + quarantined on every row.",
 )

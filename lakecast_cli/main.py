@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lakecast.settings import get_settings
+from lakecast_cli.batch import batch_app
 from lakecast_cli.stack import stack_app
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Embedded Postgres (app database) lifecycle.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(stack_app, name="stack")
+app.add_typer(batch_app, name="batch")
 console = Console()
 
 

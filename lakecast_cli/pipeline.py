@@ -164,6 +164,9 @@ def run_jobs(settings: Settings, names: list[str], console: Console) -> Pipeline
         for source, batch, file, why in getattr(result, "rejected_files", [])[:20]:
             where = f"{source}/{batch}/{file}" if batch else f"{source}/{file}"
             console.print(f"  [yellow]rejected[/] landing/{where}: {why}")
+        for source, batches in getattr(result, "withdrawn_batches", {}).items():
+            console.print(f"  [yellow]withdrawn, not landed again[/] {source}: {', '.join(batches)} "
+                          "(`lakecast batch replay BATCH` lands a corrected delivery)")
         console.print(f"[green]✓[/] {name} in {report.timings[name]:.1f}s: {_describe(result)}")
     return report
 
@@ -174,7 +177,9 @@ def _describe(result: Any) -> str:
         skipped = sum(len(v) for v in result.skipped_batches.values())
         rej = len(result.rejected_files)
         rows = sum(result.rows.values())
-        return f"{landed} batches landed, {skipped} unchanged (skipped), {rej} files rejected, {rows:,} rows"
+        withdrawn = sum(len(v) for v in result.withdrawn_batches.values())
+        return (f"{landed} batches landed, {skipped} unchanged (skipped), {withdrawn} withdrawn (skipped), "
+                f"{rej} files rejected, {rows:,} rows")
     if hasattr(result, "quarantined_by_rule"):
         quarantined = sum(result.quarantined_by_rule.values())
         return f"{result.rows.get('sales_lines', 0):,} sales lines, {quarantined:,} rows quarantined"

@@ -3,6 +3,8 @@
 A batch whose files all carry the content hashes already recorded in ops.ingest_files is skipped, so
 re-running the job (or re-landing the same batch) adds nothing. A batch whose content changed replaces its
 previous rows in one atomic Iceberg commit. Rejected files are recorded with a reason, never silently dropped.
+A batch withdrawn with `lakecast batch withdraw` (ops.batch_lifecycle) is skipped, and reported, until it is
+replayed; a replayed batch is landed again even when its files' hashes are unchanged.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from contracts.bronze import BRONZE_TABLES, INGEST_FILES
 from contracts.landing import SOURCES, LandingSource
 from lakecast.settings import Settings
 from spark_jobs import io
+from spark_jobs.batches import lifecycle_state
 from spark_jobs.landing import FilePlan, list_batches, plan_file
 
 CORRUPT = "_corrupt_record"
@@ -49,21 +52,27 @@ class BronzeResult:
     skipped_batches: dict[str, list[str]] = field(default_factory=dict)
     rejected_files: list[tuple[str, str, str, str]] = field(default_factory=list)  # source, batch, file, why
     rows: dict[str, int] = field(default_factory=dict)
+    # batches whose latest ops.batch_lifecycle action is `withdrawn`: their landing files are not landed again
+    withdrawn_batches: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _recorded_hashes(spark: SparkSession, settings: Settings, source: str) -> dict[str, set[tuple[str, str]]]:
+def _recorded_hashes(spark: SparkSession, settings: Settings, source: str
+                     ) -> tuple[dict[str, set[tuple[str, str]]], dict[str, dt.datetime]]:
+    """(batch -> {(file, sha256)}, batch -> when it was last landed) from ops.ingest_files."""
     if not io.exists(spark, settings, INGEST_FILES):
-        return {}
+        return {}, {}
     rows = (
         io.read(spark, settings, INGEST_FILES)
         .where(F.col("source") == source)
-        .select("batch_id", "source_file", "sha256")
+        .select("batch_id", "source_file", "sha256", "ingested_at")
         .collect()
     )
     out: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    landed: dict[str, dt.datetime] = {}
     for r in rows:
         out[r.batch_id].add((r.source_file, r.sha256))
-    return out
+        landed[r.batch_id] = max(landed.get(r.batch_id, r.ingested_at), r.ingested_at)
+    return out, landed
 
 
 def _read_csv_group(spark: SparkSession, source: LandingSource, plans: list[FilePlan]) -> DataFrame:
@@ -127,14 +136,21 @@ def land_source(spark: SparkSession, settings: Settings, source: LandingSource, 
         for stray in sorted(p for p in source_dir.iterdir() if p.is_file() and not p.name.startswith((".", "_"))):
             result.rejected_files.append((source.name, "", stray.name, (
                 f"not in a batch directory: move it to landing/{source.name}/<batch_id>/{stray.name}")))
-    recorded = _recorded_hashes(spark, settings, source.name)
+    recorded, landed_at = _recorded_hashes(spark, settings, source.name)
+    states = {b: r for (_, b), r in lifecycle_state(spark, settings, source.name).items()}
     staging = settings.data_path / "staging"
     todo: list[FilePlan] = []
     batches_todo: list[str] = []
     max_lines = settings.quality.landing.max_lines_per_record
     for batch_id, files in list_batches(settings.landing_dir / source.name).items():
+        state = states.get(batch_id)
+        if state is not None and state.action == "withdrawn":  # until `lakecast batch replay`
+            result.withdrawn_batches.setdefault(source.name, []).append(batch_id)
+            continue
         plans = [plan_file(source, batch_id, f, staging, max_lines) for f in files]
-        if {(p.path.name, p.sha256) for p in plans} == recorded.get(batch_id, set()):
+        replay_due = (state is not None and state.action == "replayed"
+                      and (batch_id not in landed_at or state.at > landed_at[batch_id]))
+        if not replay_due and {(p.path.name, p.sha256) for p in plans} == recorded.get(batch_id, set()):
             result.skipped_batches.setdefault(source.name, []).append(batch_id)
             continue
         batches_todo.append(batch_id)

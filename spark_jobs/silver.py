@@ -2,11 +2,13 @@
 
 Silver is recomputed from all of bronze on every run and written with one atomic overwrite per table, so a
 re-run on the same bronze gives identical content and a killed run leaves the previous snapshot serving.
-Row accounting per batch (landed = accepted + quarantined) is written to ops.batch_reconciliation.
+Row accounting per batch (landed = accepted + quarantined) is appended to ops.batch_reconciliation as history:
+a batch's rows there are never rewritten (spark_jobs/reconciliation.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -18,6 +20,7 @@ from contracts.landing import SOURCES
 from contracts.silver import BATCH_RECONCILIATION, SILVER_TABLES
 from lakecast.settings import PlausibilitySettings, Settings
 from spark_jobs import io
+from spark_jobs import reconciliation as rec
 from spark_jobs.scd2 import scd2_from_snapshots
 from spark_jobs.silver_promo_plan import promo_plan_rows, validate_promo_plan
 from spark_jobs.silver_rules import (
@@ -73,6 +76,7 @@ MASTERS = (
 class SilverResult:
     rows: dict[str, int] = field(default_factory=dict)
     quarantined_by_rule: dict[str, int] = field(default_factory=dict)
+    reconciliation_events: int = 0  # rows appended to ops.batch_reconciliation by this run
 
 
 def _bronze(spark: SparkSession, settings: Settings, source: str) -> DataFrame:
@@ -245,15 +249,63 @@ def external_rows(flagged: DataFrame) -> DataFrame:
 
 
 def reconciliation(flagged: DataFrame, source_table: str) -> DataFrame:
+    """Per batch: rows landed, accepted, quarantined and when bronze landed them (this run's accounting)."""
     return (
         flagged.groupBy(F.col("_batch_id").alias("batch_id"))
         .agg(
             F.count(F.lit(1)).alias("rows_landed"),
             F.sum(F.when(F.col("_rule").isNull(), 1).otherwise(0)).alias("rows_accepted"),
             F.sum(F.when(F.col("_rule").isNotNull(), 1).otherwise(0)).alias("rows_quarantined"),
+            F.max("_ingested_at").alias("ingested_at"),
         )
         .withColumn("source_table", F.lit(source_table))
     )
+
+
+def superseded_external(flagged: DataFrame) -> DataFrame:
+    """(batch_id, other_batch, rows): external-forecast rows of a batch quarantined because a later batch's row
+    for the same item x location x target x lag wins (duplicates within one batch are not supersessions)."""
+    keys = ["_k_item", "_k_loc", "_t_target", "_t_lag"]
+    winners = flagged.where(F.col("_rule").isNull()).select(*keys, F.col("_batch_id").alias("other_batch"))
+    return (
+        flagged.where(F.col("_rule") == "duplicate_key")
+        .join(winners, keys)
+        .where(F.col("other_batch") != F.col("_batch_id"))
+        .groupBy(F.col("_batch_id").alias("batch_id"), "other_batch")
+        .agg(F.count(F.lit(1)).alias("rows"))
+    )
+
+
+def _history(spark: SparkSession, settings: Settings) -> list[rec.Event]:
+    """The recorded reconciliation events (a table of the earlier one-row-per-batch shape is replaced: it was
+    recomputed on every run, so it held no history)."""
+    if not io.exists(spark, settings, BATCH_RECONCILIATION):
+        return []
+    name = io.table_name(settings, BATCH_RECONCILIATION)
+    if "seq" not in spark.table(name).columns:
+        spark.sql(f"DROP TABLE {name}")
+        return []
+    return [rec.Event(**r.asDict()) for r in spark.table(name).collect()]
+
+
+def record_reconciliation(spark: SparkSession, settings: Settings, counts: list[DataFrame],
+                          superseded: dict[str, DataFrame]) -> int:
+    """Append this run's reconciliation events (nothing when no batch's accounting moved); return rows added."""
+    current = {(r.source_table, r.batch_id): rec.Count(r.rows_landed, r.rows_accepted, r.rows_quarantined,
+                                                       r.ingested_at)
+               for r in reduce(DataFrame.unionByName, counts).collect()}
+    sup: dict[tuple[str, str], dict[str, int]] = {}
+    for table, df in superseded.items():
+        for r in df.collect():
+            sup.setdefault((table, r.batch_id), {})[r.other_batch] = r.rows
+    recorded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    new = rec.events(_history(spark, settings), current, sup, recorded_at)
+    if new:
+        io.append(spark, settings, BATCH_RECONCILIATION,
+                  spark.createDataFrame([e.as_row() for e in new], io.spark_schema(BATCH_RECONCILIATION)))
+    else:
+        io.ensure_table(spark, settings, BATCH_RECONCILIATION)
+    return len(new)
 
 
 def run(spark: SparkSession, settings: Settings, progress=None) -> SilverResult:
@@ -299,7 +351,8 @@ def run(spark: SparkSession, settings: Settings, progress=None) -> SilverResult:
     recon.append(reconciliation(plan, "bronze.promo_plan"))
 
     io.overwrite(spark, settings, SILVER_TABLES["quarantine"], reduce(DataFrame.unionByName, quarantines))
-    io.overwrite(spark, settings, BATCH_RECONCILIATION, reduce(DataFrame.unionByName, recon))
+    result.reconciliation_events = record_reconciliation(
+        spark, settings, recon, {"bronze.external_forecast": superseded_external(ext)})
     for df in (sales, ext, plan, *persisted):
         df.unpersist()
     if progress:

@@ -121,7 +121,8 @@ def test_quarantine_summary_equals_spark(client, headers, sq) -> None:
     rows = [r["rows"] for r in body["by_rule"]]
     assert rows == sorted(rows, reverse=True)
     rec = sq("SELECT source_table, sum(rows_landed) AS l, sum(rows_accepted) AS a, sum(rows_quarantined) AS q "
-             "FROM ops.batch_reconciliation GROUP BY 1")
+             "FROM (SELECT *, row_number() OVER (PARTITION BY source_table, batch_id ORDER BY seq DESC) AS k "
+             "FROM ops.batch_reconciliation) WHERE k = 1 GROUP BY 1")
     got = {t["source_table"]: (t["rows_landed"], t["rows_accepted"], t["rows_quarantined"]) for t in body["by_table"]}
     assert got == {t: (int(a), int(b), int(c)) for t, a, b, c in zip(rec["source_table"], rec["l"], rec["a"], rec["q"],
                                                                        strict=True)}

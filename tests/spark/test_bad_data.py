@@ -139,7 +139,7 @@ def test_a_quote_that_swallows_lines_rejects_its_file_with_the_line_accounting(l
 
 
 def test_every_batch_still_reconciles(lake):
-    recon = _table(lake, "ops.batch_reconciliation").collect()
+    recon = _table(lake, "ops.batch_reconciliation").orderBy("seq").collect()
     assert recon and all(r.rows_landed == r.rows_accepted + r.rows_quarantined for r in recon)
     mine = {r.source_table: r for r in recon if r.batch_id == BATCH}
     r = mine["bronze.sales_lines"]

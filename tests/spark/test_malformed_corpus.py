@@ -178,7 +178,7 @@ def test_bronze_holds_exactly_the_rows_of_accepted_files(run):
 
 def test_every_batch_reconciles(run):
     recon = {r.batch_id: r for r in run.table("ops.batch_reconciliation")
-             .where(F.col("source_table") == "bronze.sales_lines").collect()}
+             .where(F.col("source_table") == "bronze.sales_lines").orderBy("seq").collect()}
     bronze_rows = {k[0]: v for k, v in _count_by(run.table("bronze.sales_lines"), "_batch_id").items()}
     silver_rows = {k[0]: v for k, v in _count_by(run.table("silver.sales_lines"), "_batch_id").items()}
     q = run.table("silver.quarantine").where(F.col("source_table") == "bronze.sales_lines")

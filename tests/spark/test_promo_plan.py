@@ -53,7 +53,7 @@ def test_bad_plan_rows_are_quarantined_under_their_rule_and_every_batch_reconcil
     assert negative["detail"].startswith("`discount_pct` is negative: -")
 
     recon = {r["batch_id"]: r for r in spark.table(_t(s, "ops.batch_reconciliation"))
-             .where(F.col("source_table") == "bronze.promo_plan").collect()}
+             .where(F.col("source_table") == "bronze.promo_plan").orderBy("seq").collect()}
     landed = {r["_batch_id"]: r["count"] for r in spark.table(_t(s, "bronze.promo_plan"))
               .groupBy("_batch_id").count().collect()}
     accepted = {r["_batch_id"]: r["count"] for r in spark.table(_t(s, "silver.promo_plan"))

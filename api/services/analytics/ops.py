@@ -99,9 +99,12 @@ def quarantine_summary(engine: ServingEngine) -> QuarantineSummary:
         f"SELECT source_table, rule, count(*) AS n FROM {QUARANTINE} GROUP BY source_table, rule "
         "ORDER BY n DESC, source_table, rule"
     )
+    # the reconciliation is a history: each batch's current accounting is its row with the highest seq
     by_table = engine.query(
-        f"SELECT source_table, sum(rows_landed) AS landed, sum(rows_accepted) AS accepted, "
-        f"sum(rows_quarantined) AS quarantined FROM {RECONCILIATION} GROUP BY source_table ORDER BY source_table"
+        f"SELECT r.source_table, sum(r.rows_landed) AS landed, sum(r.rows_accepted) AS accepted, "
+        f"sum(r.rows_quarantined) AS quarantined FROM {RECONCILIATION} r JOIN (SELECT source_table, batch_id, "
+        f"max(seq) AS seq FROM {RECONCILIATION} GROUP BY source_table, batch_id) m ON r.source_table = "
+        "m.source_table AND r.batch_id = m.batch_id AND r.seq = m.seq GROUP BY r.source_table ORDER BY r.source_table"
     ) if engine.available(RECONCILIATION) else []
     return QuarantineSummary(
         total=sum(int(r["n"]) for r in by_rule),
