@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import sqlglot
+from sqlglot import exp
 
-from lakecast.runtime import iceberg
 from lakecast.settings import Settings
 
 SERVED_NAMESPACE = "gold"
@@ -76,18 +76,23 @@ class SandboxedDuckDB:
         return self._engine.con
 
     def refresh(self) -> None:
-        """(Re)define the views of served tables only: the sandbox may not read any other namespace, and
-        ``iceberg_scan`` follows new snapshots by itself; this picks up tables published after start-up."""
+        """(Re)define the views of served tables only (the sandbox may not read any other namespace), each over
+        its current snapshot (``DuckDBEngine.scan_sql``); ``run`` also re-plans the tables a query reads."""
         from contracts.registry import TABLES
 
-        for fqn, spec in TABLES.items():
-            path = Path(self._engine.table_path(fqn))
-            if spec.served and iceberg.table_exists(path):
-                literal = str(path).replace("'", "''")
-                self._engine.con.execute(f"CREATE OR REPLACE VIEW {fqn} AS SELECT * FROM iceberg_scan('{literal}')")
+        self._engine.ensure_current(fqn for fqn, spec in TABLES.items() if spec.served)
+
+    def _ensure_tables(self, translated: str) -> None:
+        """Bring the views of the served tables ``translated`` reads to their current snapshots."""
+        from contracts.registry import TABLES
+
+        tree = sqlglot.parse_one(translated, read="duckdb")
+        names = {f"{t.db}.{t.name}" for t in tree.find_all(exp.Table) if t.db}
+        self._engine.ensure_current(n for n in names if n in TABLES and TABLES[n].served)
 
     def run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         translated = sqlglot.transpile(sql, read="trino", write="duckdb")[0]
+        self._ensure_tables(translated)
         cur = self._engine.con.cursor()
         timer = threading.Timer(self.timeout_seconds, cur.interrupt)
         start = time.perf_counter()

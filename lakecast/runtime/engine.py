@@ -53,16 +53,39 @@ def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-class DuckDBEngine:
-    """DuckDB in-process over the Iceberg warehouse (offline iceberg extension), in one of two ways per table:
+_DUCKDB_TYPES = {"string": "VARCHAR", "long": "BIGINT", "int": "INTEGER", "double": "DOUBLE", "float": "FLOAT",
+                 "boolean": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMPTZ",
+                 "binary": "BLOB", "uuid": "UUID", "time": "TIME"}
 
-    * **view** (default): ``iceberg_scan`` of the table's current metadata at query time;
+
+def _duckdb_type(iceberg_type: str) -> str:
+    """The DuckDB type of an Iceberg primitive type (``decimal(p, s)`` included)."""
+    if iceberg_type.startswith("decimal"):
+        return iceberg_type.upper()
+    return _DUCKDB_TYPES[iceberg_type]
+
+
+class DuckDBEngine:
+    """DuckDB in-process over the Iceberg warehouse, in one of two ways per table:
+
+    * **view** (default): a view over the data files of the table's current snapshot, planned by pyiceberg
+      with no row filter and read by DuckDB's Parquet reader (``scan_sql``); positional deletes are applied.
+      The view is re-planned before a query when the table's current metadata file changed.
     * **materialized** (``materialize`` namespaces, the API's serving engine): the current snapshot is copied
       once into an in-memory DuckDB table and queries read that copy, so a dashboard query does not re-read
-      Iceberg metadata and Parquet files every time. Before each query the table's current metadata file is
-      looked up (pyiceberg, ``lakecast.runtime.iceberg``); a new snapshot is loaded (whole, under a lock) before
-      the query runs, so answers are never stale.
-      Tables above ``max_rows`` records stay views.
+      Iceberg metadata and Parquet files every time. Tables above ``max_rows`` records stay views.
+
+    Before each query the current metadata file of every table it reads is looked up (pyiceberg,
+    ``lakecast.runtime.iceberg``); a new snapshot is planned or loaded (whole, under a lock) before the query
+    runs, so answers are never stale.
+
+    Why not ``iceberg_scan``: the iceberg extension of DuckDB 1.4.4 prunes data files by evaluating pushed-down
+    filters on the manifest's column bounds and partition summaries. String bounds are truncated (16
+    characters by default) and functions such as ``length`` are not monotonic, so e.g. ``length(line_id) >
+    1000`` skipped the file holding a 100,006-character id; pushed filters also drop positional deletes
+    (``IS NOT NULL``) or crash (``upper(x) = ...``) on tables with delete files. Its pruning cannot be
+    switched off, so the engine does not use it. DuckDB's Parquet reader still skips row groups on the
+    footer statistics, which it evaluates correctly (docs/decisions.md, "Serving under pushdown").
 
     Queries run on their own cursors, concurrently.
     """
@@ -88,6 +111,8 @@ class DuckDBEngine:
             }
         )
         self.con.execute("LOAD iceberg")
+        # data files are immutable: their footers can be cached across queries
+        self.con.execute("SET parquet_metadata_cache = true")
         self.con.execute("CREATE SCHEMA IF NOT EXISTS _serving")
         self.last_query_seconds = 0.0
         self._define_views()
@@ -101,45 +126,71 @@ class DuckDBEngine:
         return iceberg.metadata_location(self.table_path(fqn))
 
     def _define_views(self) -> None:
-        """One view per existing table that is not materialized; iceberg_scan resolves the current metadata at
-        query time, so new snapshots become visible without reconnecting. Materialized tables load on use."""
+        """One view per existing table that is not materialized; materialized tables load on use."""
         for fqn in TABLES:
             namespace = fqn.split(".")[0]
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {namespace}")
-            if namespace in self.materialize:
-                continue
-            path = Path(self.table_path(fqn))
-            if iceberg.table_exists(path):
-                self.con.execute(
-                    f"CREATE OR REPLACE VIEW {fqn} AS SELECT * FROM iceberg_scan({_sql_literal(str(path))})"
-                )
+            if namespace not in self.materialize:
+                self._ensure(fqn, locked=True)
 
-    def _ensure(self, fqn: str) -> None:
-        """Serve the current snapshot of a materialized-namespace table (load it if it changed; forget it if the
-        table is gone, so a dropped table is not served from an old copy)."""
+    def scan_sql(self, fqn: str, metadata: str) -> str:
+        """A SELECT of the snapshot recorded in ``metadata``: every live data file, positional deletes applied.
+
+        Columns are the Iceberg schema's, in order; a column no data file holds yet (added by schema evolution)
+        is NULL. Equality deletes are refused by pyiceberg's planner rather than ignored.
+        """
+        files = iceberg.snapshot_files(metadata)
+        if not files.data_files:
+            cols = ", ".join(f"CAST(NULL AS {_duckdb_type(t)}) AS {_quote(c)}" for c, t in files.columns)
+            return f"SELECT {cols} WHERE false"
+        data = f"read_parquet([{', '.join(map(_sql_literal, files.data_files))}], union_by_name = true"
+        in_files = {r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {data})").fetchall()}
+        cols = ", ".join(f"d.{_quote(c)}" if c in in_files else f"CAST(NULL AS {_duckdb_type(t)}) AS {_quote(c)}"
+                         for c, t in files.columns)
+        if not files.position_deletes:
+            return f"SELECT {cols} FROM {data}) AS d"
+        deletes = f"read_parquet([{', '.join(map(_sql_literal, files.position_deletes))}])"
+        return (f"SELECT {cols} FROM {data}, filename = true, file_row_number = true) AS d "
+                f"ANTI JOIN {deletes} AS x ON regexp_replace(x.file_path, {_sql_literal(iceberg.FILE_SCHEME)}, '') "
+                "= d.filename AND x.pos = d.file_row_number")
+
+    def ensure_current(self, fqns: Iterable[str]) -> None:
+        """Make the views of ``fqns`` serve each table's current snapshot (called before every query)."""
+        for fqn in fqns:
+            self._ensure(fqn)
+
+    def _ensure(self, fqn: str, locked: bool = False) -> None:
+        """Serve the current snapshot of ``fqn``: re-plan its view or reload its copy if its metadata file changed;
+        forget it if the table is gone, so a dropped table is not served from an old copy."""
         metadata = self.metadata_file(fqn)
         current = metadata or ""
         if self._served.get(fqn, ("",))[0] == current:
             return
-        with self._lock:
-            if self._served.get(fqn, ("",))[0] == current:
-                return
-            if metadata is None:
-                self.con.execute(f"DROP VIEW IF EXISTS {fqn}")
-                self.con.execute(f"DROP TABLE IF EXISTS _serving.{fqn.replace('.', '__')}")
-                del self._served[fqn]
-                return
-            current_snapshot = iceberg.read_metadata(metadata)
-            snap, total = current_snapshot.snapshot_id, current_snapshot.total_records
-            scan = f"iceberg_scan({_sql_literal(metadata)})"
-            copy = total is not None and total <= self.max_rows
-            if copy:
-                shadow = "_serving." + fqn.replace(".", "__")
-                self.con.execute(f"CREATE OR REPLACE TABLE {shadow} AS SELECT * FROM {scan}")
-                self.con.execute(f"CREATE OR REPLACE VIEW {fqn} AS SELECT * FROM {shadow}")
-            else:
-                self.con.execute(f"CREATE OR REPLACE VIEW {fqn} AS SELECT * FROM {scan}")
-            self._served[fqn] = (metadata, snap, copy)
+        if not locked:
+            with self._lock:
+                self._load(fqn, metadata)
+        else:
+            self._load(fqn, metadata)
+
+    def _load(self, fqn: str, metadata: str | None) -> None:
+        if self._served.get(fqn, ("",))[0] == (metadata or ""):
+            return
+        shadow = "_serving." + fqn.replace(".", "__")
+        if metadata is None:
+            self.con.execute(f"DROP VIEW IF EXISTS {fqn}")
+            self.con.execute(f"DROP TABLE IF EXISTS {shadow}")
+            self._served.pop(fqn, None)
+            return
+        current_snapshot = iceberg.read_metadata(metadata)
+        snap, total = current_snapshot.snapshot_id, current_snapshot.total_records
+        scan = self.scan_sql(fqn, metadata)
+        copy = (fqn.split(".")[0] in self.materialize and total is not None and total <= self.max_rows)
+        if copy:
+            self.con.execute(f"CREATE OR REPLACE TABLE {shadow} AS {scan}")
+            self.con.execute(f"CREATE OR REPLACE VIEW {fqn} AS SELECT * FROM {shadow}")
+        else:
+            self.con.execute(f"CREATE OR REPLACE VIEW {fqn} AS {scan}")
+        self._served[fqn] = (metadata, snap, copy)
 
     def refresh(self) -> None:
         with self._lock:
@@ -147,9 +198,7 @@ class DuckDBEngine:
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         translated, tables = _translate(sql)
-        for fqn in tables:
-            if fqn.split(".")[0] in self.materialize:
-                self._ensure(fqn)
+        self.ensure_current(tables)
         start = time.perf_counter()
         cur = self.con.cursor()
         try:
@@ -162,14 +211,10 @@ class DuckDBEngine:
         return rows
 
     def snapshot_id(self, fqn: str) -> int | None:
-        """The snapshot queries read: the one loaded for a materialized table, else the table's current one
-        (``current-snapshot-id`` of its metadata -- not the newest snapshot, which differs after a rollback)."""
-        if fqn.split(".")[0] in self.materialize:
-            self._ensure(fqn)
-            if fqn in self._served:
-                return self._served[fqn][1]
-        metadata = self.metadata_file(fqn)
-        return None if metadata is None else iceberg.read_metadata(metadata).snapshot_id
+        """The snapshot queries read: the table's current one (``current-snapshot-id`` of its metadata -- not the
+        newest snapshot, which differs after a rollback), loaded or planned if it changed."""
+        self._ensure(fqn)
+        return self._served[fqn][1] if fqn in self._served else None
 
 
 class TrinoEngine:

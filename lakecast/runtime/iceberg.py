@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,3 +59,42 @@ def _read_metadata(location: str, _mtime_ns: int, _size: int) -> CurrentSnapshot
         return CurrentSnapshot(location, None, 0)
     total = snapshot.summary.get("total-records") if snapshot.summary is not None else None
     return CurrentSnapshot(location, snapshot.snapshot_id, None if total is None else int(total))
+
+
+@dataclass(frozen=True)
+class SnapshotFiles:
+    """What a reader must read for a table's current snapshot, planned by pyiceberg with no row filter.
+
+    ``data_files`` are every live data file (no file is skipped on partition values or column bounds),
+    ``position_deletes`` the positional delete files that apply to them, ``columns`` the table schema as
+    ``(name, Iceberg type)`` pairs in schema order.
+    """
+
+    metadata_location: str
+    data_files: tuple[str, ...]
+    position_deletes: tuple[str, ...]
+    columns: tuple[tuple[str, str], ...]
+
+
+def snapshot_files(location: str) -> SnapshotFiles:
+    """Return the files and schema of the current snapshot recorded in the metadata file at ``location``."""
+    stat = os.stat(location)
+    return _snapshot_files(location, stat.st_mtime_ns, stat.st_size)
+
+
+#: A ``file:`` or ``file://`` scheme on a local path (the same pattern is applied in SQL to delete-file rows).
+FILE_SCHEME = "^file:(//)?"
+
+
+def _local_path(path: str) -> str:
+    return re.sub(FILE_SCHEME, "", path)
+
+
+@functools.lru_cache(maxsize=256)
+def _snapshot_files(location: str, _mtime_ns: int, _size: int) -> SnapshotFiles:
+    table = StaticTable.from_metadata(location)
+    tasks = list(table.scan().plan_files())  # pyiceberg refuses equality deletes instead of ignoring them
+    data = tuple(_local_path(t.file.file_path) for t in tasks)
+    deletes = tuple(sorted({_local_path(d.file_path) for t in tasks for d in t.delete_files}))
+    columns = tuple((f.name, str(f.field_type)) for f in table.schema().fields)
+    return SnapshotFiles(location, data, deletes, columns)
