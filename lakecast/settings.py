@@ -48,7 +48,7 @@ class EngineSettings(BaseModel):
     duckdb_memory_limit: str = "2GB"
     # namespaces whose current snapshot the API's DuckDB copies into memory (reloaded when a snapshot changes)
     duckdb_materialize: list[str] = Field(default_factory=lambda: ["gold", "ops"])
-    # larger tables (total-records of the snapshot) stay views over iceberg_scan
+    # larger tables (total-records of the snapshot) stay views over the snapshot's data files
     duckdb_materialize_max_rows: int = Field(default=20_000_000, ge=0)
     # API: results kept per snapshot state (same SQL + parameters -> same rows until a publish); 0 = off
     result_cache_entries: int = Field(default=1024, ge=0)

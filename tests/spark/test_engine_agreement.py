@@ -53,11 +53,11 @@ def test_full_table_content_agrees(spark, engine, pipeline, table):
 
 
 def test_serving_engine_materializes_and_equals_the_iceberg_views(engine, pipeline, tmp_path):
-    """The API's engine serves gold from in-memory copies; they hold exactly what iceberg_scan reads."""
+    """The API's engine serves gold from in-memory copies; they hold exactly what the views read."""
     from lakecast.runtime.engine import DuckDBEngine
 
     assert engine.materialize == {"gold", "ops"}
-    views = DuckDBEngine(pipeline.settings)  # materialize nothing: iceberg_scan at query time
+    views = DuckDBEngine(pipeline.settings)  # materialize nothing: views over the current snapshot files
     for table in sorted({**GOLD_TABLES, **FORECAST_TABLES}):
         fqn = f"gold.{table}"
         copied = _rows(tuple(r.values()) for r in engine.query(f"SELECT * FROM {fqn}"))
@@ -78,7 +78,7 @@ def test_serving_engine_materializes_and_equals_the_iceberg_views(engine, pipeli
     assert gone.snapshot_id("gold.dim_dfu") is None
     capped = DuckDBEngine(pipeline.settings, materialize=("gold",), max_rows=0)
     assert capped.query("SELECT count(*) AS n FROM gold.dim_dfu")[0]["n"] > 0
-    assert capped._served["gold.dim_dfu"][2] is False  # above the row cap: a view over iceberg_scan
+    assert capped._served["gold.dim_dfu"][2] is False  # above the row cap: a view over the snapshot files
 
 
 def _year_boundary(spark, settings, table, col):

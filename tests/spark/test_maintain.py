@@ -42,7 +42,7 @@ def _snapshot_ids(settings: Settings, fqn: str) -> set[int]:
 
 
 def _served(settings: Settings, fqns: list[str]) -> dict[str, list[tuple[Any, ...]]]:
-    engine = get_engine(settings)  # the API's engine: gold/ops materialized, bronze/silver views over iceberg_scan
+    engine = get_engine(settings)  # the API's engine: gold/ops materialized, bronze/silver plain views
     return {fqn: sorted((tuple(r.values()) for r in engine.query(f"SELECT * FROM {fqn}")), key=repr) for fqn in fqns}
 
 
