@@ -45,8 +45,10 @@ def _fmt(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, int):
         return f"{value:,}"
+    if hasattr(value, "hour"):
+        return value.strftime("%Y-%m-%d %H:%M")
     if hasattr(value, "strftime"):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return value.strftime("%Y-%m-%d")
     return str(value)
 
 
@@ -61,7 +63,9 @@ def _emit(rows: list[dict[str, Any]], fmt: str, title: str) -> None:
             writer.writerows(rows)
         print(buf.getvalue(), end="")
     else:
-        table = Table(*(rows[0] if rows else ["(none)"]), title=title)
+        table = Table(title=title)  # values fold onto more lines rather than being cut (csv/json give them raw)
+        for name in rows[0] if rows else ["(none)"]:
+            table.add_column(name, overflow="fold")
         for r in rows:
             table.add_row(*[_fmt(v) for v in r.values()])
         console.print(table)
