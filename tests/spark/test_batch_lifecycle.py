@@ -127,6 +127,27 @@ def test_withdraw_needs_a_reachable_audit_log_and_changes_nothing_without_it(lak
     assert batches.lifecycle_state(spark, s) == {}
 
 
+def test_a_failure_inside_a_withdrawal_rolls_the_tables_back_and_audits_nothing(lake):
+    """The mechanism withdraw runs in (spark_jobs.batches), failing after the bronze rows are gone."""
+    from contracts.bronze import BATCH_LIFECYCLE, BRONZE_TABLES
+    from lakecast.appdb.audit import write_audit
+
+    spark, s = lake["spark"], lake["settings"]
+    spec = BRONZE_TABLES["sales_lines"]
+    snaps = {x.fqn: io.snapshot_id(spark, s, x) for x in (spec, BATCH_LIFECYCLE)}
+    with (pytest.raises(RuntimeError, match="killed"),
+          batches._all_or_nothing(spark, s, [BATCH_LIFECYCLE, spec]), batches.audit_transaction(s) as conn):
+        write_audit(conn, actor="tester", action="batch.withdraw", entity="landing_batch", entity_id="x/y")
+        io.overwrite(spark, s, spec, spark.createDataFrame([], io.spark_schema(spec)),
+                     where=F.col("_batch_id") == BAD)
+        assert _table(lake, "bronze.sales_lines").where(F.col("_batch_id") == BAD).count() == 0
+        raise RuntimeError("killed")
+    assert {x.fqn: io.snapshot_id(spark, s, x) for x in (spec, BATCH_LIFECYCLE)} == snaps
+    assert _table(lake, "bronze.sales_lines").where(F.col("_batch_id") == BAD).count() == 8
+    with connect(lake["url"]) as conn:
+        assert conn.execute("SELECT count(*) AS n FROM audit_log WHERE entity = 'landing_batch'").fetchone()["n"] == 0
+
+
 def test_withdraw_and_rerun_restore_every_gold_table_exactly(lake):
     spark, s = lake["spark"], lake["settings"]
     w1 = batches.withdraw(spark, s, BAD, reason="dates after the batch date, totals shifted", actor="tester")
