@@ -28,7 +28,7 @@ Action = Literal["override.create", "override.decide", "override.comment", "audi
 #: Who may do what: the one permission table. The API's route guards and services check it, ``GET /auth/me``
 #: serves each user's actions from it, and the UI only asks ``/auth/me`` (docs/governance.md, "Roles").
 #: ``override.create`` also covers editing and submitting one's own drafts (admins: any draft).
-PERMISSIONS: dict[str, tuple[str, ...]] = {
+PERMISSIONS: dict[Action, tuple[Role, ...]] = {
     "override.create": ("planner", "admin"),
     "override.decide": ("approver", "admin"),  # plus the four-eyes rule, checked per override
     "override.comment": ("planner", "approver", "admin"),
@@ -48,10 +48,10 @@ def may(role: str, action: str) -> bool:
 def roles_for(action: str) -> tuple[str, ...]:
     """The roles allowed ``action``."""
     may("", action)  # validates the action
-    return PERMISSIONS[action]
+    return PERMISSIONS[action]  # type: ignore[index]  # validated just above
 
 
-def actions_of(role: str) -> list[str]:
+def actions_of(role: str) -> list[Action]:
     """Every action ``role`` may do, in table order."""
     return [a for a, roles in PERMISSIONS.items() if role in roles]
 OVERRIDE_STATUSES: tuple[str, ...] = ("draft", "submitted", "approved", "rejected")
