@@ -7,7 +7,9 @@ what the API needs around it:
 * **Lazy creation**: the engine starts on the first request that needs it (or the readiness check), so the
   governance endpoints and the app's startup never wait for DuckDB and its Iceberg extension.
 * **Snapshot watch**: with a Hadoop catalog the current metadata file of every table (its version hint, resolved
-  by pyiceberg: ``lakecast.runtime.iceberg``) is looked up at most once per ``CHECK_INTERVAL`` seconds; when any
+  by pyiceberg: ``lakecast.runtime.iceberg``), with the `stack` profile's JDBC catalog every table's metadata
+  location (one query, ``lakecast.stack.catalog.metadata_locations``), is looked up at most once per
+  ``CHECK_INTERVAL`` seconds; when any
   changed (a job published, or a table appeared), ``engine.refresh()`` re-creates the views and the per-snapshot
   cache is dropped. With a REST catalog (Trino) every query already reads the current snapshot, so nothing is
   refreshed and cached values expire after ``REST_CACHE_SECONDS``.
@@ -45,8 +47,16 @@ T = TypeVar("T")
 _create_lock = threading.Lock()
 
 
-def _current_metadata(settings: Settings) -> dict[str, str] | None:
-    """``namespace.table -> current metadata file`` of every existing table (None: catalog not watchable)."""
+def _current_metadata(settings: Settings, catalog: Any = None) -> dict[str, str] | None:
+    """``namespace.table -> current metadata file`` of every existing table (None: catalog not watchable).
+
+    Hadoop catalog: each table's version hint; JDBC catalog (``catalog``, the `stack` profile): one query of its
+    table listing every table's metadata location.
+    """
+    if catalog is not None:
+        from lakecast.stack.catalog import metadata_locations
+
+        return {fqn: loc for fqn, loc in metadata_locations(catalog).items() if fqn in TABLES}
     if settings.catalog.type != "hadoop" or "://" in settings.warehouse:
         return None
     out: dict[str, str] = {}
@@ -67,7 +77,12 @@ class ServingEngine:
         self.settings = settings
         self.name: str = engine.name
         self._lock = threading.Lock()
-        self._metadata = _current_metadata(settings)
+        self._catalog = None
+        if settings.catalog.type == "jdbc":
+            from lakecast.stack.catalog import pyiceberg_catalog
+
+            self._catalog = pyiceberg_catalog(settings)
+        self._metadata = _current_metadata(settings, self._catalog)
         self._checked_at = time.monotonic()
         self._cache: dict[Hashable, Any] = {}
         self._cache_epoch = self._epoch()
@@ -89,7 +104,7 @@ class ServingEngine:
             return False
         with self._lock:
             self._checked_at = now
-            current = _current_metadata(self.settings)
+            current = _current_metadata(self.settings, self._catalog)
             if current is None or current == self._metadata:
                 return False
             self._metadata = current

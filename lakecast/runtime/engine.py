@@ -113,16 +113,47 @@ class DuckDBEngine:
         self.con.execute("LOAD iceberg")
         # data files are immutable: their footers can be cached across queries
         self.con.execute("SET parquet_metadata_cache = true")
+        # A JDBC catalog (the `stack` profile): its table list names each table's current metadata file, pyiceberg
+        # plans the snapshot from S3 and DuckDB reads the data files there (httpfs).
+        self._catalog = None
+        self._io: iceberg.Properties = ()
+        if settings.catalog.type == "jdbc":
+            from lakecast.stack.catalog import pyiceberg_catalog, s3_properties
+
+            self._catalog = pyiceberg_catalog(settings)
+            self._io = tuple(sorted(s3_properties(settings).items()))
+            self._configure_s3()
         self.con.execute("CREATE SCHEMA IF NOT EXISTS _serving")
         self.last_query_seconds = 0.0
         self._define_views()
+
+    def _configure_s3(self) -> None:
+        from urllib.parse import urlparse
+
+        c = self.settings.catalog
+        self.con.execute("LOAD httpfs")
+        options = [f"REGION {_sql_literal(c.s3_region)}"]
+        if c.s3_access_key:
+            options += [f"KEY_ID {_sql_literal(c.s3_access_key)}", f"SECRET {_sql_literal(c.s3_secret_key)}"]
+        else:
+            options.append("PROVIDER credential_chain")
+        if c.s3_endpoint:
+            endpoint = urlparse(c.s3_endpoint)
+            options += [f"ENDPOINT {_sql_literal(endpoint.netloc)}", "URL_STYLE 'path'",
+                        f"USE_SSL {'false' if endpoint.scheme == 'http' else 'true'}"]
+        self.con.execute(f"CREATE OR REPLACE SECRET lakecast_s3 (TYPE s3, {', '.join(options)})")
 
     def table_path(self, fqn: str) -> str:
         namespace, table = fqn.split(".")
         return str(Path(self.warehouse) / namespace / table)
 
     def metadata_file(self, fqn: str) -> str | None:
-        """The table's current metadata file (pyiceberg resolves the Hadoop catalog's version hint), or None."""
+        """The table's current metadata file (pyiceberg resolves the Hadoop catalog's version hint, or reads the
+        JDBC catalog's table list), or None."""
+        if self._catalog is not None:
+            from lakecast.stack.catalog import metadata_locations
+
+            return metadata_locations(self._catalog).get(fqn)
         return iceberg.metadata_location(self.table_path(fqn))
 
     def _define_views(self) -> None:
@@ -139,7 +170,7 @@ class DuckDBEngine:
         Columns are the Iceberg schema's, in order; a column no data file holds yet (added by schema evolution)
         is NULL. Equality deletes are refused by pyiceberg's planner rather than ignored.
         """
-        files = iceberg.snapshot_files(metadata)
+        files = iceberg.snapshot_files(metadata, self._io)
         if not files.data_files:
             cols = ", ".join(f"CAST(NULL AS {_duckdb_type(t)}) AS {_quote(c)}" for c, t in files.columns)
             return f"SELECT {cols} WHERE false"
@@ -181,7 +212,7 @@ class DuckDBEngine:
             self.con.execute(f"DROP TABLE IF EXISTS {shadow}")
             self._served.pop(fqn, None)
             return
-        current_snapshot = iceberg.read_metadata(metadata)
+        current_snapshot = iceberg.read_metadata(metadata, self._io)
         snap, total = current_snapshot.snapshot_id, current_snapshot.total_records
         scan = self.scan_sql(fqn, metadata)
         copy = (fqn.split(".")[0] in self.materialize and total is not None and total <= self.max_rows)

@@ -46,15 +46,27 @@ def current_snapshot(table_dir: str | Path) -> CurrentSnapshot | None:
     return None if location is None else read_metadata(location)
 
 
-def read_metadata(location: str) -> CurrentSnapshot:
-    """Return the current snapshot recorded in the metadata file at ``location`` (cached per file version)."""
+Properties = tuple[tuple[str, str], ...]
+
+
+def _version(location: str) -> tuple[int, int]:
+    """Cache key of a metadata file: mtime and size locally; an object-store file (``s3://``) is never rewritten
+    in place (a new version is a new file), so its location alone identifies it."""
+    if "://" in location and not location.startswith("file:"):
+        return 0, 0
     stat = os.stat(location)
-    return _read_metadata(location, stat.st_mtime_ns, stat.st_size)
+    return stat.st_mtime_ns, stat.st_size
+
+
+def read_metadata(location: str, properties: Properties = ()) -> CurrentSnapshot:
+    """Return the current snapshot recorded in the metadata file at ``location`` (cached per file version).
+    ``properties``: pyiceberg FileIO properties (e.g. S3 endpoint and keys, ``lakecast.stack.catalog``)."""
+    return _read_metadata(location, *_version(location), properties)
 
 
 @functools.lru_cache(maxsize=1024)
-def _read_metadata(location: str, _mtime_ns: int, _size: int) -> CurrentSnapshot:
-    snapshot = StaticTable.from_metadata(location).current_snapshot()
+def _read_metadata(location: str, _mtime_ns: int, _size: int, properties: Properties = ()) -> CurrentSnapshot:
+    snapshot = StaticTable.from_metadata(location, dict(properties)).current_snapshot()
     if snapshot is None:
         return CurrentSnapshot(location, None, 0)
     total = snapshot.summary.get("total-records") if snapshot.summary is not None else None
@@ -76,10 +88,9 @@ class SnapshotFiles:
     columns: tuple[tuple[str, str], ...]
 
 
-def snapshot_files(location: str) -> SnapshotFiles:
+def snapshot_files(location: str, properties: Properties = ()) -> SnapshotFiles:
     """Return the files and schema of the current snapshot recorded in the metadata file at ``location``."""
-    stat = os.stat(location)
-    return _snapshot_files(location, stat.st_mtime_ns, stat.st_size)
+    return _snapshot_files(location, *_version(location), properties)
 
 
 #: A ``file:`` or ``file://`` scheme on a local path (the same pattern is applied in SQL to delete-file rows).
@@ -91,8 +102,8 @@ def _local_path(path: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _snapshot_files(location: str, _mtime_ns: int, _size: int) -> SnapshotFiles:
-    table = StaticTable.from_metadata(location)
+def _snapshot_files(location: str, _mtime_ns: int, _size: int, properties: Properties = ()) -> SnapshotFiles:
+    table = StaticTable.from_metadata(location, dict(properties))
     tasks = list(table.scan().plan_files())  # pyiceberg refuses equality deletes instead of ignoring them
     data = tuple(_local_path(t.file.file_path) for t in tasks)
     deletes = tuple(sorted({_local_path(d.file_path) for t in tasks for d in t.delete_files}))

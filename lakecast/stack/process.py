@@ -11,6 +11,10 @@ from pathlib import Path
 
 from lakecast.stack.download import StackError
 
+#: Servers started by this process. They outlive it by design (own session); keeping the handles stops
+#: Popen's "still running" ResourceWarning when a handle would be collected while its server runs.
+_STARTED: list[subprocess.Popen] = []
+
 
 def read_pid(pid_file: Path) -> int | None:
     try:
@@ -53,6 +57,7 @@ def spawn(argv: Sequence[str], *, env: dict[str, str], log: Path, pid_file: Path
             )
         except OSError as exc:
             raise StackError(f"could not start {argv[0]}: {exc}") from exc
+    _STARTED.append(proc)
     pid_file.write_text(f"{proc.pid}\n")
     return proc.pid
 
