@@ -24,7 +24,10 @@ import pytest
 
 from lakecast.settings import PROJECT_ROOT, Settings
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(3000)]
+# slow for now: on a fresh machine the first run builds MinIO (518 s) and unpacks Trino (135 s) before the 279 s
+# test itself, and it has not yet run from an empty cache in CI. Run it with `uv run pytest -m slow tests/stack`.
+# The acceptance wants it in the default run once .ci/run installs the stack ahead of the tests.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(3000)]
 
 PORTS = {"minio": 19100, "console": 19101, "postgres": 15433, "trino": 18090}
 CACHE = Path(os.environ.get("LAKECAST_TEST_STACK_CACHE", Path.home() / ".cache" / "lakecast" / "stack-cache"))
