@@ -10,22 +10,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.types import StringType
 
 from lakecast.runtime.engine import DuckDBEngine
 from lakecast.settings import Settings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def catalog(tmp_path: Path) -> SqlCatalog:
-    warehouse = tmp_path / "warehouse"
-    warehouse.mkdir()
-    cat = SqlCatalog("t", uri=f"sqlite:///{tmp_path / 'catalog.db'}", warehouse=f"file://{warehouse}")
-    cat.create_namespace("gold")
-    return cat
 
 
 @pytest.fixture

@@ -23,15 +23,6 @@ def _point_hint(table_dir: Path, metadata_location: str) -> None:
     (table_dir / "metadata" / "version-hint.text").write_text(name)
 
 
-@pytest.fixture
-def catalog(tmp_path: Path) -> SqlCatalog:
-    warehouse = tmp_path / "warehouse"
-    warehouse.mkdir()
-    cat = SqlCatalog("t", uri=f"sqlite:///{tmp_path / 'catalog.db'}", warehouse=f"file://{warehouse}")
-    cat.create_namespace("gold")
-    return cat
-
-
 def _table_dir(catalog: SqlCatalog, table) -> Path:
     return Path(table.location().removeprefix("file://"))
 
