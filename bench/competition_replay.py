@@ -21,18 +21,20 @@ import pandas as pd
 
 from api.engine import ServingEngine
 from api.services.analytics.competition import competing_models, competition_frames
+from lakecast import kpi
+from lakecast.forecast import metrics as M
 from lakecast.forecast.champion import add_combo, compete
-from lakecast.kpi import accuracy_pct, wape
 from lakecast.runtime.engine import get_engine
 from lakecast.settings import Settings
 
 
 def _scores(g: pd.DataFrame) -> pd.Series:
     ae, a = (g["fcst_qty"] - g["y"]).abs(), g["y"].abs()
-    scale = g.groupby("unique_id")["y"].transform(lambda x: x.abs().mean()).replace(0, 1.0)
-    return pd.Series({"accuracy_pct": accuracy_pct(wape(ae.sum(), a.sum())),
-                      "bias_pct": 100 * (g["fcst_qty"].sum() / g["y"].sum() - 1) if g["y"].sum() else np.nan,
-                      "srmse": float(np.sqrt(((ae / scale) ** 2).mean())), "n_rows": len(g)})
+    scale = g.groupby("unique_id")["y"].transform(lambda x: x.abs().mean())  # as the competition scales srmse
+    b = kpi.bias(g["fcst_qty"].sum(), g["y"].sum())
+    return pd.Series({"accuracy_pct": kpi.accuracy_pct(kpi.wape(ae.sum(), a.sum())),
+                      "bias_pct": np.nan if b is None else 100 * b,
+                      "srmse": M.srmse(g["y"], g["fcst_qty"], scale), "n_rows": len(g)})
 
 
 def replay(frames: dict, comp, competing: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
