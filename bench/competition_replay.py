@@ -6,8 +6,8 @@ uses), runs :func:`lakecast.forecast.champion.compete` with the configured compe
 vs the legacy vs the seasonal naive on the holdout at each DFU's execution lag, overall and per segment, the
 segment being the DFU's AT THE FIRST HOLDOUT ORIGIN (the grouping the competition itself uses; the forecast-value
 benchmark groups by the current segment instead). Rows: those the legacy also has. Per segment: accuracy %,
-bias % and ``srmse`` (the intermittent segments' selection metric, lakecast.forecast.metrics) -- so a change of
-the rule can be tried on stored backtests in seconds instead of rerunning the 10-minute forecast job.
+bias %, ``srmse`` and ``rmsse`` (M5; the intermittent segments' selection metric, lakecast.forecast.metrics) --
+so a change of the rule can be tried on stored backtests in seconds instead of rerunning the 10-minute forecast job.
 
 ``--without MODEL`` drops a model from the competition (e.g. ``--without legacy_asis`` shows what it adds).
 """
@@ -23,7 +23,7 @@ from api.engine import ServingEngine
 from api.services.analytics.competition import competing_models, competition_frames
 from lakecast import kpi
 from lakecast.forecast import metrics as M
-from lakecast.forecast.champion import add_combo, compete
+from lakecast.forecast.champion import add_combo, compete, with_rmsse_scale
 from lakecast.runtime.engine import get_engine
 from lakecast.settings import Settings
 
@@ -34,13 +34,16 @@ def _scores(g: pd.DataFrame) -> pd.Series:
     b = kpi.bias(g["fcst_qty"].sum(), g["y"].sum())
     return pd.Series({"accuracy_pct": kpi.accuracy_pct(kpi.wape(ae.sum(), a.sum())),
                       "bias_pct": np.nan if b is None else 100 * b,
-                      "srmse": M.srmse(g["y"], g["fcst_qty"], scale), "n_rows": len(g)})
+                      "srmse": M.srmse(g["y"], g["fcst_qty"], scale),
+                      "rmsse": M.rmsse(g["y"], g["fcst_qty"], g["rmsse_scale"]), "n_rows": len(g)})
 
 
 def replay(frames: dict, comp, competing: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     out = compete(frames["backtest"], frames["dfu"], frames["external"], comp, competing, frames["clusters"])
     b, d, e, c = frames["backtest"], frames["dfu"], frames["external"], frames["clusters"]
     f = add_combo(b, comp.combo_members, "combo_mean") if comp.combo_members else b
+    first = pd.to_datetime(b.loc[b["timeframe"].isin(out["holdout"]), "fcst_origin"]).min()
+    f = with_rmsse_scale(f, first)  # each DFU's M5 scale from its actuals up to the first holdout origin
     f = f.loc[f["timeframe"].isin(out["holdout"])].merge(d.rename(columns={"dfu_id": "unique_id"}), on="unique_id")
     f = f.loc[f["lag"] == f["execution_lag"]]
     sel = out["selection"][["unique_id", "champion_model_id"]]
@@ -50,7 +53,6 @@ def replay(frames: dict, comp, competing: list[str]) -> tuple[pd.DataFrame, pd.D
     rows = pd.concat([f.loc[f["model_id"] == "seasonal_naive"], champ.assign(model_id="champion")[f.columns],
                       legacy[f.columns]], ignore_index=True)
     rows = rows.loc[rows.groupby(["unique_id", "fcst_origin", "lag"])["model_id"].transform("nunique") == 3]
-    first = pd.to_datetime(f["fcst_origin"]).min()
     seg = c.loc[pd.to_datetime(c["fcst_origin"]) == first].set_index("unique_id")["cluster_label"]
     rows["segment"] = rows["unique_id"].map(seg).fillna("(no segment)")
     overall = rows.groupby("model_id").apply(_scores, include_groups=False)

@@ -149,6 +149,9 @@ class ModelScoreDetail(LakecastModel):
     wape: float | None = Field(None, description="sum|F-A| / sum|A|")
     bias: float | None = Field(None, description="sum F / sum A - 1")
     srmse: float | None = Field(None, description="Scaled RMSE (scale = each DFU's mean |actual| on these rows)")
+    rmsse: float | None = Field(None, description="M5 RMSSE: RMSE scaled by each DFU's mean squared one-step change "
+                                                  "of its actuals up to the first holdout origin; the selection "
+                                                  "metric of intermittent segments")
     wape_cum3: float | None = Field(None, description="WAPE of 3-month cumulative demand (lags 0-2 summed per DFU and "
                                                       "origin); the lens for intermittent demand; same on every lag")
     fva_vs_baseline: float | None = Field(None, description="Accuracy points over seasonal naive, same rows")

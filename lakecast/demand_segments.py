@@ -2,7 +2,7 @@
 
 Segment labels (made by :mod:`lakecast.forecast.clustering`) start with the DFU's demand class: ``smooth``,
 ``erratic``, ``intermittent``, ``lumpy`` (Syntetos-Boylan), or are ``new/short history`` / ``dying/inactive``.
-Intermittent, lumpy and dying segments are ranked with a metric minimised by the mean (``srmse``), and read on
+Intermittent, lumpy and dying segments are ranked with a metric minimised by the mean (``rmsse``, M5), and read on
 3-month cumulative demand: the month a lump lands in is noise, so an unbiased forecast of such demand has
 DFU-month WAPE near or above 100% by arithmetic (its Accuracy% floors at 0).
 

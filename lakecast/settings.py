@@ -183,10 +183,15 @@ class ApiSettings(BaseModel):
     port: int = 8000
 
 
+# champion selection metrics a config may name (lakecast.forecast.metrics.METRICS; rmsse gets its per-DFU scale
+# from the competition itself)
+CompetitionMetric = Literal["wape", "mae", "mape", "smape", "accuracy_pct", "abs_bias", "srmse", "rmsse"]
+
+
 class CompetitionSettings(BaseModel):
     """Champion selection (lakecast.forecast.champion.CompetitionConfig); the API may store an edited copy."""
 
-    metric: Literal["wape", "mae", "mape", "smape", "accuracy_pct", "abs_bias", "srmse"] = "wape"
+    metric: CompetitionMetric = "wape"
     # an int lag, "execution_lag" (each DFU at its own dim_dfu.execution_lag) or "all" (every lag pooled)
     lag: int | Literal["execution_lag", "all"] = "execution_lag"
     min_rows: int = Field(3, ge=1)
@@ -197,9 +202,10 @@ class CompetitionSettings(BaseModel):
     combo_members: list[str] | None = None  # None = no combination model
     # dfu: champion per DFU | cluster: per segment, on the segment's pooled selection rows | global: one model
     scope: Literal["dfu", "cluster", "global"] = "dfu"
-    # metric for intermittent / lumpy / dying segments (scope cluster): srmse is minimised by the mean, so it
-    # does not reward a zero (biased) forecast the way WAPE and MAE do
-    intermittent_metric: Literal["wape", "mae", "mape", "smape", "accuracy_pct", "abs_bias", "srmse"] = "srmse"
+    # metric for intermittent / lumpy / dying segments (scope cluster): rmsse (M5) is minimised by the mean, so
+    # it does not reward a zero (biased) forecast the way WAPE and MAE do, and scales each DFU once, by its
+    # history up to the decision origin
+    intermittent_metric: CompetitionMetric = "rmsse"
 
 
 class ChatSettings(BaseModel):

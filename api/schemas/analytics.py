@@ -327,6 +327,8 @@ class ModelScoreDetailOut(LakecastModel):
     wape: float | None = Field(description="sum|F-A| / sum|A| (fraction)")
     bias: float | None = Field(description="sum F / sum A - 1 (fraction)")
     srmse: float | None = Field(description="Scaled RMSE (scale = each DFU's mean |actual| on these rows)")
+    rmsse: float | None = Field(None, description="M5 RMSSE (RMSE scaled by each DFU's mean squared one-step change "
+                                                  "up to the first holdout origin); intermittent segments' metric")
     wape_cum3: float | None = Field(description="WAPE of 3-month cumulative demand (lags 0-2 summed per DFU and "
                                                 "origin; the same on every lag)")
     fva_vs_baseline: float | None = Field(description="Accuracy points over seasonal naive, on the rows both have")

@@ -56,7 +56,7 @@ class CompetitionConfig:
     top_k: int | None = None  # also build the per-DFU mean of the k best models on the selection window
     top_k_id: str = "combo_topk"
     scope: str = "dfu"  # dfu: per DFU | cluster: per group (``groups``), pooled | global: one for every DFU
-    intermittent_metric: str = "srmse"  # metric of groups flagged intermittent (see run_competition groups=)
+    intermittent_metric: str = "rmsse"  # metric of groups flagged intermittent (see run_competition groups=)
 
     def resolved_lag(self) -> int | None:
         """The competition lag; None means every lag pooled (``lag="all"``)."""
@@ -141,12 +141,35 @@ def _scored(frame: pd.DataFrame, lag: int | None, timeframes) -> pd.DataFrame:
     return frame.loc[keep]
 
 
+def rmsse_scales(frame: pd.DataFrame, decision_origin) -> pd.Series:
+    """Per DFU (index unique_id) its M5 RMSSE scale (:func:`lakecast.forecast.metrics.rmsse_scale`) from the
+    actuals in ``frame`` whose target month is <= ``decision_origin`` (known when the champion is chosen), in
+    month order; NaN where undefined. One scale per DFU for its selection AND holdout rows, as M5 scales the
+    test window by the training data."""
+    d = frame.loc[frame["y"].notna(), ["unique_id", "target_month", "y"]]
+    d = d.loc[pd.to_datetime(d["target_month"]) <= pd.Timestamp(decision_origin)]
+    d = d.drop_duplicates(["unique_id", "target_month"]).sort_values(["unique_id", "target_month"])
+    vals = {u: M.rmsse_scale(g["y"].to_numpy()) for u, g in d.groupby("unique_id", sort=False)}
+    return pd.Series({u: np.nan if v is None else v for u, v in vals.items()}, name="rmsse_scale", dtype=float)
+
+
+def with_rmsse_scale(frame: pd.DataFrame, decision_origin) -> pd.DataFrame:
+    """``frame`` with column ``rmsse_scale`` (:func:`rmsse_scales` at ``decision_origin``) on every row."""
+    scales = rmsse_scales(frame, decision_origin)
+    return frame.assign(rmsse_scale=frame["unique_id"].map(scales).astype(float))
+
+
 def _group_metric(df: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:
     """Metric per group (vectorised for the common ones); None/undefined -> NaN; plus n_rows."""
     d = df.assign(ae=(df["fcst_qty"] - df["y"]).abs(), aa=df["y"].abs())
     if metric == "srmse":  # scale = each DFU's mean |actual| over the rows given (the window scored)
         scale = d.groupby("unique_id")["aa"].transform("mean")
         d = d.assign(se=(d["ae"] / scale.where(scale > 0, 1.0)) ** 2)
+    if metric == "rmsse":  # per-row M5 scale fixed at the decision origin (with_rmsse_scale)
+        if "rmsse_scale" not in d.columns:
+            raise ValueError("metric 'rmsse' needs a rmsse_scale column (with_rmsse_scale: each DFU's M5 scale "
+                             "from its actuals up to the decision origin)")
+        d = d.assign(sq_sc=d["ae"] ** 2 / d["rmsse_scale"].where(d["rmsse_scale"] > 0))
     if metric == "mase":  # per-row scale: in-sample seasonal-naive MAE up to the row's origin (M.scaled_mae)
         if "mase_scale" not in d.columns:
             raise ValueError("metric 'mase' needs a mase_scale column (the series' in-sample seasonal-naive MAE "
@@ -169,6 +192,8 @@ def _group_metric(df: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:
             out["score"] = np.sqrt(g["se"].mean())
         elif metric == "mase":
             out["score"] = g["sc_ae"].mean()
+        elif metric == "rmsse":
+            out["score"] = np.sqrt(g["sq_sc"].mean())
         else:
             fn = M.METRICS[metric][0]
             vals = g.apply(lambda x: fn(x["y"].to_numpy(), x["fcst_qty"].to_numpy()), include_groups=False)
@@ -391,6 +416,8 @@ def run_competition(frame: pd.DataFrame, config: CompetitionConfig | None = None
     if config.combo_members:
         f = add_combo(f, config.combo_members, config.combo_id, how=config.combo_how)
     sel_tf, hold_tf = resolve_windows(f, config)
+    if "rmsse" in (config.metric, config.intermittent_metric) and "rmsse_scale" not in f.columns:
+        f = with_rmsse_scale(f, f.loc[f["timeframe"].isin(hold_tf), "fcst_origin"].min())
     competing = list(config.models or sorted(set(f["model_id"]) - {"champion", "ceiling", "external"}))
     cfg = config if config.models else CompetitionConfig(**{**config.__dict__, "models": tuple(competing)})
     selection = select_champions(f, cfg, sel_tf, groups=groups)

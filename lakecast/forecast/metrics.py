@@ -138,6 +138,33 @@ def srmse(actual, forecast, scale=None) -> float | None:
     return float(np.sqrt(np.mean(((f - a) / s) ** 2)))
 
 
+def rmsse_scale(insample: ArrayLike) -> float | None:
+    """M5 (Makridakis et al. 2022) RMSSE scale of ONE series: the mean squared one-step change of its in-sample
+    values from its first non-zero value on (leading zeros are "not yet launched", as in M5). None if fewer than
+    2 such points or the series never changes (no scale)."""
+    x = np.asarray(insample, dtype=float).ravel()
+    x = x[~np.isnan(x)]
+    nz = np.flatnonzero(x != 0)
+    if nz.size == 0:
+        return None
+    x = x[nz[0]:]
+    if x.size < 2:
+        return None
+    scale = float(np.mean(np.diff(x) ** 2))
+    return None if scale == 0 else scale
+
+
+def rmsse(actual, forecast, scale) -> float | None:
+    """Pooled RMSSE of rows that carry their series' M5 scale (:func:`rmsse_scale`, from data up to the decision
+    origin only): ``sqrt(mean((F-A)^2 / scale))`` over rows with ``scale > 0``. Minimised by the mean (unlike
+    WAPE/MAE, it does not reward a zero forecast for intermittent demand); the scale is fixed per series, so
+    a month of sparse actuals does not blow one DFU's weight up. None if no row has a positive scale."""
+    a, f = _pair(actual, forecast)
+    s = np.asarray(scale, dtype=float).ravel()
+    ok = np.isfinite(s) & (s > 0)
+    return float(np.sqrt(np.mean((f[ok] - a[ok]) ** 2 / s[ok]))) if ok.any() else None
+
+
 def scaled_mae(actual, forecast, scale) -> float | None:
     """Pooled MASE of rows that carry their own scale: ``mean(|F-A| / scale)`` over rows with ``scale > 0``,
     ``scale`` per row = the series' in-sample seasonal-naive MAE (:func:`mase_scale`) from the data up to the
@@ -152,6 +179,7 @@ def scaled_mae(actual, forecast, scale) -> float | None:
 METRICS = {
     "wape": (wape, True),
     "srmse": (srmse, True),
+    "rmsse": (rmsse, True),  # needs a per-row scale (column ``rmsse_scale``: champion.rmsse_scales)
     "mase": (scaled_mae, True),  # needs a per-row scale (column ``mase_scale`` in champion selection)
     "mae": (mae, True),
     "smape": (smape, True),

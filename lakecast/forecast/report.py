@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lakecast.forecast.champion import KEYS, _group_metric, score_models
+from lakecast.forecast.champion import KEYS, _group_metric, score_models, with_rmsse_scale
 
 ALL = "all"
 
@@ -46,7 +46,9 @@ def breakdown(rows: pd.DataFrame, holdout, segments: pd.DataFrame, baseline: str
 
     ``segments``: unique_id, segment (e.g. the cluster label at the first holdout origin)."""
     seg = segments.drop_duplicates("unique_id").set_index("unique_id")["segment"]
-    d = rows.loc[rows["timeframe"].isin(holdout) & rows["y"].notna() & rows["fcst_qty"].notna()].copy()
+    decision = rows.loc[rows["timeframe"].isin(holdout), "fcst_origin"].min()  # the scale is known then
+    d = with_rmsse_scale(rows, decision)
+    d = d.loc[d["timeframe"].isin(holdout) & d["y"].notna() & d["fcst_qty"].notna()].copy()
     d["segment"] = d["unique_id"].map(seg).fillna("unassigned")
     parts = []
     for name, sub in [(ALL, d), *sorted(d.groupby("segment"), key=lambda kv: kv[0])]:
@@ -55,11 +57,13 @@ def breakdown(rows: pd.DataFrame, holdout, segments: pd.DataFrame, baseline: str
             at = sub.loc[sub["lag"] == lag]
             sc = score_models(at, int(lag), holdout, baseline=baseline)
             sr = _group_metric(at, ["model_id"], "srmse")[["model_id", "score"]].rename(columns={"score": "srmse"})
-            sc = sc.merge(sr, on="model_id", how="left").merge(cum, on="model_id", how="left")
+            rm = _group_metric(at, ["model_id"], "rmsse")[["model_id", "score"]].rename(columns={"score": "rmsse"})
+            sc = sc.merge(sr, on="model_id", how="left").merge(rm, on="model_id", how="left")
+            sc = sc.merge(cum, on="model_id", how="left")
             sc = sc.merge(_coverage(at), on="model_id", how="left")
             parts.append(sc.assign(lag=int(lag), segment=name).dropna(axis=1, how="all"))
     out = pd.concat(parts, ignore_index=True)  # all-NA columns dropped first (pandas' concat dtype rule)
-    for c in ("accuracy_pct", "wape", "bias", "srmse", "fva_vs_baseline", "fva_vs_external", "gap_to_ceiling",
+    for c in ("accuracy_pct", "wape", "bias", "srmse", "rmsse", "fva_vs_baseline", "fva_vs_external", "gap_to_ceiling",
               "coverage_80", "coverage_95", "wape_cum3"):
         if c not in out.columns:
             out[c] = np.nan

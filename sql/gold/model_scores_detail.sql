@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS lakecast.gold.model_scores_detail (
   `wape` double COMMENT 'sum|F-A| / sum|A|',
   `bias` double COMMENT 'sum F / sum A - 1',
   `srmse` double COMMENT 'Scaled RMSE (scale = each DFU\'s mean |actual| on these rows)',
+  `rmsse` double COMMENT 'M5 RMSSE: RMSE scaled by each DFU\'s mean squared one-step change of its actuals up to the first holdout origin; the selection metric of intermittent segments',
   `wape_cum3` double COMMENT 'WAPE of 3-month cumulative demand (lags 0-2 summed per DFU and origin); the lens for intermittent demand; same on every lag',
   `fva_vs_baseline` double COMMENT 'Accuracy points over seasonal naive, same rows',
   `fva_vs_external` double COMMENT 'Accuracy points over the legacy forecast, same rows',

@@ -163,6 +163,64 @@ def test_srmse_does_not_reward_a_zero_forecast_of_lumpy_demand():
     assert M.srmse(y, mean) < M.srmse(y, zero)  # srmse prefers the unbiased mean
 
 
+def test_rmsse_scale_and_pooled_rmsse_by_hand():
+    """M5: scale = mean squared one-step change from the first non-zero value; pooled over rows with a scale."""
+    from lakecast.forecast import metrics as M
+
+    assert M.rmsse_scale([0, 0, 2, 0, 4]) == pytest.approx((4 + 16) / 2)  # from the 2 on: changes -2, +4
+    assert M.rmsse_scale([0, 0, 0]) is None  # never launched
+    assert M.rmsse_scale([3, 3, 3]) is None  # no change: no scale
+    assert M.rmsse_scale([0, 5]) is None  # one point from launch on
+    y, f = np.array([1.0, 3.0, 2.0]), np.array([2.0, 1.0, 2.0])
+    scale = np.array([1.0, 4.0, np.nan])  # the third row has no scale: left out
+    assert M.rmsse(y, f, scale) == pytest.approx(np.sqrt((1 / 1 + 4 / 4) / 2))
+    assert M.rmsse(y, f, np.array([np.nan, 0, np.nan])) is None
+    lumpy = np.array([0, 0, 6, 0, 0, 0, 4, 0, 0, 2], dtype=float)
+    sc = np.full_like(lumpy, M.rmsse_scale(lumpy))
+    assert M.rmsse(lumpy, np.full_like(lumpy, lumpy.mean()), sc) < M.rmsse(lumpy, np.zeros_like(lumpy), sc)
+
+
+def test_rmsse_scales_use_only_actuals_up_to_the_decision_origin():
+    """The per-DFU scale is fixed at the decision origin: changing actuals after it changes no scale."""
+    from lakecast.forecast import metrics as M
+    from lakecast.forecast.champion import rmsse_scales
+
+    f = synthetic_frame()
+    decision = ORIGINS[8]
+    before = rmsse_scales(f, decision)
+    later = f.assign(y=np.where(pd.to_datetime(f["target_month"]) > decision, f["y"] * 7 + 3, f["y"]))
+    pd.testing.assert_series_equal(rmsse_scales(later, decision), before)
+    u1 = f.loc[(f["unique_id"] == "u1") & (f["target_month"] <= decision)].drop_duplicates("target_month")
+    expected = M.rmsse_scale(u1.sort_values("target_month")["y"].to_numpy())
+    assert before["u1"] == pytest.approx(expected)
+
+
+def test_intermittent_groups_rank_by_rmsse_with_the_decision_origin_scale(monkeypatch):
+    """A group flagged intermittent is ranked by pooled RMSSE (default), computed here by hand."""
+    import lakecast.forecast.champion as C
+    from lakecast.forecast import metrics as M
+
+    monkeypatch.setattr(C, "MIN_GROUP_ROWS", 1)
+    f = synthetic_frame()
+    cfg = CompetitionConfig(lag=0, scope="cluster", models=("seasonal_naive", "m_a", "m_b"))
+    assert cfg.intermittent_metric == "rmsse"
+    groups = pd.DataFrame({"unique_id": ["u1", "u2", "u3"], "group": ["g", "g", "g"],
+                           "intermittent": [True, True, True]})
+    res = run_competition(f, cfg, groups=groups)
+    sel_tf, hold_tf = res.selection_timeframes, res.holdout_timeframes
+    decision = f.loc[f["timeframe"] == hold_tf[0], "fcst_origin"].iloc[0]
+    scale = {}
+    for u, g in f.loc[f["target_month"] <= decision].drop_duplicates(["unique_id", "target_month"]).groupby(
+            "unique_id"):
+        scale[u] = M.rmsse_scale(g.sort_values("target_month")["y"].to_numpy())
+    d = f.loc[f["timeframe"].isin(sel_tf) & (f["lag"] == 0)]
+    score = {m: np.sqrt(np.mean([(r.fcst_qty - r.y) ** 2 / scale[r.unique_id]
+                                 for r in d.loc[d.model_id == m].itertuples()])) for m in cfg.models}
+    best = min(cfg.models, key=lambda m: (score[m], cfg.models.index(m)))
+    assert set(res.selection["champion_model_id"]) == {best}
+    assert set(res.selection["selection_metric"]) == {"rmsse"}
+
+
 def test_cluster_scope_pools_rows_by_the_segment_at_their_origin_and_new_dfus_take_their_segment_model(
         monkeypatch):
     """Each selection row counts for the segment its DFU had at that row's origin; membership is the segment

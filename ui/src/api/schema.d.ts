@@ -868,7 +868,7 @@ export interface components {
              * @default wape
              * @enum {string}
              */
-            metric: "wape" | "mae" | "mape" | "smape" | "accuracy_pct" | "abs_bias" | "srmse";
+            metric: "wape" | "mae" | "mape" | "smape" | "accuracy_pct" | "abs_bias" | "srmse" | "rmsse";
             /**
              * Lag
              * @default execution_lag
@@ -906,10 +906,10 @@ export interface components {
             scope: "dfu" | "cluster" | "global";
             /**
              * Intermittent Metric
-             * @default srmse
+             * @default rmsse
              * @enum {string}
              */
-            intermittent_metric: "wape" | "mae" | "mape" | "smape" | "accuracy_pct" | "abs_bias" | "srmse";
+            intermittent_metric: "wape" | "mae" | "mape" | "smape" | "accuracy_pct" | "abs_bias" | "srmse" | "rmsse";
         };
         /** CompetitionConfigOut */
         CompetitionConfigOut: {
@@ -1006,7 +1006,7 @@ export interface components {
              * @default wape
              * @enum {string}
              */
-            metric: "wape" | "mae" | "mape" | "smape" | "accuracy_pct" | "abs_bias" | "srmse";
+            metric: "wape" | "mae" | "mape" | "smape" | "accuracy_pct" | "abs_bias" | "srmse" | "rmsse";
             /**
              * Lag
              * @default execution_lag
@@ -1044,10 +1044,10 @@ export interface components {
             scope: "dfu" | "cluster" | "global";
             /**
              * Intermittent Metric
-             * @default srmse
+             * @default rmsse
              * @enum {string}
              */
-            intermittent_metric: "wape" | "mae" | "mape" | "smape" | "accuracy_pct" | "abs_bias" | "srmse";
+            intermittent_metric: "wape" | "mae" | "mape" | "smape" | "accuracy_pct" | "abs_bias" | "srmse" | "rmsse";
         };
         /** CompetitionSummary */
         CompetitionSummary: {
@@ -1621,6 +1621,11 @@ export interface components {
              * @description Scaled RMSE (scale = each DFU's mean |actual| on these rows)
              */
             srmse: number | null;
+            /**
+             * Rmsse
+             * @description M5 RMSSE (RMSE scaled by each DFU's mean squared one-step change up to the first holdout origin); intermittent segments' metric
+             */
+            rmsse?: number | null;
             /**
              * Wape Cum3
              * @description WAPE of 3-month cumulative demand (lags 0-2 summed per DFU and origin; the same on every lag)

@@ -7,6 +7,7 @@ import {
   fmtPct,
   fmtPoints,
   fmtQty,
+  fmtRatio,
   fmtRatioPct,
   fmtSignedQty,
   fmtSignedRatioPct,
@@ -28,6 +29,8 @@ describe("format", () => {
     expect(fmtPct(87.25, 2)).toBe("87.25%");
     expect(fmtRatioPct(0.1234)).toBe("12.3%");
     expect(fmtRatioPct(undefined)).toBe(DASH);
+    expect(fmtRatio(1.2345)).toBe("1.23");
+    expect(fmtRatio(null)).toBe(DASH);
   });
 
   it("signs bias and points, and never shows -0", () => {

@@ -43,6 +43,12 @@ export function fmtSignedRatioPct(value: number | null | undefined, digits = 1):
   return `${pct > 0 ? "+" : "−"}${body}%`;
 }
 
+/** A unitless score (RMSSE 1.2345 -> "1.23"). */
+export function fmtRatio(value: number | null | undefined, digits = 2): string {
+  if (missing(value)) return DASH;
+  return value.toFixed(digits);
+}
+
 /** Accuracy points with a sign (FVA, gap): 2.5 -> "+2.5 pts". */
 export function fmtPoints(value: number | null | undefined, digits = 1): string {
   if (missing(value)) return DASH;

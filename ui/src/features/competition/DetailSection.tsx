@@ -7,7 +7,7 @@ import { api, unwrap } from "../../api/client";
 import { DataTable, type Column } from "../../components/DataTable";
 import { SelectField } from "../../components/Field";
 import { QueryView } from "../../components/Status";
-import { fmtPct, fmtPoints, fmtQty, fmtRatioPct, fmtSignedRatioPct } from "../../lib/format";
+import { fmtPct, fmtPoints, fmtQty, fmtRatio, fmtRatioPct, fmtSignedRatioPct } from "../../lib/format";
 import { lagRows, type LagRow } from "./detail";
 
 const COLUMNS: Column<LagRow>[] = [
@@ -21,6 +21,8 @@ const COLUMNS: Column<LagRow>[] = [
   { key: "legacy_wape", header: "Legacy WAPE", align: "right", render: (r) => fmtRatioPct(r.legacy?.wape) },
   { key: "champion_cum3", header: "Champion WAPE 3-month", align: "right", render: (r) => fmtRatioPct(r.champion?.wape_cum3) },
   { key: "legacy_cum3", header: "Legacy WAPE 3-month", align: "right", render: (r) => fmtRatioPct(r.legacy?.wape_cum3) },
+  { key: "champion_rmsse", header: "Champion RMSSE", align: "right", render: (r) => fmtRatio(r.champion?.rmsse), sortValue: (r) => r.champion?.rmsse },
+  { key: "legacy_rmsse", header: "Legacy RMSSE", align: "right", render: (r) => fmtRatio(r.legacy?.rmsse), sortValue: (r) => r.legacy?.rmsse },
   { key: "champion_bias", header: "Champion bias", align: "right", render: (r) => fmtSignedRatioPct(r.champion?.bias) },
   { key: "legacy_bias", header: "Legacy bias", align: "right", render: (r) => fmtSignedRatioPct(r.legacy?.bias) },
   { key: "ceiling_acc", header: "Ceiling", align: "right", render: (r) => fmtPct(r.ceiling?.accuracy_pct) },
@@ -56,7 +58,7 @@ export function DetailSection() {
               {info.intermittent && (
                 <div className="status status-info" role="note" data-testid="intermittent-note">
                   Intermittent or lumpy demand: most months sell nothing, so even an unbiased forecast misses by about the whole quantity each month and DFU-month Accuracy% sits near 0. Judge these
-                  DFUs by the 3-month cumulative WAPE (lags 0–2 summed) and the bias instead.
+                  DFUs by the 3-month cumulative WAPE (lags 0–2 summed), the RMSSE (the segment&apos;s selection metric: lower is better, it does not reward a forecast of zero) and the bias instead.
                 </div>
               )}
               <DataTable caption={`Champion vs legacy vs seasonal naive per lag (${info.segment})`} columns={COLUMNS} rows={lagRows(d, info.segment)} rowKey={(r) => `${r.lag}`} testId="detail-table" />

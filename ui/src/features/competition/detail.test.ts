@@ -6,7 +6,7 @@ type Row = Schemas["ModelScoreDetailOut"];
 
 function row(model_id: string, lag: number, segment: string, accuracy_pct: number): Row {
   return {
-    model_id, lag, segment, accuracy_pct, n_rows: 10, wape: 1 - accuracy_pct / 100, bias: 0, srmse: null, wape_cum3: null,
+    model_id, lag, segment, accuracy_pct, n_rows: 10, wape: 1 - accuracy_pct / 100, bias: 0, srmse: null, rmsse: null, wape_cum3: null,
     fva_vs_baseline: null, fva_vs_external: null, gap_to_ceiling: null, coverage_80: null, coverage_95: null,
   };
 }
