@@ -61,7 +61,8 @@ def _run_recorder(settings: Settings):
         import psycopg
 
         with psycopg.connect(url, connect_timeout=5) as conn:
-            if conn.execute("SELECT to_regclass('pipeline_runs')").fetchone()[0] is None:
+            regclass = conn.execute("SELECT to_regclass('pipeline_runs')").fetchone()  # one row, always
+            if regclass is None or regclass[0] is None:
                 return None  # app database not migrated yet (the API or `lakecast demo` does that)
     except Exception:
         return None
@@ -184,7 +185,7 @@ def _describe(result: Any) -> str:
         quarantined = sum(result.quarantined_by_rule.values())
         return f"{result.rows.get('sales_lines', 0):,} sales lines, {quarantined:,} rows quarantined"
     if hasattr(result, "holdout_timeframes"):
-        champ = next((r for r in result.scores if r["model_id"] == "champion"), {})
+        champ: dict[str, Any] = next((r for r in result.scores if r["model_id"] == "champion"), {})
         acc = champ.get("accuracy_pct")
         return (
             f"{len(result.models)} models x {len(result.origins) - 1} origins, champion holdout accuracy {acc:.1f}%"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import string
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -103,7 +103,19 @@ def _clusters_at(clusters, hist: pd.DataFrame, origin: pd.Timestamp, ids: np.nda
     return cid.to_numpy(dtype=int)
 
 
-def forecast_at(history: pd.DataFrame, origin, horizon: int, models: Sequence[ModelSpec] | Iterable[str],
+def _specs(models: Iterable[ModelSpec | str] | None) -> list[ModelSpec]:
+    """``models`` if all are ModelSpecs, else the registered specs of the ids (None = DEFAULT_MODELS).
+
+    ``models`` is read once, so a generator gives the same result as a list (it used to be consumed by the
+    type check and then resolved as empty: no forecasts and no error)."""
+    if models is None:
+        return resolve_models(None)
+    requested = list(models)
+    specs = [m for m in requested if isinstance(m, ModelSpec)]
+    return specs if len(specs) == len(requested) else resolve_models(requested)
+
+
+def forecast_at(history: pd.DataFrame, origin, horizon: int, models: Iterable[ModelSpec | str],
                 statics: pd.DataFrame | None = None, clusters=None, seed: int = 0, season_length: int = 12,
                 ml_params: dict | None = None, nonnegative: bool = True, normalised: bool = False,
                 timings: dict | None = None, external: pd.DataFrame | None = None,
@@ -117,9 +129,7 @@ def forecast_at(history: pd.DataFrame, origin, horizon: int, models: Sequence[Mo
     hist = history if normalised else normalise_history(history)
     origin = month_start(origin)
     hist = hist.loc[hist["ds"] <= origin]  # nothing after the origin goes any further
-    specs = [m if isinstance(m, ModelSpec) else None for m in models]
-    if any(s is None for s in specs):
-        specs = resolve_models(list(models))
+    specs = _specs(models)
     panel = build_panel(hist, origin, normalised=True)
     codes, names, is_cat = static_codes(statics_asof(statics, origin), panel.ids)
     cid = _clusters_at(clusters, hist, origin, panel.ids, seed, season_length)
@@ -187,9 +197,9 @@ def feature_importance_at(history: pd.DataFrame, origin, lib: str, statics: pd.D
     return global_feature_importance(lib, panel, ctx, h)
 
 
-def backtest_frame(history: pd.DataFrame, origins, models=None, statics: pd.DataFrame | None = None,
-                   seed: int = 0, clusters=None, horizon: int | None = None, season_length: int = 12,
-                   ml_params: dict | None = None, nonnegative: bool = True,
+def backtest_frame(history: pd.DataFrame, origins, models: Iterable[ModelSpec | str] | None = None,
+                   statics: pd.DataFrame | None = None, seed: int = 0, clusters=None, horizon: int | None = None,
+                   season_length: int = 12, ml_params: dict | None = None, nonnegative: bool = True,
                    external: pd.DataFrame | None = None, promo_plan: pd.DataFrame | None = None) -> pd.DataFrame:
     """Backtest ``models`` (ids or ModelSpecs; None = DEFAULT_MODELS) at every origin.
 
@@ -203,8 +213,7 @@ def backtest_frame(history: pd.DataFrame, origins, models=None, statics: pd.Data
     """
     hist = normalise_history(history)
     ors = _origins_frame(origins, horizon)
-    specs = resolve_models(models) if models is None or not all(isinstance(m, ModelSpec) for m in models) \
-        else list(models)
+    specs = _specs(models)
     timings: dict[str, float] = {}
     ext = None if external is None else normalise_external(external)
     parts = []

@@ -11,7 +11,7 @@ sums and apply the one definition of :mod:`lakecast.kpi` (the API's and the chat
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -176,7 +176,8 @@ def scaled_mae(actual, forecast, scale) -> float | None:
     return float(np.mean(np.abs(f[ok] - a[ok]) / s[ok])) if ok.any() else None
 
 
-METRICS = {
+# metric id -> (fn(actual, forecast, ...) -> score or None, lower is better); the keyword arguments differ
+METRICS: dict[str, tuple[Callable[..., float | None], bool]] = {
     "wape": (wape, True),
     "srmse": (srmse, True),
     "rmsse": (rmsse, True),  # needs a per-row scale (column ``rmsse_scale``: champion.rmsse_scales)

@@ -109,14 +109,14 @@ def build_panel(history: pd.DataFrame, origin, min_months: int = 1, normalised: 
     n, t = len(ids), len(months)
     row = pd.Index(ids).get_indexer(df["unique_id"])
     col = month_index(df["ds"]) - month_index(start)[0]
-    y = np.full((n, t), np.nan)
+    y: np.ndarray = np.full((n, t), np.nan)
     y[row, col] = df["y"].to_numpy(dtype=float)
     first_idx = np.full(n, t, dtype=int)
     np.minimum.at(first_idx, row, col)
     started = np.arange(t)[None, :] >= first_idx[:, None]
     y = np.where(started & np.isnan(y), 0.0, y)  # gap months: no sales
     has_price = "price" in df.columns
-    price = np.full((n, t), np.nan)
+    price: np.ndarray = np.full((n, t), np.nan)
     if has_price:
         price[row, col] = pd.to_numeric(df["price"], errors="coerce").to_numpy(dtype=float)
         price = _ffill(price)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import mlflow.pyfunc
 import pandas as pd
+from mlflow.pyfunc import PythonModel  # not `mlflow.pyfunc.PythonModel`: mlflow types `mlflow.pyfunc` as a LazyLoader
 
 
-class LakecastForecaster(mlflow.pyfunc.PythonModel):
+class LakecastForecaster(PythonModel):
     """One Lakecast model id + its parameters, refit on the history it is given.
 
     ``predict(history)`` takes the long frame ``unique_id, ds, y[, price, promo]`` and returns the forecast

@@ -137,9 +137,9 @@ def make_items(spec: ScaleSpec, seed: int, start: dt.date) -> Items:
     lead = np.where(spare, lead + 28, lead)
 
     # lifecycle: most items predate the history; ~16% launch inside it, ~9% are discontinued inside it
-    u = rng.random(n)
+    lifecycle_draw = rng.random(n)
     launch_month = np.where(
-        u < 0.16, rng.integers(2, max(3, n_months - 4), size=n), -rng.integers(1, 96, size=n)
+        lifecycle_draw < 0.16, rng.integers(2, max(3, n_months - 4), size=n), -rng.integers(1, 96, size=n)
     )
     launch_month[: min(n, n_cat)] = -rng.integers(1, 96, size=min(n, n_cat))  # category anchors are mature
     never = 10_000

@@ -45,6 +45,11 @@ def _fmt_date(d: dt.date | None) -> str:
     return "" if d is None else d.isoformat()
 
 
+def _fmt_date_until(d: dt.date | None, until: dt.date) -> str:
+    """``d`` as ISO text if it is known by ``until`` (a discontinuation announced in time), else ""."""
+    return d.isoformat() if d is not None and d <= until else ""
+
+
 def build_snapshots(world: World) -> list[dict]:
     """States of the three masters at each snapshot: list of {date, items, locations, customers} dicts."""
     it, lo, cu = world.items, world.locations, world.customers
@@ -102,9 +107,7 @@ def build_snapshots(world: World) -> list[dict]:
                 f"{state['unit_cost'][i]:.2f}",
                 int(state["lead_time_days"][i]),
                 _fmt_date(it.launch_date[i]),
-                _fmt_date(it.discontinue_date[i])
-                if it.discontinue_date[i] and it.discontinue_date[i] <= notice
-                else "",
+                _fmt_date_until(it.discontinue_date[i], notice),
                 date.isoformat(),
             )
             for i in range(len(it.item_id))

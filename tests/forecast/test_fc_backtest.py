@@ -4,7 +4,7 @@ import pytest
 from fc_synth import FAST_ML, make_history, make_statics
 
 from lakecast import lag as lagdef
-from lakecast.forecast.backtest import BACKTEST_COLUMNS, backtest_frame, forecast_frame, make_origins
+from lakecast.forecast.backtest import BACKTEST_COLUMNS, backtest_frame, forecast_at, forecast_frame, make_origins
 from lakecast.forecast.clustering import cluster_assignments
 from lakecast.forecast.features import dfu_features
 from lakecast.forecast.models import DEFAULT_MODELS, MODELS
@@ -174,3 +174,20 @@ def test_static_codes_stable_across_subsets(history, statics):
     sub, _, _ = static_codes(s, ids[5:8])
     np.testing.assert_array_equal(full[5:8], sub)
     assert names == ["static_category", "static_brand"] and is_cat == [True, True]
+
+
+def test_model_ids_may_come_from_a_one_shot_iterator(history):
+    """A generator of model ids forecasts like a list (it used to be consumed by the type check: no rows)."""
+    horizon = 3
+    expected = history.loc[history["ds"] <= ORIGIN].set_index(["unique_id", "ds"])["y"]
+    ids = sorted(history.loc[history["ds"] <= ORIGIN, "unique_id"].unique())
+    f = forecast_at(history, ORIGIN, horizon, (m for m in ["seasonal_naive"]))
+    b = backtest_frame(history, {"A": ORIGIN}, models=iter(["seasonal_naive"]), horizon=horizon)
+    for out in (f, b):
+        assert len(out) == len(ids) * horizon
+        for k in range(horizon):
+            target = pd.Timestamp(lagdef.target_month(ORIGIN.date(), k))
+            got = out.loc[out["lag"] == k].set_index("unique_id")["fcst_qty"].sort_index()
+            # seasonal naive: the actual of the same month one year before the target
+            want = expected.xs(target - pd.DateOffset(years=1), level="ds").reindex(ids)
+            np.testing.assert_allclose(got.to_numpy(), want.to_numpy())

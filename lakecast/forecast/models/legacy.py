@@ -22,7 +22,7 @@ from lakecast.forecast.panel import Panel
 
 def _seasonal_naive(panel: Panel, h: int, season: int) -> np.ndarray:
     n_t = panel.y.shape[1]
-    out = np.full((panel.n_series, h), np.nan)
+    out: np.ndarray = np.full((panel.n_series, h), np.nan)
     for k in range(h):
         col = n_t - season + (k % season) if season > 0 else n_t - 1
         if 0 <= col < n_t:
@@ -37,7 +37,7 @@ def legacy_asis(panel: Panel, ctx: ForecastContext) -> np.ndarray:
         raise ValueError("legacy_asis needs the legacy forecast: pass external=... (the legacy forecast frame) to "
                          "backtest_frame / forecast_frame")
     h = ctx.horizon
-    out = np.full((panel.n_series, h), np.nan)
+    out: np.ndarray = np.full((panel.n_series, h), np.nan)
     k = min(h, ctx.legacy.shape[2])
     out[:, :k] = ctx.legacy[:, -1, :k]
     out = np.where(np.isnan(out), _seasonal_naive(panel, h, ctx.season_length), out)
@@ -50,7 +50,7 @@ def legacy_debiased(panel: Panel, ctx: ForecastContext) -> np.ndarray:
                          "frame) to backtest_frame / forecast_frame")
     h = ctx.horizon
     n_lags = ctx.legacy.shape[2]
-    out = np.full((panel.n_series, h), np.nan)
+    out: np.ndarray = np.full((panel.n_series, h), np.nan)
     t = panel.y.shape[1] - 1
     for k in range(min(h, n_lags)):
         stats = cached(ctx.cache, ("legacy_bias", k), lambda k=k: BiasStats(panel.y, ctx.legacy, lags=(k,)))
@@ -68,7 +68,7 @@ def legacy_vintages(panel: Panel, ctx: ForecastContext) -> np.ndarray:
     ratio = cached(ctx.cache, "legacy_bias", lambda: BiasStats(panel.y, ctx.legacy)).ratio(t)
     w = cached(ctx.cache, ("legacy_lag_weights", t), lambda: lag_error_weights(panel.y, ctx.legacy, t))
     h, n_lags = ctx.horizon, ctx.legacy.shape[2]
-    out = np.full((panel.n_series, h), np.nan)
+    out: np.ndarray = np.full((panel.n_series, h), np.nan)
     for k in range(min(h, n_lags)):
         out[:, k] = vintage_mean(ctx.legacy, w, t, k) * ratio
     out = np.where(np.isnan(out), _seasonal_naive(panel, h, ctx.season_length), out)

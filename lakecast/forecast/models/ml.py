@@ -295,7 +295,7 @@ def _run(lib: str, strategy: str, panel: Panel, ctx: ForecastContext, overrides:
     p = _params(ctx, overrides)
     fit, pred, _ = LIBS[lib]
     n = panel.n_series
-    out = np.zeros((n, ctx.horizon))
+    out: np.ndarray = np.zeros((n, ctx.horizon))
     clusters = ctx.clusters if ctx.clusters is not None else np.zeros(n, dtype=int)
     for h in range(1, ctx.horizon + 1):
         d = design(panel, ctx, h)
@@ -349,12 +349,13 @@ def global_feature_importance(lib: str, panel: Panel, ctx: ForecastContext, h: i
 
 
 def ml_specs() -> dict[str, ModelSpec]:
-    specs = {}
+    specs: dict[str, ModelSpec] = {}
     for lib, (_, _, label) in LIBS.items():
         for strategy in ("global", "per_cluster", "transfer"):
             mid = f"{lib}_{strategy}"
 
-            def fn(panel, ctx, lib=lib, strategy=strategy):
+            def fn(panel: Panel, ctx: ForecastContext, lib: str = lib,
+                   strategy: str = strategy) -> np.ndarray:
                 return _run(lib, strategy, panel, ctx)
 
             specs[mid] = ModelSpec(mid, lib, strategy, fn, f"{label}, direct multi-horizon, {strategy}",
@@ -362,8 +363,9 @@ def ml_specs() -> dict[str, ModelSpec]:
     for lib in ("lgbm", "xgb"):
         mid = f"{lib}_tweedie_global"
 
-        def fn(panel, ctx, lib=lib):
+        def tweedie_fn(panel: Panel, ctx: ForecastContext, lib: str = lib) -> np.ndarray:
             return _run(lib, "global", panel, ctx, {"objective": "tweedie"})
 
-        specs[mid] = ModelSpec(mid, lib, "global", fn, f"{LIBS[lib][2]}, Tweedie objective (intermittent), global")
+        specs[mid] = ModelSpec(mid, lib, "global", tweedie_fn,
+                               f"{LIBS[lib][2]}, Tweedie objective (intermittent), global")
     return specs
