@@ -39,11 +39,12 @@ def _scores(g: pd.DataFrame) -> pd.Series:
 
 
 def replay(frames: dict, comp, competing: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
-    out = compete(frames["backtest"], frames["dfu"], frames["external"], comp, competing, frames["clusters"])
+    out = compete(frames["backtest"], frames["dfu"], frames["external"], comp, competing, frames["clusters"],
+                  frames["history"])
     b, d, e, c = frames["backtest"], frames["dfu"], frames["external"], frames["clusters"]
     f = add_combo(b, comp.combo_members, "combo_mean") if comp.combo_members else b
     first = pd.to_datetime(b.loc[b["timeframe"].isin(out["holdout"]), "fcst_origin"]).min()
-    f = with_rmsse_scale(f, first)  # each DFU's M5 scale from its actuals up to the first holdout origin
+    f = with_rmsse_scale(f, first, frames["history"])  # each DFU's M5 scale from its history up to then
     f = f.loc[f["timeframe"].isin(out["holdout"])].merge(d.rename(columns={"dfu_id": "unique_id"}), on="unique_id")
     f = f.loc[f["lag"] == f["execution_lag"]]
     sel = out["selection"][["unique_id", "champion_model_id"]]

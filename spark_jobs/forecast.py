@@ -262,7 +262,8 @@ def run_models(spark: SparkSession, settings: Settings, inputs: dict[str, pd.Dat
 
 # ---------------------------------------------------------------- competition (driver)
 def compete(backtest: pd.DataFrame, dfu: pd.DataFrame, external: pd.DataFrame, comp: CompetitionSettings,
-            model_ids: list[str], clusters: pd.DataFrame | None = None) -> dict[str, Any]:
+            model_ids: list[str], clusters: pd.DataFrame | None = None,
+            history: pd.DataFrame | None = None) -> dict[str, Any]:
     """Champion per DFU (the core rule, :func:`lakecast.forecast.champion.compete`), after checking that the
     config only names models this run produced."""
     missing = [m for m in [*(comp.combo_members or []), *(comp.models or []), comp.baseline_model,
@@ -273,7 +274,7 @@ def compete(backtest: pd.DataFrame, dfu: pd.DataFrame, external: pd.DataFrame, c
     competing = list(comp.models) if comp.models else list(model_ids)
     if comp.combo_members:
         competing.append("combo_mean")
-    return core_compete(backtest, dfu, external, comp, competing, clusters)
+    return core_compete(backtest, dfu, external, comp, competing, clusters, history)
 
 
 # ---------------------------------------------------------------- assemble the tables
@@ -331,7 +332,8 @@ def build_tables(raw: pd.DataFrame, comp: dict[str, Any], inputs: dict[str, pd.D
     acc = pd.concat([acc, ext_rows], ignore_index=True)
     first_hold = back.loc[back["timeframe"].isin(holdout), "fcst_origin"].min()
     segments = competition_groups(clusters, pd.Timestamp(first_hold)).rename(columns={"group": "segment"})
-    detail = breakdown(acc, holdout, segments, baseline=cfg.baseline_model).assign(run_id=run_id)
+    detail = breakdown(acc, holdout, segments, baseline=cfg.baseline_model,
+                       history=inputs["history"]).assign(run_id=run_id)
     detail = detail[list(FORECAST_TABLES["model_scores_detail"].model.model_fields)]
     acc = _lineage(acc, dfu, "backtest", run_id, version)
     acc["actual_qty"] = acc["y"]
@@ -434,7 +436,7 @@ def run(spark: SparkSession, settings: Settings, progress=None, models: list[str
 
     t0 = time.perf_counter()
     back = raw.loc[raw["timeframe"] != FORWARD]
-    comp = compete(back, inputs["dfu"], inputs["external"], comp_cfg, model_ids, clusters)
+    comp = compete(back, inputs["dfu"], inputs["external"], comp_cfg, model_ids, clusters, inputs["history"])
     tables = build_tables(raw, comp, inputs, clusters, current_profiles, origins, forward_origin,
                           _with_competition(settings, comp_cfg), run_id, version)
     step("champion", t0)

@@ -141,22 +141,34 @@ def _scored(frame: pd.DataFrame, lag: int | None, timeframes) -> pd.DataFrame:
     return frame.loc[keep]
 
 
-def rmsse_scales(frame: pd.DataFrame, decision_origin) -> pd.Series:
-    """Per DFU (index unique_id) its M5 RMSSE scale (:func:`lakecast.forecast.metrics.rmsse_scale`) from the
-    actuals in ``frame`` whose target month is <= ``decision_origin`` (known when the champion is chosen), in
-    month order; NaN where undefined. One scale per DFU for its selection AND holdout rows, as M5 scales the
-    test window by the training data."""
-    d = frame.loc[frame["y"].notna(), ["unique_id", "target_month", "y"]]
-    d = d.loc[pd.to_datetime(d["target_month"]) <= pd.Timestamp(decision_origin)]
+def rmsse_scales(frame: pd.DataFrame, decision_origin, history: pd.DataFrame | None = None) -> pd.Series:
+    """Per DFU (index unique_id) its M5 RMSSE scale (:func:`lakecast.forecast.metrics.rmsse_scale`) from its
+    actuals up to ``decision_origin`` (known when the champion is chosen), in month order; NaN where undefined.
+    The actuals are ``history`` (unique_id, ds, y: the monthly history, as M5 scales by the whole training
+    series) when given, else the actuals in ``frame`` (unique_id, target_month, y: the backtest's months only).
+    One scale per DFU for its selection AND holdout rows, as M5 scales the test window by the training data."""
+    if history is not None:
+        d = history.loc[history["y"].notna(), ["unique_id", "ds", "y"]].rename(columns={"ds": "target_month"})
+    else:
+        d = frame.loc[frame["y"].notna(), ["unique_id", "target_month", "y"]]
+    d = d.assign(unique_id=d["unique_id"].astype(str), target_month=pd.to_datetime(d["target_month"]))
+    d = d.loc[d["target_month"] <= pd.Timestamp(decision_origin)]
     d = d.drop_duplicates(["unique_id", "target_month"]).sort_values(["unique_id", "target_month"])
-    vals = {u: M.rmsse_scale(g["y"].to_numpy()) for u, g in d.groupby("unique_id", sort=False)}
-    return pd.Series({u: np.nan if v is None else v for u, v in vals.items()}, name="rmsse_scale", dtype=float)
+    # vectorised M.rmsse_scale per DFU: squared one-step changes from the first non-zero value on
+    y = d["y"].astype(float)
+    launched = (y != 0).groupby(d["unique_id"], sort=False).cummax()
+    step = y.groupby(d["unique_id"], sort=False).diff()
+    both = launched & launched.groupby(d["unique_id"], sort=False).shift(1, fill_value=False)
+    sq = (step ** 2).where(both)
+    scale = sq.groupby(d["unique_id"], sort=False).mean()
+    ids = pd.Index(d["unique_id"].unique(), name=None)
+    return scale.reindex(ids).where(lambda v: v > 0).rename("rmsse_scale").astype(float)
 
 
-def with_rmsse_scale(frame: pd.DataFrame, decision_origin) -> pd.DataFrame:
+def with_rmsse_scale(frame: pd.DataFrame, decision_origin, history: pd.DataFrame | None = None) -> pd.DataFrame:
     """``frame`` with column ``rmsse_scale`` (:func:`rmsse_scales` at ``decision_origin``) on every row."""
-    scales = rmsse_scales(frame, decision_origin)
-    return frame.assign(rmsse_scale=frame["unique_id"].map(scales).astype(float))
+    scales = rmsse_scales(frame, decision_origin, history)
+    return frame.assign(rmsse_scale=frame["unique_id"].astype(str).map(scales).astype(float))
 
 
 def _group_metric(df: pd.DataFrame, by: list[str], metric: str) -> pd.DataFrame:
@@ -407,9 +419,11 @@ def score_models(frame: pd.DataFrame, lag: int | None, timeframes, baseline: str
 
 
 def run_competition(frame: pd.DataFrame, config: CompetitionConfig | None = None,
-                    external: pd.DataFrame | None = None, groups: pd.DataFrame | None = None) -> CompetitionResult:
+                    external: pd.DataFrame | None = None, groups: pd.DataFrame | None = None,
+                    history: pd.DataFrame | None = None) -> CompetitionResult:
     """Combo (optional) -> champion selection -> champion (and top-k combo) on holdout -> ceiling -> scores
-    with FVA."""
+    with FVA. ``history`` (unique_id, ds, y) gives the RMSSE scales (:func:`rmsse_scales`) when a metric is
+    ``rmsse``; without it they come from the frame's own actuals."""
     config = config or CompetitionConfig()
     lag = config.resolved_lag()
     f = frame
@@ -417,7 +431,7 @@ def run_competition(frame: pd.DataFrame, config: CompetitionConfig | None = None
         f = add_combo(f, config.combo_members, config.combo_id, how=config.combo_how)
     sel_tf, hold_tf = resolve_windows(f, config)
     if "rmsse" in (config.metric, config.intermittent_metric) and "rmsse_scale" not in f.columns:
-        f = with_rmsse_scale(f, f.loc[f["timeframe"].isin(hold_tf), "fcst_origin"].min())
+        f = with_rmsse_scale(f, f.loc[f["timeframe"].isin(hold_tf), "fcst_origin"].min(), history)
     competing = list(config.models or sorted(set(f["model_id"]) - {"champion", "ceiling", "external"}))
     cfg = config if config.models else CompetitionConfig(**{**config.__dict__, "models": tuple(competing)})
     selection = select_champions(f, cfg, sel_tf, groups=groups)
@@ -471,7 +485,7 @@ def competition_groups(clusters: pd.DataFrame, decision_origin: pd.Timestamp,
 
 
 def compete(backtest: pd.DataFrame, dfu: pd.DataFrame, external: pd.DataFrame | None, comp, competing: list[str],
-            clusters: pd.DataFrame | None = None) -> dict:
+            clusters: pd.DataFrame | None = None, history: pd.DataFrame | None = None) -> dict:
     """The champion rule, used by the forecast job and the API's what-if alike.
 
     With ``comp.lag == "execution_lag"`` each DFU competes at its own execution lag (``dfu``: dfu_id,
@@ -499,7 +513,7 @@ def compete(backtest: pd.DataFrame, dfu: pd.DataFrame, external: pd.DataFrame | 
             hold = resolve_windows(probe, cfg)[1]
             first_hold = part.loc[part["timeframe"].isin(hold), "fcst_origin"].min()
             member_groups = competition_groups(clusters, pd.Timestamp(first_hold), every_origin=True)
-        res = run_competition(part, cfg, external=external, groups=member_groups)
+        res = run_competition(part, cfg, external=external, groups=member_groups, history=history)
         holdout = res.holdout_timeframes
         selection_tf |= set(res.selection_timeframes)
         lags.append(res.lag)

@@ -41,13 +41,15 @@ def _coverage(rows: pd.DataFrame) -> pd.DataFrame:
         "model_id").mean().reset_index()
 
 
-def breakdown(rows: pd.DataFrame, holdout, segments: pd.DataFrame, baseline: str = "seasonal_naive") -> pd.DataFrame:
+def breakdown(rows: pd.DataFrame, holdout, segments: pd.DataFrame, baseline: str = "seasonal_naive",
+              history: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per model x lag x segment (and segment 'all'): the columns of ``gold.model_scores_detail``.
 
-    ``segments``: unique_id, segment (e.g. the cluster label at the first holdout origin)."""
+    ``segments``: unique_id, segment (e.g. the cluster label at the first holdout origin). ``history``
+    (unique_id, ds, y) gives each DFU's RMSSE scale, as the competition takes it."""
     seg = segments.drop_duplicates("unique_id").set_index("unique_id")["segment"]
     decision = rows.loc[rows["timeframe"].isin(holdout), "fcst_origin"].min()  # the scale is known then
-    d = with_rmsse_scale(rows, decision)
+    d = with_rmsse_scale(rows, decision, history)
     d = d.loc[d["timeframe"].isin(holdout) & d["y"].notna() & d["fcst_qty"].notna()].copy()
     d["segment"] = d["unique_id"].map(seg).fillna("unassigned")
     parts = []

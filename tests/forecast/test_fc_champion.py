@@ -190,6 +190,13 @@ def test_rmsse_scales_use_only_actuals_up_to_the_decision_origin():
     before = rmsse_scales(f, decision)
     later = f.assign(y=np.where(pd.to_datetime(f["target_month"]) > decision, f["y"] * 7 + 3, f["y"]))
     pd.testing.assert_series_equal(rmsse_scales(later, decision), before)
+    months = pd.date_range("2022-01-01", periods=5, freq="MS")
+    hist = pd.DataFrame({"unique_id": np.repeat(["a", "never", "flat"], 5), "ds": np.tile(months, 3),
+                         "y": [0, 0, 2, 0, 4, 0, 0, 0, 0, 0, 3, 3, 3, 3, 3]})
+    by_hist = rmsse_scales(f, months[-1], history=hist)  # history given: the frame's actuals are not used
+    assert by_hist["a"] == pytest.approx(M.rmsse_scale([0, 0, 2, 0, 4]))
+    assert np.isnan(by_hist["never"]) and np.isnan(by_hist["flat"])
+    assert rmsse_scales(f, months[3], history=hist)["a"] == pytest.approx(4.0)  # [2, 0] only: one change of -2
     u1 = f.loc[(f["unique_id"] == "u1") & (f["target_month"] <= decision)].drop_duplicates("target_month")
     expected = M.rmsse_scale(u1.sort_values("target_month")["y"].to_numpy())
     assert before["u1"] == pytest.approx(expected)

@@ -46,6 +46,7 @@ CHAMPIONS = "gold.champion_selection"
 SCORES = "gold.model_scores"
 EXTERNAL = "gold.fact_external_forecast_monthly"
 CLUSTERS = "gold.dfu_cluster"
+SALES = "gold.fact_sales_monthly"
 #: model ids in the accuracy facts that are outputs of a competition, not competitors
 DERIVED_MODELS = ("champion", "ceiling", "external", "combo_mean")
 COMBO_ID = "combo_mean"
@@ -186,7 +187,12 @@ def competition_frames(engine: ServingEngine, models: list[str], lag: Any) -> di
         f"SELECT dfu_id AS unique_id, fcst_origin, cluster_label FROM {CLUSTERS}"),
         columns=["unique_id", "fcst_origin", "cluster_label"])
     clusters["fcst_origin"] = pd.to_datetime(clusters["fcst_origin"])
-    return {"backtest": back, "dfu": dfu, "external": ext, "clusters": clusters}
+    # the monthly history: each DFU's RMSSE scale (intermittent segments' metric), as the forecast job takes it
+    history = pd.DataFrame(engine.query(f"SELECT dfu_id AS unique_id, month_start AS ds, qty AS y FROM {SALES}"),
+                           columns=["unique_id", "ds", "y"])
+    history["ds"] = pd.to_datetime(history["ds"])
+    history["y"] = history["y"].astype(float)
+    return {"backtest": back, "dfu": dfu, "external": ext, "clusters": clusters, "history": history}
 
 
 def _compete(frames: dict[str, Any], comp: CompetitionSettings, competing: list[str]) -> dict[str, Any]:
@@ -194,7 +200,8 @@ def _compete(frames: dict[str, Any], comp: CompetitionSettings, competing: list[
     from lakecast.forecast.champion import compete
 
     try:
-        return compete(frames["backtest"], frames["dfu"], frames["external"], comp, competing, frames["clusters"])
+        return compete(frames["backtest"], frames["dfu"], frames["external"], comp, competing, frames["clusters"],
+                       frames.get("history"))
     except ValueError as exc:
         raise Invalid(f"the competition cannot run with this config: {exc}") from None
 
