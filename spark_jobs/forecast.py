@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,17 +106,18 @@ def model_version(model_ids: list[str], settings: Settings) -> str:
 def load_inputs(spark: SparkSession, settings: Settings) -> dict[str, pd.DataFrame]:
     """History, statics (SCD2 item x location attributes), DFU keys and execution lag, legacy forecast."""
     cat = settings.catalog.name
-    monthly = spark.table(f"{cat}.gold.fact_sales_monthly").select(
+    # pd.DataFrame annotations: pyspark types toPandas() with an alias mypy cannot resolve without pandas stubs
+    monthly: pd.DataFrame = spark.table(f"{cat}.gold.fact_sales_monthly").select(
         F.col("dfu_id").alias("unique_id"), F.col("month_start").alias("ds"), F.col("qty").alias("y"),
         F.col("avg_price").alias("price"),
         F.when(F.col("qty") > 0, F.col("promo_qty") / F.col("qty")).otherwise(F.lit(0.0)).alias("promo"),
     ).toPandas()
     if monthly.empty:
         raise RuntimeError("gold.fact_sales_monthly is empty: run the gold job first (lakecast run pipeline)")
-    dfu = spark.table(f"{cat}.gold.dim_dfu").select("dfu_id", "item_id", "location_id", "execution_lag").toPandas()
+    dfu: pd.DataFrame = spark.table(f"{cat}.gold.dim_dfu").select("dfu_id", "item_id", "location_id", "execution_lag").toPandas()
     item = spark.table(f"{cat}.gold.dim_item").select(
         "item_id", "category", "brand", "supplier", "valid_from", "valid_to").toPandas()
-    loc = spark.table(f"{cat}.gold.dim_location").select(
+    loc: pd.DataFrame = spark.table(f"{cat}.gold.dim_location").select(
         "location_id", "region", "location_type", "valid_from", "valid_to").toPandas()
     external = spark.table(f"{cat}.gold.fact_external_forecast_monthly").select(
         F.col("dfu_id").alias("unique_id"), "target_month", "lag", "fcst_qty").toPandas()
@@ -247,14 +248,14 @@ def run_models(spark: SparkSession, settings: Settings, inputs: dict[str, pd.Dat
     rdd = spark.sparkContext.parallelize(tasks, numSlices=len(tasks))
     tdf = spark.createDataFrame(rdd, "task_id int, kind string, bucket int, timeframe string")
 
-    def run_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    def run_partition(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in batches:
             for i in range(len(pdf)):
                 yield runner(pdf.iloc[[i]])
 
     out = tdf.mapInPandas(run_partition, TASK_SCHEMA)
     with _task_progress(spark, progress, len(tasks)):
-        pdf = out.toPandas()
+        pdf: pd.DataFrame = out.toPandas()
     pdf["fcst_origin"] = pd.to_datetime(pdf["fcst_origin"])
     pdf["target_month"] = pd.to_datetime(pdf["target_month"])
     return pdf

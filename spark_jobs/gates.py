@@ -11,6 +11,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from contracts.base import TableSpec
+from spark_jobs.rows import one_row
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def finite_and_bounded(spec: TableSpec, df: DataFrame, max_abs: float) -> list[G
             F.sum(F.when(out, 1).otherwise(0)).alias(f"or_{f.name}"),
             F.first(F.when(out, v), ignorenulls=True).alias(f"orx_{f.name}"),
         ]
-    row = df.agg(*aggs).first()
+    row = one_row(df.agg(*aggs))
 
     def outcome(gate: str, prefix: str, what: str, threshold: float) -> GateOutcome:
         bad = {f.name: (row[f"{prefix}_{f.name}"] or 0, row[f"{prefix}x_{f.name}"]) for f in numeric}
@@ -122,7 +123,7 @@ def finite_and_bounded(spec: TableSpec, df: DataFrame, max_abs: float) -> list[G
 
 def calendar_span(spec: TableSpec, df: DataFrame, earliest: dt.date, latest: dt.date) -> GateOutcome:
     """`calendar_span`: every day of the calendar lies in [earliest, latest] (a stray date balloons it)."""
-    lo, hi, n = df.agg(F.min("date"), F.max("date"), F.count(F.lit(1))).first()
+    lo, hi, n = one_row(df.agg(F.min("date"), F.max("date"), F.count(F.lit(1))))
     ok = lo is None or (lo >= earliest and hi <= latest)
     detail = (f"calendar {lo} .. {hi} ({n:,} days), allowed {earliest} .. {latest}"
               + ("" if ok else ": a sales date outside the plausible range stretched it (see silver.sales_lines)"))

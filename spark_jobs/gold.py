@@ -21,6 +21,7 @@ from contracts.silver import SILVER_TABLES
 from lakecast.settings import Settings
 from spark_jobs import gates, io
 from spark_jobs import gold_transforms as gt
+from spark_jobs.rows import one_row
 
 
 @dataclass
@@ -123,7 +124,7 @@ def drift_cause(spark: SparkSession, settings: Settings, spec: TableSpec, new: D
                 parts.append(f"silver.{source} batches with rows in those years: {listed}{more}")
     name = io.table_name(settings, spec)
     # maintenance commits `replace` snapshots (same rows): the last publish is the newest other snapshot
-    since = spark.sql(f"SELECT max(committed_at) FROM {name}.snapshots WHERE operation != 'replace'").first()[0]
+    since = one_row(spark.sql(f"SELECT max(committed_at) FROM {name}.snapshots WHERE operation != 'replace'"))[0]
     if since is not None and io.exists(spark, settings, INGEST_FILES):
         landed = (io.read(spark, settings, INGEST_FILES).where(F.col("ingested_at") > F.lit(since))
                   .groupBy("source", "batch_id").agg(F.sum("rows").alias("rows"))

@@ -7,6 +7,7 @@ from pyspark.sql import functions as F
 
 from lakecast.dfu_classes import abc_case_sql, xyz_case_sql
 from lakecast.lag import MAX_LAG
+from spark_jobs.rows import one_row
 
 CALENDAR_YEARS_AHEAD = 2  # forecasts reach past the last actual month
 
@@ -49,7 +50,7 @@ def fact_sales_monthly(sales: DataFrame) -> DataFrame:
             F.sum(F.when(F.col("promo_flag"), F.col("qty")).otherwise(0.0)).alias("promo_qty"),
         )
     )
-    last_month = monthly.agg(F.max("month_start").alias("m")).first()["m"]
+    last_month = one_row(monthly.agg(F.max("month_start").alias("m")))["m"]
     spine = (
         monthly.groupBy("item_id", "location_id")
         .agg(F.min("month_start").alias("first_month"))
@@ -72,14 +73,14 @@ def fact_sales_monthly(sales: DataFrame) -> DataFrame:
 
 def abc_xyz(monthly: DataFrame) -> DataFrame:
     """ABC by cumulative share of the last 12 months' units, XYZ by CV of those months (rules: lakecast.dfu_classes)."""
-    last_month = monthly.agg(F.max("month_start").alias("m")).first()["m"]
+    last_month = one_row(monthly.agg(F.max("month_start").alias("m")))["m"]
     recent = monthly.where(F.col("month_start") > F.add_months(F.lit(last_month), -12))
     stats = recent.groupBy("dfu_id").agg(
         F.sum("qty").alias("qty_12m"),
         F.avg("qty").alias("mean"),
         F.stddev_pop("qty").alias("std"),
     )
-    total = stats.agg(F.sum("qty_12m")).first()[0] or 0.0
+    total = one_row(stats.agg(F.sum("qty_12m")))[0] or 0.0
     order = Window.orderBy(F.desc("qty_12m"), "dfu_id").rowsBetween(Window.unboundedPreceding, -1)
     stats = stats.withColumn("_before", F.coalesce(F.sum("qty_12m").over(order), F.lit(0.0)) / F.lit(total or 1.0))
     stats = stats.withColumn("_cv", F.when(F.col("mean") > 0, F.col("std") / F.col("mean")))
@@ -92,7 +93,7 @@ def abc_xyz(monthly: DataFrame) -> DataFrame:
 
 
 def dim_dfu(monthly: DataFrame, items: DataFrame, locations: DataFrame, clusters: DataFrame | None) -> DataFrame:
-    last_month = monthly.agg(F.max("month_start").alias("m")).first()["m"]
+    last_month = one_row(monthly.agg(F.max("month_start").alias("m")))["m"]
     span = monthly.groupBy("dfu_id", "item_id", "location_id").agg(
         F.min("month_start").alias("first_month"),
         F.max(F.when(F.col("qty") > 0, F.col("month_start"))).alias("last_month"),

@@ -25,6 +25,7 @@ from pyspark.sql import SparkSession
 from contracts.registry import TABLES
 from lakecast.settings import MaintenanceSettings, Settings
 from spark_jobs import io
+from spark_jobs.rows import one_row
 
 TAG_PREFIX = "lakecast_run_"
 
@@ -95,7 +96,8 @@ def published_snapshots(settings: Settings) -> tuple[dict[str, dict[str, int]], 
 
         url = server.database_url(settings, start_if_needed=False)
         with connect(url) as conn:
-            if conn.execute("SELECT to_regclass('pipeline_runs') AS t").fetchone()["t"] is None:
+            regclass = conn.execute("SELECT to_regclass('pipeline_runs') AS t").fetchone()  # one row, always
+            if regclass is None or regclass["t"] is None:
                 return {}, "app database not migrated: no run pins"
             rows = conn.execute(
                 "SELECT DISTINCT ON (job) job, run_id, details -> 'snapshots' AS snapshots FROM pipeline_runs "
@@ -119,9 +121,9 @@ def published_snapshots(settings: Settings) -> tuple[dict[str, dict[str, int]], 
 # ---------------------------------------------------------------- measurements
 def _stats(spark: SparkSession, name: str) -> tuple[int, int, int, int]:
     """(data files, data bytes, snapshots, manifests) of the table's current state."""
-    files = spark.sql(f"SELECT count(*) AS n, coalesce(sum(file_size_in_bytes), 0) AS b FROM {name}.files").first()
-    snaps = spark.sql(f"SELECT count(*) AS n FROM {name}.snapshots").first()
-    manifests = spark.sql(f"SELECT count(*) AS n FROM {name}.manifests").first()
+    files = one_row(spark.sql(f"SELECT count(*) AS n, coalesce(sum(file_size_in_bytes), 0) AS b FROM {name}.files"))
+    snaps = one_row(spark.sql(f"SELECT count(*) AS n FROM {name}.snapshots"))
+    manifests = one_row(spark.sql(f"SELECT count(*) AS n FROM {name}.manifests"))
     return int(files["n"]), int(files["b"]), int(snaps["n"]), int(manifests["n"])
 
 

@@ -98,9 +98,10 @@ def apply_rules(df: DataFrame, rules: Sequence[Rule]) -> DataFrame:
     return df.withColumn("_rule", rule).withColumn("_detail", detail)
 
 
-def flag_duplicates(df: DataFrame, keys: Sequence[str], rule: str, order: Sequence[Column], what: str) -> DataFrame:
+def flag_duplicates(df: DataFrame, keys: Sequence[str], rule: str, order: Sequence[Column | str],
+                    what: str) -> DataFrame:
     """Among rows still valid, keep the first per key (by ``order``) and flag the rest with ``rule``."""
-    window = Window.partitionBy(*[F.col("_valid_group"), *keys]).orderBy(*order)
+    window = Window.partitionBy(F.col("_valid_group"), *keys).orderBy(*order)
     df = df.withColumn("_valid_group", F.col("_rule").isNull())
     df = df.withColumn("_dup_rank", F.row_number().over(window))
     dup = F.col("_rule").isNull() & (F.col("_dup_rank") > 1)
