@@ -371,7 +371,8 @@ def profile_platform(settings, setup: dict, model_ids: list[str]) -> dict:
     for pdf in frames:
         runner(pdf)
     prof.disable()
-    stats = pstats.Stats(prof).stats  # {(file, line, func): (cc, nc, tt, ct, callers)}
+    # {(file, line, func): (cc, nc, tt, ct, callers)}; typeshed omits this (undocumented, stable) attribute
+    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
     total = sum(v[2] for v in stats.values())
     breakdown = {}
     for label, (path, func) in PROFILED.items():

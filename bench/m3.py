@@ -59,6 +59,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -154,7 +155,9 @@ def cached_backtest(hist, origins: dict, models: list[str], h: int, m: int, seed
                     cache: Path | None, log=print):
     """Backtest frame of ``models`` at ``origins``; with ``cache`` each (model, origin) is stored as soon as it
     is done and reused. Local models are split over ``workers`` processes by series (identical results)."""
-    have, secs, todo = [], {}, {}
+    have: list[pd.DataFrame] = []
+    secs: dict[str, float] = {}  # model id -> seconds
+    todo: dict[str, dict[str, pd.Timestamp]] = {}  # model id -> {timeframe: origin} still to compute
     for mid in models:
         for lab, o in origins.items():
             f = _cache_file(cache, mid, lab, o) if cache else None
@@ -252,7 +255,7 @@ class Cube:
 def search_subsets(cube: Cube, pool: list[str], labels, metric: str) -> tuple[tuple[str, ...], str, float]:
     """The subset (>= 2 members) and operator with the best pooled score on ``labels``."""
     st = np.stack([cube.F[p] for p in pool])
-    best = (None, None, np.inf)
+    best: tuple[tuple[str, ...], str, float] | None = None
     for r in range(2, len(pool) + 1):
         for comb in itertools.combinations(range(len(pool)), r):
             sub = st[list(comb)]
@@ -261,8 +264,10 @@ def search_subsets(cube: Cube, pool: list[str], labels, metric: str) -> tuple[tu
                     continue  # = mean
                 f = sub.mean(axis=0) if how == "mean" else np.median(sub, axis=0)
                 sc = cube.score(f, labels, metric)
-                if sc < best[2]:
+                if sc < (np.inf if best is None else best[2]):
                     best = (tuple(pool[i] for i in comb), how, sc)
+    if best is None:  # fewer than 2 members, or no finite score
+        raise ValueError(f"no subset of >= 2 of {pool} has a finite {metric} on {labels}")
     return best
 
 
@@ -345,7 +350,7 @@ def run(key: str, max_series: int | None, models: list[str], seed: int = 0, work
             wid = f"weights_{metric}_{wname}"
             weighted[wid] = {"weights": {k: v for k, v in w.items() if v > 0}, "validation_score": round(sc, 4)}
             frame = add_weighted(frame, w, wid)
-    base = {"lag": "all", "min_rows": 1, "holdout_timeframes": ("T",), "fallback_model": models[0],
+    base: dict[str, Any] = {"lag": "all", "min_rows": 1, "holdout_timeframes": ("T",), "fallback_model": models[0],
             "baseline_model": "seasonal_naive"}
     rules, parts = {}, [frame]
     for metric in ("smape", "mase"):
