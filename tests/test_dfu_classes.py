@@ -14,14 +14,20 @@ ABC_CASES = [(0.0, 10.0, "A"), (0.7999, 1.0, "A"), (0.80, 1.0, "B"), (0.9499, 1.
              (0.0, 0.0, "C"), (0.1, -1.0, "C")]
 
 
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> object:
+    """The one value of a one-row, one-column query."""
+    row = con.execute(sql, params).fetchone()
+    assert row is not None
+    return row[0]
+
+
 def test_xyz_scalar_numpy_and_sql_agree_at_the_bounds() -> None:
     cvs = [c for c, _ in XYZ_CASES]
     expected = [x for _, x in XYZ_CASES]
     assert [xyz_class(c) for c in cvs] == expected
     assert list(xyz_classes(np.array([np.nan if c is None else c for c in cvs]))) == expected
     con = duckdb.connect()
-    sql_classes = [con.execute(f"SELECT {xyz_case_sql('cv')} FROM (SELECT ?::DOUBLE AS cv)", [c]).fetchone()[0]
-                   for c in cvs]
+    sql_classes = [_scalar(con, f"SELECT {xyz_case_sql('cv')} FROM (SELECT ?::DOUBLE AS cv)", [c]) for c in cvs]
     assert sql_classes == expected
 
 
@@ -29,8 +35,8 @@ def test_abc_scalar_and_sql_agree_at_the_bounds() -> None:
     con = duckdb.connect()
     for before, vol, expected in ABC_CASES:
         assert abc_class(before, vol) == expected, (before, vol)
-        got = con.execute(f"SELECT {abc_case_sql('b', 'v')} FROM (SELECT ?::DOUBLE AS b, ?::DOUBLE AS v)",
-                          [before, vol]).fetchone()[0]
+        got = _scalar(con, f"SELECT {abc_case_sql('b', 'v')} FROM (SELECT ?::DOUBLE AS b, ?::DOUBLE AS v)",
+                      [before, vol])
         assert got == expected, (before, vol)
 
 

@@ -83,7 +83,7 @@ def _num(v) -> float | None:
 
 
 def _master_keys(root: Path) -> dict[str, set[str]]:
-    keys = {"item_id": set(), "location_id": set(), "customer_id": set()}
+    keys: dict[str, set[str]] = {"item_id": set(), "location_id": set(), "customer_id": set()}
     for source, key in (
         ("item_master", "item_id"),
         ("location_master", "location_id"),

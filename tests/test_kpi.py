@@ -26,7 +26,7 @@ ROWS: dict[str, list[tuple[float, float, float | None]]] = {
 }
 
 # by hand: sum|F-A|, sum|A|, sum F, sum A, APE terms over A != 0; FVA on the rows the reference has
-HAND = {
+HAND: dict[str, dict[str, float | None]] = {
     "mixed": {"wape": 13 / 35, "accuracy_pct": 100 * (1 - 13 / 35), "bias": 28 / 25 - 1,
               "mape": 100 * (2 / 10 + 3 / 5 + 5 / 20) / 3,
               # reference errors 0 + 0 + 5 + 0 = 5 -> Accuracy% 100 (1 - 5/35)
@@ -130,5 +130,6 @@ def test_api_slice_sorts_and_chat_metrics_are_the_rendered_kpis(con) -> None:
         for k in ("wape", "accuracy_pct", "bias"):
             _check(api[grp][k], hand[k], f"API sort {k} of {grp}")
         for k in KPIS:
-            _check(chat[grp][k], None if hand[k] is None else pct[k] * hand[k], f"chat {k} of {grp}")
+            want = hand[k]
+            _check(chat[grp][k], None if want is None else pct[k] * want, f"chat {k} of {grp}")
         _check(chat_fva[grp]["fva"], hand["fva"], f"chat fva of {grp}")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 Conn = psycopg.Connection[dict[str, Any]]
+RowT = TypeVar("RowT")
 
 
 def connect(url: str, *, autocommit: bool = True) -> Conn:
@@ -35,3 +36,11 @@ def open_pool(
     )
     pool.open(wait=True, timeout=30)
     return pool
+
+
+def one_row(cursor: psycopg.Cursor[RowT]) -> RowT:
+    """The row of a query that returns exactly one (``count(*)``, ``to_regclass(...)``): never None."""
+    row = cursor.fetchone()
+    if row is None:
+        raise LookupError("the query returned no row")
+    return row

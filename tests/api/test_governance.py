@@ -12,7 +12,10 @@ from typing import Any
 import jwt
 import psycopg
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
+from lakecast.appdb.db import Conn, one_row
 
 pytestmark = pytest.mark.integration
 
@@ -20,6 +23,12 @@ Headers = dict[str, dict[str, str]]
 
 
 # ------------------------------------------------------------------------------------------------ helpers
+def app_of(client: TestClient) -> FastAPI:
+    """The FastAPI app under test (TestClient types its app as any ASGI callable)."""
+    assert isinstance(client.app, FastAPI)
+    return client.app
+
+
 def new_item() -> str:
     return "IT-" + uuid.uuid4().hex[:10]
 
@@ -50,27 +59,27 @@ def submit(client: TestClient, headers: Headers, ov: dict[str, Any], who: str = 
     return r.json()
 
 
-def state(sql: psycopg.Connection, override_id: int) -> dict[str, Any]:
+def state(sql: Conn, override_id: int) -> dict[str, Any]:
     """Everything a refused request must leave untouched, read straight from the database."""
     return {
-        "override": sql.execute(
+        "override": one_row(sql.execute(
             "SELECT to_jsonb(o) AS j FROM overrides o WHERE id = %s", (override_id,)
-        ).fetchone()["j"],
-        "audit": sql.execute(
+        ))["j"],
+        "audit": one_row(sql.execute(
             "SELECT count(*) AS n FROM audit_log WHERE entity = 'override' AND entity_id = %s",
             (str(override_id),),
-        ).fetchone()["n"],
-        "comments": sql.execute(
+        ))["n"],
+        "comments": one_row(sql.execute(
             "SELECT count(*) AS n FROM override_comments WHERE override_id = %s", (override_id,)
-        ).fetchone()["n"],
-        "approvals": sql.execute(
+        ))["n"],
+        "approvals": one_row(sql.execute(
             "SELECT count(*) AS n FROM approvals WHERE override_id = %s", (override_id,)
-        ).fetchone()["n"],
+        ))["n"],
     }
 
 
-def total_overrides(sql: psycopg.Connection) -> int:
-    return sql.execute("SELECT count(*) AS n FROM overrides").fetchone()["n"]
+def total_overrides(sql: Conn) -> int:
+    return one_row(sql.execute("SELECT count(*) AS n FROM overrides"))["n"]
 
 
 # ------------------------------------------------------------------------------------------------ health/auth
@@ -87,7 +96,7 @@ def test_ready_reports_failing_registered_check(client: TestClient) -> None:
     def broken(app: Any) -> None:
         raise RuntimeError("catalog unreachable")
 
-    checks = client.app.state.readiness_checks
+    checks = app_of(client).state.readiness_checks
     checks.append(ReadinessCheck("catalog", broken))
     try:
         r = client.get("/ready")
@@ -224,7 +233,7 @@ def test_bad_tokens_are_401(client: TestClient, headers: Headers, pg: Any) -> No
     assert (settings.data_path / "secrets" / "jwt.key").stat().st_mode & 0o777 == 0o600
 
 
-def test_deactivated_user_token_stops_working(client: TestClient, sql: psycopg.Connection) -> None:
+def test_deactivated_user_token_stops_working(client: TestClient, sql: Conn) -> None:
     from lakecast.appdb.users import create_user
 
     name = "tmp" + uuid.uuid4().hex[:8]
@@ -301,23 +310,23 @@ MATRIX: dict[str, dict[str, int]] = {
 @pytest.mark.parametrize("who", USERS)
 @pytest.mark.parametrize("action", list(MATRIX))
 def test_authorization_matrix(
-    client: TestClient, headers: Headers, sql: psycopg.Connection, action: str, who: str
+    client: TestClient, headers: Headers, sql: Conn, action: str, who: str
 ) -> None:
     expected = MATRIX[action][who]
     if action == "create":
-        before = total_overrides(sql)
+        count_before = total_overrides(sql)
         body = override_body()
         r = client.post("/overrides", headers=headers[who], json=body)
         assert r.status_code == expected, r.text
         if expected == 201:
             assert r.json()["created_by"] == who and r.json()["status"] == "draft"
-            assert total_overrides(sql) == before + 1
+            assert total_overrides(sql) == count_before + 1
         else:
-            assert total_overrides(sql) == before
+            assert total_overrides(sql) == count_before
             assert (
-                sql.execute(
+                one_row(sql.execute(
                     "SELECT count(*) AS n FROM overrides WHERE item_id = %s", (body["item_id"],)
-                ).fetchone()["n"]
+                ))["n"]
                 == 0
             )
             assert r.json()["detail"]
@@ -357,7 +366,7 @@ def test_authorization_matrix(
 
 
 def test_four_eyes_admin_cannot_decide_own_override(
-    client: TestClient, headers: Headers, sql: psycopg.Connection
+    client: TestClient, headers: Headers, sql: Conn
 ) -> None:
     ov = submit(client, headers, create(client, headers, who="admin"), who="admin")
     before = state(sql, ov["id"])
@@ -377,7 +386,7 @@ def test_four_eyes_admin_cannot_decide_own_override(
 
 
 def test_four_eyes_submitter_cannot_decide(
-    client: TestClient, headers: Headers, sql: psycopg.Connection
+    client: TestClient, headers: Headers, sql: Conn
 ) -> None:
     ov = submit(client, headers, create(client, headers, who="planner"), who="admin")  # admin submits it
     assert ov["submitted_by"] == "admin"
@@ -389,7 +398,7 @@ def test_four_eyes_submitter_cannot_decide(
 
 
 def test_planner_cannot_approve_anything(
-    client: TestClient, headers: Headers, sql: psycopg.Connection
+    client: TestClient, headers: Headers, sql: Conn
 ) -> None:
     mine = submit(client, headers, create(client, headers, who="planner"))
     other = submit(client, headers, create(client, headers, who="planner2"), who="planner2")
@@ -407,7 +416,7 @@ def test_planner_cannot_approve_anything(
 
 
 def test_db_enforces_four_eyes_even_for_direct_sql(
-    client: TestClient, headers: Headers, sql: psycopg.Connection
+    client: TestClient, headers: Headers, sql: Conn
 ) -> None:
     ov = submit(client, headers, create(client, headers, who="admin"), who="admin")
     with pytest.raises(psycopg.errors.CheckViolation, match="overrides_four_eyes"):
@@ -420,7 +429,7 @@ def test_db_enforces_four_eyes_even_for_direct_sql(
 
 # -------------------------------------------------------------------------------------------- state machine
 def test_full_lifecycle_writes_one_audit_row_per_transition(
-    client: TestClient, headers: Headers, sql: psycopg.Connection
+    client: TestClient, headers: Headers, sql: Conn
 ) -> None:
     ov = create(client, headers)
     oid = ov["id"]
@@ -486,18 +495,18 @@ def test_full_lifecycle_writes_one_audit_row_per_transition(
 
     from lakecast.appdb.overrides import approved_overrides
 
-    mine = [o for o in approved_overrides(client.app.state.db_url) if o["id"] == oid]
+    mine = [o for o in approved_overrides(app_of(client).state.db_url) if o["id"] == oid]
     assert len(mine) == 1 and mine[0]["new_qty"] == 120.5 and mine[0]["start_month"] == dt.date(2026, 1, 1)
     months = [
         o["target_month"]
-        for o in approved_overrides(client.app.state.db_url, expand_months=True)
+        for o in approved_overrides(app_of(client).state.db_url, expand_months=True)
         if o["id"] == oid
     ]
     assert months == [dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)]
 
 
 def test_reject_needs_note_and_is_final(
-    client: TestClient, headers: Headers, sql: psycopg.Connection
+    client: TestClient, headers: Headers, sql: Conn
 ) -> None:
     ov = submit(client, headers, create(client, headers))
     r = client.post(
@@ -541,7 +550,7 @@ def test_reject_needs_note_and_is_final(
 def test_illegal_transitions_are_409(
     client: TestClient,
     headers: Headers,
-    sql: psycopg.Connection,
+    sql: Conn,
     status_before: str,
     method: str,
     verb: str,
@@ -571,7 +580,7 @@ def test_illegal_transitions_are_409(
 
 
 def test_stale_version_on_submit_and_approve_is_409(
-    client: TestClient, headers: Headers, sql: psycopg.Connection
+    client: TestClient, headers: Headers, sql: Conn
 ) -> None:
     ov = create(client, headers)
     r = client.post(f"/overrides/{ov['id']}/submit", headers=headers["planner"], json={"version": 7})
@@ -583,7 +592,7 @@ def test_stale_version_on_submit_and_approve_is_409(
 
 
 def test_db_trigger_blocks_illegal_transition_even_for_direct_sql(
-    client: TestClient, headers: Headers, sql: psycopg.Connection
+    client: TestClient, headers: Headers, sql: Conn
 ) -> None:
     ov = create(client, headers)
     with pytest.raises(
@@ -597,13 +606,13 @@ def test_db_trigger_blocks_illegal_transition_even_for_direct_sql(
 
 
 # ------------------------------------------------------------------------------------------------ concurrency
-def _wait_for_lock_waiters(sql: psycopg.Connection, n: int, timeout: float = 10.0) -> None:
+def _wait_for_lock_waiters(sql: Conn, n: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        waiting = sql.execute(
+        waiting = one_row(sql.execute(
             "SELECT count(*) AS n FROM pg_stat_activity"
             " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-        ).fetchone()["n"]
+        ))["n"]
         if waiting >= n:
             return
         time.sleep(0.02)
@@ -613,7 +622,7 @@ def _wait_for_lock_waiters(sql: psycopg.Connection, n: int, timeout: float = 10.
 def _race(
     client: TestClient,
     requests: list[tuple[str, str, dict[str, str], dict[str, Any]]],
-    sql: psycopg.Connection,
+    sql: Conn,
     override_id: int,
     owner_url: str,
 ) -> list[Any]:
@@ -641,7 +650,7 @@ def _race(
 
 
 def test_concurrent_edits_same_version_one_wins(
-    client: TestClient, headers: Headers, sql: psycopg.Connection, owner_url: str
+    client: TestClient, headers: Headers, sql: Conn, owner_url: str
 ) -> None:
     for _ in range(3):
         ov = create(client, headers)
@@ -664,7 +673,7 @@ def test_concurrent_edits_same_version_one_wins(
 
 
 def test_concurrent_approvals_one_wins(
-    client: TestClient, headers: Headers, sql: psycopg.Connection, owner_url: str
+    client: TestClient, headers: Headers, sql: Conn, owner_url: str
 ) -> None:
     ov = submit(client, headers, create(client, headers))
     oid = ov["id"]
@@ -692,7 +701,7 @@ def test_concurrent_approvals_one_wins(
         "TRUNCATE audit_log",
     ],
 )
-def test_audit_log_is_append_only_even_for_the_owner(sql: psycopg.Connection, statement: str) -> None:
+def test_audit_log_is_append_only_even_for_the_owner(sql: Conn, statement: str) -> None:
     before = sql.execute("SELECT count(*) AS n, max(id) AS m FROM audit_log").fetchone()
     verb = statement.split()[0]
     with pytest.raises(
@@ -706,7 +715,7 @@ def test_app_role_has_no_write_access_to_audit_or_triggers(owner_url: str) -> No
     from lakecast.appdb.migrate import app_role_conninfo
 
     with psycopg.connect(app_role_conninfo(owner_url), autocommit=True) as app_conn:
-        assert app_conn.execute("SELECT current_user").fetchone()[0] == "lakecast_app"
+        assert one_row(app_conn.execute("SELECT current_user"))[0] == "lakecast_app"
         for statement in (
             "UPDATE audit_log SET actor = 'x'",
             "DELETE FROM audit_log",
@@ -783,7 +792,7 @@ def test_pagination_is_stable_and_filters_work(client: TestClient, headers: Head
     ],
 )
 def test_create_validation_is_422_with_message(
-    client: TestClient, headers: Headers, sql: psycopg.Connection, body: dict[str, Any], needle: str
+    client: TestClient, headers: Headers, sql: Conn, body: dict[str, Any], needle: str
 ) -> None:
     before = total_overrides(sql)
     r = client.post("/overrides", headers=headers["planner"], json=body)
@@ -806,7 +815,7 @@ def test_create_validation_is_422_with_message(
     ],
 )
 def test_patch_validation_is_422(
-    client: TestClient, headers: Headers, sql: psycopg.Connection, body: dict[str, Any], needle: str
+    client: TestClient, headers: Headers, sql: Conn, body: dict[str, Any], needle: str
 ) -> None:
     ov = create(client, headers)
     before = state(sql, ov["id"])

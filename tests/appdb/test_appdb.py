@@ -14,6 +14,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from lakecast.appdb import migrate, server
+from lakecast.appdb.db import Conn, one_row
 from lakecast.appdb.testing import temporary_server
 from lakecast.settings import Settings
 
@@ -65,7 +66,7 @@ def test_migrated_to_head_idempotently_even_concurrently(url: str) -> None:
     assert migrate.current_revision(url) == head
 
 
-def test_downgrade_and_upgrade_roundtrip_in_scratch_database(url: str, sql: psycopg.Connection) -> None:
+def test_downgrade_and_upgrade_roundtrip_in_scratch_database(url: str, sql: Conn) -> None:
     sql.execute("DROP DATABASE IF EXISTS scratch")
     sql.execute("CREATE DATABASE scratch")
     scratch = psycopg.conninfo.make_conninfo(url, dbname="scratch")
@@ -80,10 +81,10 @@ def test_downgrade_and_upgrade_roundtrip_in_scratch_database(url: str, sql: psyc
     sql.execute("DROP DATABASE scratch WITH (FORCE)")
 
 
-def test_extensions_and_tables(sql: psycopg.Connection) -> None:
+def test_extensions_and_tables(sql: Conn) -> None:
     exts = {r["extname"] for r in sql.execute("SELECT extname FROM pg_extension").fetchall()}
     assert {"vector", "pg_trgm"} <= exts
-    assert sql.execute("SELECT '[1,2,3]'::vector <-> '[1,2,5]'::vector AS d").fetchone()["d"] == 2.0
+    assert one_row(sql.execute("SELECT '[1,2,3]'::vector <-> '[1,2,5]'::vector AS d"))["d"] == 2.0
     tables = {
         r["tablename"] for r in sql.execute("SELECT tablename FROM pg_tables WHERE schemaname='public'")
     }
@@ -95,16 +96,16 @@ def test_extensions_and_tables(sql: psycopg.Connection) -> None:
     "verb", ["UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"]
 )
 def test_audit_log_rejects_update_delete_truncate(
-    sql: psycopg.Connection, verb: str, seeded: list[str]
+    sql: Conn, verb: str, seeded: list[str]
 ) -> None:
-    n = sql.execute("SELECT count(*) AS n FROM audit_log").fetchone()["n"]
+    n = one_row(sql.execute("SELECT count(*) AS n FROM audit_log"))["n"]
     assert n >= 6  # the seed's user.create rows
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="audit_log is append-only"):
         sql.execute(verb)
-    assert sql.execute("SELECT count(*) AS n FROM audit_log").fetchone()["n"] == n
+    assert one_row(sql.execute("SELECT count(*) AS n FROM audit_log"))["n"] == n
 
 
-def test_write_audit_refuses_to_run_outside_a_transaction(sql: psycopg.Connection) -> None:
+def test_write_audit_refuses_to_run_outside_a_transaction(sql: Conn) -> None:
     from lakecast.appdb.audit import write_audit
 
     with pytest.raises(RuntimeError, match="inside the transaction"):
@@ -126,7 +127,7 @@ def test_write_audit_refuses_to_run_outside_a_transaction(sql: psycopg.Connectio
     ],
 )
 def test_override_constraints(
-    sql: psycopg.Connection, seeded: list[str], values: str, constraint: str
+    sql: Conn, seeded: list[str], values: str, constraint: str
 ) -> None:
     with pytest.raises(psycopg.errors.CheckViolation, match=constraint):
         sql.execute(
@@ -138,7 +139,7 @@ def test_override_constraints(
 
 # --------------------------------------------------------------------------------------------- seed / users
 def test_seed_is_idempotent_and_passwords_verify(
-    url: str, sql: psycopg.Connection, seeded: list[str]
+    url: str, sql: Conn, seeded: list[str]
 ) -> None:
     from lakecast.appdb.seed import DEMO_USERS, seed_demo_users
     from lakecast.appdb.users import authenticate
@@ -148,12 +149,13 @@ def test_seed_is_idempotent_and_passwords_verify(
     roles = {r["username"]: r["role"] for r in sql.execute("SELECT username, role FROM users").fetchall()}
     assert roles == {u: role for u, _, role in DEMO_USERS}
     assert (
-        sql.execute("SELECT count(*) AS n FROM audit_log WHERE action = 'user.create'").fetchone()["n"] == 6
+        one_row(sql.execute("SELECT count(*) AS n FROM audit_log WHERE action = 'user.create'"))["n"] == 6
     )
-    assert authenticate(sql, "approver2", "lakecast")["role"] == "approver"
+    user = authenticate(sql, "approver2", "lakecast")
+    assert user is not None and user["role"] == "approver"
     assert authenticate(sql, "approver2", "wrong") is None
     assert authenticate(sql, "nobody", "lakecast") is None
-    stored = sql.execute("SELECT password_hash FROM users WHERE username = 'admin'").fetchone()[
+    stored = one_row(sql.execute("SELECT password_hash FROM users WHERE username = 'admin'"))[
         "password_hash"
     ]
     assert stored.startswith("scrypt$16384$8$1$") and "lakecast" not in stored
@@ -283,6 +285,6 @@ def test_server_survives_the_process_that_started_it(pg: tuple[Settings, str]) -
     assert server.database_url(settings, start_if_needed=False) == url
     assert server.start(settings) == url and server.status(settings).pid == st.pid  # reused, not restarted
     with psycopg.connect(url) as conn:  # data survived the restart
-        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 6
+        assert one_row(conn.execute("SELECT count(*) FROM users"))[0] == 6
     assert server.stop(settings) is True
     assert server.stop(settings) is False

@@ -97,7 +97,7 @@ def test_retrieval_from_pgvector_guides_the_parse(chat_client: Any, chat_headers
     assert body["columns"] == ["location_id", "actual_qty"]
     assert any("closest known question" in n for n in body["notes"])
     with psycopg.connect(chat_app_settings.postgres.url) as conn:
-        kinds = dict(conn.execute("SELECT kind, count(*) FROM chat_documents GROUP BY kind").fetchall())
+        kinds: dict[str, int] = dict(conn.execute("SELECT kind, count(*) FROM chat_documents GROUP BY kind").fetchall())
         turns = conn.execute("SELECT question, refused FROM chat_turns WHERE username = 'viewer'").fetchall()
     assert kinds["schema"] >= 17 and kinds["example"] >= 40
     assert ("How much did each store ship in 2025?", False) in turns

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from lakecast.appdb.db import one_row
 from lakecast.chat.embeddings import HashedTfidfEmbedder, to_sparsevec
 from lakecast.chat.evaluation import load_cases
 from lakecast.chat.guard import guard_sql
@@ -63,7 +64,7 @@ def test_pgvector_store_matches_memory_store(chat_pg: tuple[Settings, str], memo
     store.ensure_index()
     assert store.ensure_index() == 0  # current: nothing rewritten
     with psycopg.connect(url) as conn:
-        n, dims = conn.execute("SELECT count(*), min(vector_dims(embedding::vector)) FROM chat_documents").fetchone()
+        n, dims = one_row(conn.execute("SELECT count(*), min(vector_dims(embedding::vector)) FROM chat_documents"))
     assert n == len(corpus()) and dims == 512
     for q in QUESTIONS[:40]:
         pg = store.search(q, kind="example", k=3)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.table import Table
 
 from lakecast.runtime import iceberg
 
@@ -21,6 +22,13 @@ pytestmark = pytest.mark.unit
 def _point_hint(table_dir: Path, metadata_location: str) -> None:
     name = Path(metadata_location.removeprefix("file://")).name.removesuffix(".metadata.json")
     (table_dir / "metadata" / "version-hint.text").write_text(name)
+
+
+def _current_id(table: Table) -> int:
+    """The id of the table's current snapshot (the table has one: rows were appended)."""
+    snapshot = table.current_snapshot()
+    assert snapshot is not None
+    return snapshot.snapshot_id
 
 
 def _table_dir(catalog: SqlCatalog, table) -> Path:
@@ -42,9 +50,9 @@ def test_current_snapshot_follows_the_version_hint(catalog: SqlCatalog) -> None:
     assert empty is not None and empty.snapshot_id is None and empty.total_records == 0
 
     table.append(rows)
-    first_location, first_id = table.metadata_location, table.current_snapshot().snapshot_id
+    first_location, first_id = table.metadata_location, _current_id(table)
     table.append(rows)
-    second_location, second_id = table.metadata_location, table.current_snapshot().snapshot_id
+    second_location, second_id = table.metadata_location, _current_id(table)
     assert first_id != second_id
 
     _point_hint(table_dir, second_location)
@@ -79,4 +87,4 @@ def test_a_table_recreated_at_the_same_path_is_not_served_from_the_cache(catalog
     _point_hint(table_dir, before.metadata_location)
     after = iceberg.current_snapshot(table_dir)
     assert after is not None and after.total_records == 4
-    assert after.snapshot_id == again.current_snapshot().snapshot_id != before.snapshot_id
+    assert after.snapshot_id == _current_id(again) != before.snapshot_id

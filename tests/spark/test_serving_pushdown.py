@@ -34,7 +34,7 @@ P70 = "P" * 70
 BATCH_PREFIX = "2026-10-batch-with-a-long-shared-prefix-"  # 40 characters, batch ids differ after it
 JP = "日本語のテキストは十六文字を超えると比較はどうなるか"  # 26 characters, 78 UTF-8 bytes
 # (batch suffix, line_id, qty): one file per batch, so each batch's bounds are computed over its own rows
-BATCHES = {
+BATCHES: dict[str, list[tuple[str | None, float | None]]] = {
     "a": [(LONG_ID, 1.0), ("SL-1", 2.0), (None, 3.0), ("SL-Z", 4.0)],
     "b": [(P70 + "A", float("nan")), (P70 + "B", 1.0), ("P" * 20 + "Q", 5.0)],
     "c": [("abc", float("inf")), ("abd", float("-inf")), ("ab" + "c" * 20 + "Z", 6.0), ("ab" + "c" * 20 + "A", None)],
