@@ -98,6 +98,7 @@ def require(action: Action) -> Callable[[UserPublic], UserPublic]:
 PlannerUser = Annotated[UserPublic, Depends(require("override.create"))]
 ApproverUser = Annotated[UserPublic, Depends(require("override.decide"))]
 ContributorUser = Annotated[UserPublic, Depends(require("override.comment"))]
+WithdrawerUser = Annotated[UserPublic, Depends(require("override.withdraw"))]
 AuditReader = Annotated[UserPublic, Depends(require("audit.read"))]
 CompetitionRunner = Annotated[UserPublic, Depends(require("competition.run"))]
 CompetitionEditor = Annotated[UserPublic, Depends(require("competition.save"))]

@@ -17,20 +17,21 @@ from pydantic import BeforeValidator, Field, computed_field, field_validator, mo
 from contracts.base import LakecastModel
 
 Role = Literal["viewer", "planner", "approver", "admin"]
-OverrideStatus = Literal["draft", "submitted", "approved", "rejected"]
+OverrideStatus = Literal["draft", "submitted", "approved", "rejected", "withdrawn"]
 ReasonCode = Literal["promo", "event", "market_intel", "supply", "correction", "other"]
 Decision = Literal["approved", "rejected"]
 
 ROLES: tuple[str, ...] = ("viewer", "planner", "approver", "admin")
 
-Action = Literal["override.create", "override.decide", "override.comment", "audit.read", "competition.run",
-                 "competition.save"]
+Action = Literal["override.create", "override.decide", "override.withdraw", "override.comment", "audit.read",
+                 "competition.run", "competition.save"]
 #: Who may do what: the one permission table. The API's route guards and services check it, ``GET /auth/me``
 #: serves each user's actions from it, and the UI only asks ``/auth/me`` (docs/governance.md, "Roles").
 #: ``override.create`` also covers editing and submitting one's own drafts (admins: any draft).
 PERMISSIONS: dict[Action, tuple[Role, ...]] = {
     "override.create": ("planner", "admin"),
     "override.decide": ("approver", "admin"),  # plus the four-eyes rule, checked per override
+    "override.withdraw": ("planner", "approver", "admin"),  # planners: only overrides they created
     "override.comment": ("planner", "approver", "admin"),
     "audit.read": ("approver", "admin"),
     "competition.run": ("planner", "approver", "admin"),  # what-if runs of the champion competition
@@ -214,6 +215,20 @@ class ApprovalDecision(LakecastModel):
     note: str = Field("", max_length=2000, description="Decision note (required to reject)")
 
 
+class Withdrawal(LakecastModel):
+    """Body of withdraw (an approved override leaves the final forecast): the version you read and why."""
+
+    version: int = Field(ge=1, description="Version of the override this withdrawal is based on")
+    note: str = Field(min_length=1, max_length=2000, description="Why it is withdrawn (required)")
+
+    @field_validator("note")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a withdrawal needs a note explaining why")
+        return value
+
+
 class OverridePublic(LakecastModel):
     id: int
     dfu_id: str
@@ -233,6 +248,8 @@ class OverridePublic(LakecastModel):
     updated_at: dt.datetime
     submitted_at: dt.datetime | None
     decided_at: dt.datetime | None
+    withdrawn_by: str | None = None
+    withdrawn_at: dt.datetime | None = None
     version: int
 
     @computed_field  # type: ignore[prop-decorator]

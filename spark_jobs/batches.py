@@ -217,7 +217,7 @@ def audit_transaction(settings: Settings) -> Iterator[Any]:
 
 
 @contextmanager
-def _all_or_nothing(spark: SparkSession, settings: Settings, specs: list[TableSpec]) -> Iterator[None]:
+def all_or_nothing(spark: SparkSession, settings: Settings, specs: list[TableSpec]) -> Iterator[None]:
     """Roll every table in ``specs`` back to its snapshot on entry if the block raises."""
     for spec in specs:
         io.ensure_table(spark, settings, spec)
@@ -270,7 +270,7 @@ def withdraw(spark: SparkSession, settings: Settings, batch: str, *, reason: str
                                 "silver_rows": silver_rows, "quarantined_rows": q}
     from lakecast.appdb.audit import write_audit
 
-    with (_all_or_nothing(spark, settings, [BATCH_LIFECYCLE, *(BRONZE_TABLES[s] for s in sources)]),
+    with (all_or_nothing(spark, settings, [BATCH_LIFECYCLE, *(BRONZE_TABLES[s] for s in sources)]),
           audit_transaction(settings) as conn):  # a failed commit of the audit rows rolls the tables back too
         for s, counts in result.per_source.items():
             result.audit_ids.append(write_audit(
@@ -309,7 +309,7 @@ def replay(spark: SparkSession, settings: Settings, batch: str, *, actor: str, r
                                 "bronze_rows": _count(spark, settings, BRONZE_TABLES[s], "_batch_id", batch)}
     from lakecast.appdb.audit import write_audit
 
-    with _all_or_nothing(spark, settings, [BATCH_LIFECYCLE]), audit_transaction(settings) as conn:
+    with all_or_nothing(spark, settings, [BATCH_LIFECYCLE]), audit_transaction(settings) as conn:
         for s, counts in result.per_source.items():
             result.audit_ids.append(write_audit(
                 conn, actor=actor, action="batch.replay", entity="landing_batch", entity_id=f"{s}/{batch}",

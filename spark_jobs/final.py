@@ -2,20 +2,21 @@
 
 The published "final forecast" is what planners hand to execution: the statistical forecast (scenario
 ``baseline``, model ``champion``) with every approved planner override folded in. Overrides live in Postgres
-(business actions never write Iceberg directly); this job is the only bridge.
+(business actions never write Iceberg directly). The API serves the final forecast by folding the approved
+overrides in at read time (api/services/final.py), so an approval shows at once; this job materialises the same
+fold in Iceberg, for history and for every other reader (DuckDB/Trino, BI, the chat).
 
-Rules (docs/governance.md, "Final forecast"):
+The fold rule is defined once, in :mod:`lakecast.final` (only ``approved`` overrides; the latest decision wins a
+DFU-month; ``new_qty`` or ``stat x (1 + pct_change / 100)``, a percentage always on the statistical value); this
+job renders its SQL (:func:`lakecast.final.fold_qty_sql`). Job-specific:
 
 * Every baseline champion row is copied with ``scenario_id='final'``, ``model_id='final'``; other scenarios
   and models are never touched.
-* A DFU-month covered by an approved override gets ``fcst_qty`` = the override's ``new_qty``, or the
-  statistical forecast x (1 + ``pct_change`` / 100); ``algorithm_id='override'`` and ``override_id`` carry the
-  lineage. Uncovered rows keep the champion's quantity and ``algorithm_id`` (``selection``).
-* Several approved overrides on one DFU-month: the latest decision wins (``approved_overrides`` order); a
-  percentage is always applied to the statistical forecast, never to another override.
 * Override months with no baseline row (outside the forward horizon, unknown DFU) change nothing; they are
   counted in the result so the caller can report them.
-* Drafts, submitted and rejected overrides are never read.
+* The audit log gets one ``final.publish`` row per published run (entity ``final_run``, id = ``run_id``) naming
+  the Iceberg snapshot and the overrides it folded, in the same all-or-nothing step as the publish: if the
+  audit row cannot be committed, the table is rolled back to its previous snapshot.
 
 Only the ``final`` scenario partition is replaced, in one Iceberg commit, after the gates pass; a rerun on the
 same inputs writes the same rows (only ``run_id`` differs). If the app database is unreachable the job fails
@@ -34,15 +35,15 @@ from pyspark.sql import functions as F
 
 from contracts.forecast import FORECAST_TABLES
 from contracts.gold import GATE_RESULTS
+from lakecast import final as rule
 from lakecast.settings import Settings
 from spark_jobs import gates, io
+from spark_jobs.batches import all_or_nothing
 
 FACT = FORECAST_TABLES["fact_forecast"]
-INTERVAL_COLUMNS = ("fcst_lo_80", "fcst_hi_80", "fcst_lo_95", "fcst_hi_95")
-SCENARIO = "final"
-SOURCE_SCENARIO, SOURCE_MODEL = "baseline", "champion"
-OVERRIDE_ALGORITHM = "override"
 OVERRIDE_SCHEMA = "dfu_id string, target_month date, override_id string, new_qty double, pct_change double"
+#: Audit log row of a published final run: which snapshot folded which overrides.
+AUDIT_ACTOR, AUDIT_ACTION, AUDIT_ENTITY = "job:final", "final.publish", "final_run"
 
 
 class AppDbUnavailable(RuntimeError):
@@ -57,8 +58,10 @@ class FinalResult:
     gates: list[gates.GateOutcome] = field(default_factory=list)
     snapshots: dict[str, int | None] = field(default_factory=dict)
     overrides_applied: list[str] = field(default_factory=list)  # ids of overrides that changed >= 1 row
+    override_months_by_id: dict[str, int] = field(default_factory=dict)  # override id -> months it won
     override_months_applied: int = 0
     override_months_unmatched: list[dict[str, Any]] = field(default_factory=list)  # no baseline row to change
+    audit_id: int | None = None  # the final.publish row of audit_log
 
 
 # ---------------------------------------------------------------- inputs
@@ -86,29 +89,29 @@ def _unavailable(exc: BaseException) -> str:
 
 
 def read_overrides(url: str) -> list[dict[str, Any]]:
-    """Approved overrides, one dict per covered month, in application order (later decisions last)."""
+    """Approved overrides (``lakecast.appdb.overrides.read_approved``), in decision order."""
     import psycopg
 
     from lakecast.appdb.overrides import approved_overrides
 
     try:
-        return approved_overrides(url, expand_months=True)
+        return approved_overrides(url)
     except psycopg.OperationalError as exc:
         raise AppDbUnavailable(_unavailable(exc)) from exc
 
 
-def winning_overrides(expanded: list[dict[str, Any]]) -> list[tuple[str, dt.date, str, float | None, float | None]]:
-    """One (dfu_id, target_month, override_id, new_qty, pct_change) per DFU-month: the last in ``expanded``."""
-    winners: dict[tuple[str, dt.date], tuple[str, dt.date, str, float | None, float | None]] = {}
-    for r in expanded:
-        key = (r["dfu_id"], r["target_month"])
-        winners[key] = (r["dfu_id"], r["target_month"], str(r["id"]), r["new_qty"], r["pct_change"])
-    return sorted(winners.values(), key=lambda w: (w[0], w[1]))
+Winner = tuple[str, dt.date, str, float | None, float | None]  # dfu_id, target_month, override_id, new_qty, pct
+
+
+def winner_rows(overrides: list[dict[str, Any]]) -> list[Winner]:
+    """One row per DFU-month: the override that wins it by :func:`lakecast.final.winning_overrides`."""
+    won = rule.winning_overrides(overrides)
+    return [(dfu, month, a.override_id, a.new_qty, a.pct_change) for (dfu, month), a in sorted(won.items())]
 
 
 def baseline_champion(spark: SparkSession, settings: Settings) -> DataFrame:
     return io.read(spark, settings, FACT).where(
-        (F.col("scenario_id") == SOURCE_SCENARIO) & (F.col("model_id") == SOURCE_MODEL)
+        (F.col("scenario_id") == rule.SOURCE_SCENARIO) & (F.col("model_id") == rule.SOURCE_MODEL)
     )
 
 
@@ -121,25 +124,20 @@ def fold_overrides(baseline: DataFrame, overrides: DataFrame, run_id: str) -> Da
     )
     b = baseline.drop("override_id")
     joined = b.join(o, ["dfu_id", "target_month"], "left")
-    applied = F.col("_ov_id").isNotNull()
-    qty = (
-        F.when(F.col("_new_qty").isNotNull(), F.col("_new_qty"))
-        .when(F.col("_pct").isNotNull(), F.col("fcst_qty") * (F.lit(1.0) + F.col("_pct") / F.lit(100.0)))
-        .otherwise(F.col("fcst_qty"))
-    )
+    applied = F.expr(rule.folded_sql("_ov_id"))
+    qty = F.expr(rule.fold_qty_sql("fcst_qty", "_new_qty", "_pct"))
     return joined.select(
-        F.lit(SCENARIO).alias("scenario_id"),
+        F.lit(rule.SCENARIO).alias("scenario_id"),
         "dfu_id", "item_id", "location_id",
-        F.lit(SCENARIO).alias("model_id"),
-        F.when(applied, F.lit(OVERRIDE_ALGORITHM)).otherwise(F.col("algorithm_id")).alias("algorithm_id"),
+        F.lit(rule.MODEL).alias("model_id"),
+        F.when(applied, F.lit(rule.OVERRIDE_ALGORITHM)).otherwise(F.col("algorithm_id")).alias("algorithm_id"),
         "model_version",
         F.lit(run_id).alias("run_id"),
         "planning_grain", "timeframe", "fcst_origin", "target_month", "lag",
         qty.cast("double").alias("fcst_qty"),
         "cluster_id", "source_model_id",
         F.col("_ov_id").alias("override_id"),
-        # the statistical interval no longer describes an overridden quantity: dropped there
-        *[F.when(applied, F.lit(None).cast("double")).otherwise(F.col(c)).alias(c) for c in INTERVAL_COLUMNS],
+        *[F.when(applied, F.lit(None).cast("double")).otherwise(F.col(c)).alias(c) for c in rule.INTERVAL_COLUMNS],
     )
 
 
@@ -165,10 +163,10 @@ def evaluate(final: DataFrame, baseline: DataFrame) -> tuple[list[gates.GateOutc
 
 # ---------------------------------------------------------------- job
 def run(spark: SparkSession, settings: Settings, progress=None, db_url: str | None = None) -> FinalResult:
-    """Fold approved overrides into the baseline champion; gate; replace scenario ``final`` (one commit)."""
+    """Fold approved overrides into the baseline champion; gate; replace scenario ``final`` (one commit); audit."""
     run_id = f"final-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    expanded = read_overrides(db_url or app_db_url(settings))
-    winners = winning_overrides(expanded)
+    url = db_url or app_db_url(settings)
+    winners = winner_rows(read_overrides(url))
     if progress:
         progress("final", f"{len(winners)} approved override months")
 
@@ -190,8 +188,7 @@ def run(spark: SparkSession, settings: Settings, progress=None, db_url: str | No
         failed = [g for g in result.gates if not g.passed]
         if failed:
             raise gates.GateFailure(failed)
-        result.snapshots[FACT.fqn] = io.overwrite(spark, settings, FACT, final,
-                                                  where=F.col("scenario_id") == SCENARIO)
+        _publish(spark, settings, url, final, result)
         result.published = True
         if progress:
             progress("final", "published")
@@ -201,12 +198,46 @@ def run(spark: SparkSession, settings: Settings, progress=None, db_url: str | No
     return result
 
 
-def _account(result: FinalResult, final: DataFrame, winners: list[tuple]) -> None:
-    """Record which overrides changed rows and which override months had no baseline row to change."""
+def _publish(spark: SparkSession, settings: Settings, url: str, final: DataFrame, result: FinalResult) -> None:
+    """Replace scenario ``final`` and append its ``final.publish`` audit row; neither happens without the other."""
+    from lakecast.appdb.audit import write_audit
+    from lakecast.appdb.db import connect
+
+    try:
+        conn = connect(url)
+    except Exception as exc:
+        raise AppDbUnavailable(_unavailable(exc)) from exc
+    with all_or_nothing(spark, settings, [FACT]), conn, conn.transaction():
+        result.snapshots[FACT.fqn] = io.overwrite(spark, settings, FACT, final,
+                                                  where=F.col("scenario_id") == rule.SCENARIO)
+        result.audit_id = write_audit(conn, actor=AUDIT_ACTOR, action=AUDIT_ACTION, entity=AUDIT_ENTITY,
+                                      entity_id=result.run_id, after=audit_record(result))
+
+
+def audit_record(result: FinalResult) -> dict[str, Any]:
+    """What the ``final.publish`` audit row says: the snapshot, and which override won which months in it."""
+    return {
+        "run_id": result.run_id,
+        "table": FACT.fqn,
+        "snapshot_id": result.snapshots.get(FACT.fqn),
+        "rows": result.rows.get(FACT.fqn),
+        "override_ids": result.overrides_applied,
+        "override_months": result.override_months_by_id,
+        "override_months_applied": result.override_months_applied,
+        "override_months_unmatched": result.override_months_unmatched,
+    }
+
+
+def _account(result: FinalResult, final: DataFrame, winners: list[Winner]) -> None:
+    """Record which overrides changed rows (and how many months each) and which months had no baseline row."""
     hit = {(r["dfu_id"], r["target_month"]) for r in
            final.where(F.col("override_id").isNotNull()).select("dfu_id", "target_month").collect()}
     result.override_months_applied = len(hit)
-    result.overrides_applied = sorted({w[2] for w in winners if (w[0], w[1]) in hit}, key=int)
+    for w in winners:
+        if (w[0], w[1]) in hit:
+            result.override_months_by_id[w[2]] = result.override_months_by_id.get(w[2], 0) + 1
+    result.overrides_applied = sorted(result.override_months_by_id, key=int)
+    result.override_months_by_id = {k: result.override_months_by_id[k] for k in result.overrides_applied}
     result.override_months_unmatched = [
         {"override_id": w[2], "dfu_id": w[0], "target_month": w[1].isoformat()}
         for w in winners if (w[0], w[1]) not in hit

@@ -1,4 +1,4 @@
-"""Override governance endpoints: CRUD of drafts, submit, approve/reject, comments, audit."""
+"""Override governance endpoints: CRUD of drafts, submit, approve/reject, withdraw, comments, audit."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from api.deps import (
     CurrentUser,
     DbConn,
     PlannerUser,
+    WithdrawerUser,
 )
 from api.services import overrides as svc
 from contracts.app import (
@@ -27,6 +28,7 @@ from contracts.app import (
     OverrideStatus,
     OverrideUpdate,
     VersionedAction,
+    Withdrawal,
 )
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -116,6 +118,17 @@ def reject_override(
     user: ApproverUser, conn: DbConn, override_id: OverrideId, body: ApprovalDecision
 ) -> OverridePublic:
     return svc.decide_override(conn, user, override_id, "rejected", body)
+
+
+@router.post(
+    "/overrides/{override_id}/withdraw",
+    response_model=OverridePublic,
+    summary="Withdraw an approved override with a note (its planner, an approver or an admin)",
+)
+def withdraw_override(
+    user: WithdrawerUser, conn: DbConn, override_id: OverrideId, body: Withdrawal
+) -> OverridePublic:
+    return svc.withdraw_override(conn, user, override_id, body)
 
 
 @router.post(

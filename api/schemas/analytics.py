@@ -244,7 +244,9 @@ class DrilldownResponse(LakecastModel):
     external: ForecastSeries | None = Field(description="Legacy forecast at the lag")
     backtest: list[ForecastSeries] = Field(description="Every model's backtest forecasts at the lag")
     baseline: list[ForecastSeries] = Field(description="Forward forecast of every model and the champion")
-    final: ForecastSeries | None = Field(description="Champion with approved overrides folded in (if published)")
+    final: ForecastSeries | None = Field(
+        description="The final forecast: the baseline champion with the overrides approved at the time of the "
+        "request folded in (lakecast/final.py); null when the window holds no baseline champion month")
     overrides: list[OverridePublic] = Field(description="The DFU's overrides in the app database (any status)")
 
 

@@ -1,4 +1,4 @@
-"""Override workflow: draft -> submitted -> approved | rejected, with comments and audit.
+"""Override workflow: draft -> submitted -> approved | rejected; approved -> withdrawn; comments and audit.
 
 Every state change runs in one transaction that (1) locks the override row (``SELECT ... FOR UPDATE``),
 (2) checks permission, status and the client's ``version``, (3) updates the row with ``version + 1`` and
@@ -10,6 +10,8 @@ Who may do what (route dependencies check the role; this module checks ownership
 
 * create: planner, admin;  edit / submit: the planner who created it, or an admin; drafts only.
 * approve / reject: approver, admin; only submitted overrides; never someone who created or submitted it.
+* withdraw: only approved overrides (it leaves the final forecast at once: the API folds only approved ones);
+  the planner who created it, any approver, or an admin; a note is required.
 * comment: planner, approver, admin;  read: every role.
 """
 
@@ -29,6 +31,7 @@ from contracts.app import (
     OverridePublic,
     OverrideUpdate,
     UserPublic,
+    Withdrawal,
     check_override_values,
     may,
     roles_for,
@@ -277,6 +280,41 @@ def decide_override(
             entity_id=override_id,
             before=_snapshot(ov),
             after={**_snapshot(after), "decision_note": body.note},
+        )
+    return after
+
+
+def withdraw_override(conn: Conn, actor: UserPublic, override_id: int, body: Withdrawal) -> OverridePublic:
+    """Withdraw an approved override: it stops counting in the final forecast from the next read on."""
+    if not may(actor.role, "override.withdraw"):
+        raise Forbidden(f"only {_who('override.withdraw')} can withdraw overrides")
+    with conn.transaction():
+        ov = _lock(conn, override_id)
+        if actor.role == "planner" and ov.created_by != actor.username:
+            raise Forbidden(
+                f"only the planner who created override {ov.id} ({ov.created_by}), an approver or an admin can "
+                "withdraw it"
+            )
+        _check_status(ov, "approved", "withdrawn")
+        _check_version(ov, body.version)
+        row = conn.execute(
+            f"""
+            UPDATE overrides SET status = 'withdrawn', withdrawn_by = %s, withdrawn_at = now(), version = version + 1
+             WHERE id = %s
+            RETURNING {OVERRIDE_COLUMNS}
+            """,
+            (actor.username, override_id),
+        ).fetchone()
+        assert row is not None
+        after = _public(row)
+        write_audit(
+            conn,
+            actor=actor.username,
+            action="override.withdraw",
+            entity=ENTITY,
+            entity_id=override_id,
+            before=_snapshot(ov),
+            after={**_snapshot(after), "withdraw_note": body.note},
         )
     return after
 

@@ -153,10 +153,11 @@ def test_login_form_and_json_and_me(client: TestClient) -> None:
 # which asks rather than keeping a copy (the old UI copy said only admins could save the competition config).
 ME_PERMISSIONS = {
     "viewer": [],
-    "planner": ["override.create", "override.comment", "competition.run"],
-    "approver": ["override.decide", "override.comment", "audit.read", "competition.run", "competition.save"],
-    "admin": ["override.create", "override.decide", "override.comment", "audit.read", "competition.run",
-              "competition.save"],
+    "planner": ["override.create", "override.withdraw", "override.comment", "competition.run"],
+    "approver": ["override.decide", "override.withdraw", "override.comment", "audit.read", "competition.run",
+                 "competition.save"],
+    "admin": ["override.create", "override.decide", "override.withdraw", "override.comment", "audit.read",
+              "competition.run", "competition.save"],
 }
 
 

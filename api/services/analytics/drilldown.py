@@ -1,5 +1,9 @@
 """One DFU in full (``/dfus/{dfu_id}``): actuals, the legacy forecast, every model's backtest and forward
-forecasts, the champion, the final scenario and the DFU's overrides from the app database.
+forecasts, the champion, the final forecast and the DFU's overrides from the app database.
+
+The final series is the baseline champion with the approved overrides of this moment folded in
+(api/services/final.py), not the ``final`` rows the last final job materialised: an approval or a withdrawal
+shows on the next request.
 
 Window: ``window=N`` shows the last N months of actuals and backtests and the whole forward forecast (bounded
 by the forecast horizon); ``from``/``to`` restricts every series to those months. The backtest and legacy series
@@ -24,6 +28,7 @@ from api.schemas.analytics import (
     TimeWindow,
 )
 from api.services import NotFound
+from api.services import final as final_svc
 from api.services.analytics.common import DIM_DFU, LagSpec, window_sql
 from api.services.overrides import list_overrides
 from lakecast.appdb.db import Conn
@@ -106,17 +111,18 @@ def drilldown(engine: ServingEngine, conn: Conn, dfu_id: str, *, window: TimeWin
         f"WHERE dfu_id = ? AND {tw}{lag_clause} ORDER BY target_month, lag",
         [dfu_id, *twp, *lag_params],
     )
-    forecasts: dict[str, list[dict[str, Any]]] = {"backtest": [], "baseline": [], "final": []}
+    forecasts: dict[str, list[dict[str, Any]]] = {"backtest": [], "baseline": []}
     if engine.available(FORECAST):
+        # the materialised `final` rows are history; the served final is folded from the baseline below
         rows = engine.query(
-            "SELECT scenario_id, model_id, timeframe, fcst_origin, target_month, lag, fcst_qty, source_model_id, "
-            f"override_id, {', '.join(INTERVALS)} FROM {FORECAST} WHERE dfu_id = ? AND {tw} "
-            "AND (scenario_id <> 'backtest' OR lag = coalesce(?, lag)) "
+            "SELECT dfu_id, scenario_id, model_id, algorithm_id, timeframe, fcst_origin, target_month, lag, fcst_qty, "
+            f"source_model_id, override_id, {', '.join(INTERVALS)} FROM {FORECAST} WHERE dfu_id = ? AND {tw} "
+            "AND scenario_id IN ('backtest', 'baseline') AND (scenario_id <> 'backtest' OR lag = coalesce(?, lag)) "
             "ORDER BY scenario_id, model_id, target_month, fcst_origin",
             [dfu_id, *twp, lag_k],
         )
         for r in rows:
-            forecasts.setdefault(r["scenario_id"], []).append(r)
+            forecasts[r["scenario_id"]].append(r)
 
     champion = None
     if engine.available(CHAMPIONS):
@@ -124,7 +130,8 @@ def drilldown(engine: ServingEngine, conn: Conn, dfu_id: str, *, window: TimeWin
         champion = ChampionInfo.model_validate(champ[0]) if champ else None
 
     overrides = list_overrides(conn, dfu_id=dfu_id, limit=MAX_OVERRIDES, offset=0).items
-    final = _series(forecasts["final"], "final")
+    final = _series(final_svc.overlay(conn, [r for r in forecasts["baseline"] if final_svc.is_statistical(r)]),
+                    "final")
     return DrilldownResponse(
         dfu=DfuInfo.model_validate(dfu),
         lag="all" if lag_k is None else str(lag_k),
