@@ -136,7 +136,7 @@ def test_a_failure_inside_a_withdrawal_rolls_the_tables_back_and_audits_nothing(
     spec = BRONZE_TABLES["sales_lines"]
     snaps = {x.fqn: io.snapshot_id(spark, s, x) for x in (spec, BATCH_LIFECYCLE)}
     with (pytest.raises(RuntimeError, match="killed"),
-          batches._all_or_nothing(spark, s, [BATCH_LIFECYCLE, spec]), batches.audit_transaction(s) as conn):
+          batches.all_or_nothing(spark, s, [BATCH_LIFECYCLE, spec]), batches.audit_transaction(s) as conn):
         write_audit(conn, actor="tester", action="batch.withdraw", entity="landing_batch", entity_id="x/y")
         io.overwrite(spark, s, spec, spark.createDataFrame([], io.spark_schema(spec)),
                      where=F.col("_batch_id") == BAD)

@@ -151,6 +151,14 @@ def test_only_approved_overrides_change_exactly_their_dfu_and_months(spark, unit
     assert sorted(map(tuple, after_other)) == sorted(map(tuple, before_other))
     gate_rows = spark.table(f"{unit.catalog.name}.ops.gate_results").where(F.col("run_id") == result.run_id)
     assert {r["gate"] for r in gate_rows.collect()} == {"not_null", "unique_key", "matches_baseline", "non_negative"}
+    # the audit log names the snapshot and the overrides this run folded, with the months each won
+    audit = publish_audit(appdb, result.run_id)
+    assert audit["id"] == result.audit_id and audit["actor"] == "job:final"
+    assert audit["after"]["snapshot_id"] == io.snapshot_id(spark, unit, FACT)
+    assert audit["after"]["override_ids"] == result.overrides_applied
+    assert audit["after"]["override_months"] == {str(ids["qty"]): 1, str(ids["later"]): 1, str(ids["pct"]): 1,
+                                                 str(ids["outside"]): 1}
+    assert len(audit["after"]["override_months_unmatched"]) == 4
 
     # rerun: same rows (new run id), still one row per DFU-month, nothing appended
     first = without_run_id(got)
@@ -158,6 +166,27 @@ def test_only_approved_overrides_change_exactly_their_dfu_and_months(spark, unit
     assert again.run_id != result.run_id
     assert without_run_id(final_rows(spark, unit)) == first
     assert io.read(spark, unit, FACT).where(F.col("scenario_id") == "final").count() == len(first)
+
+
+def publish_audit(url: str, run_id: str) -> dict[str, Any]:
+    with connect(url) as conn:
+        rows = conn.execute("SELECT id, actor, after FROM audit_log WHERE action = 'final.publish' "
+                            "AND entity = 'final_run' AND entity_id = %s", (run_id,)).fetchall()
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_fold_qty_sql_runs_the_same_rule_in_spark_sql(spark):
+    """The cases of tests/test_final_rule.py (hand-computed), through the SQL the job renders, on Spark SQL."""
+    from lakecast import final as rule
+    from tests.test_final_rule import QTY_CASES
+
+    df = spark.createDataFrame([(i, s, q, p) for i, (s, q, p, _) in enumerate(QTY_CASES)],
+                               "k int, stat double, new_qty double, pct double")  # as the job builds its winners
+    got = {r["k"]: r["q"] for r in df.selectExpr("k", f"{rule.fold_qty_sql('stat', 'new_qty', 'pct')} AS q")
+           .collect()}
+    for i, (*_, want) in enumerate(QTY_CASES):
+        assert got[i] == pytest.approx(want, abs=1e-12), QTY_CASES[i]
 
 
 def test_unreachable_app_db_fails_clearly_and_keeps_the_previous_final(spark, unit):
@@ -187,6 +216,29 @@ def restore_final(rolled_back) -> Iterator[None]:
     """Put the session pipeline's forecast tables back at their snapshots, so no other test depends on order."""
     with rolled_back("gold.fact_forecast", "ops.gate_results"):
         yield
+
+
+def test_a_failed_audit_row_rolls_the_publish_back(spark, pipeline, restore_final):
+    """Publish and its audit row go together: an audit insert that fails leaves the previous snapshot. (On the
+    session pipeline's catalog: Spark resolves the rollback procedure in the session's default catalog only.)"""
+    s = pipeline.settings
+    before = io.snapshot_id(spark, s, FACT)
+    dfu, month = io.read(spark, s, FACT).where("scenario_id = 'baseline' AND model_id = 'champion'").select(
+        "dfu_id", "target_month").first()
+    with temporary_server() as (_, url):
+        seed_demo_users(url)
+        make_override(url, dfu, month, month, "approved", new_qty=11)
+        with connect(url) as conn:
+            conn.execute("CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                         "RAISE EXCEPTION 'audit refused by the test'; END $$")
+            conn.execute("CREATE TRIGGER test_refuse BEFORE INSERT ON audit_log FOR EACH ROW "
+                         "WHEN (NEW.action = 'final.publish') EXECUTE FUNCTION test_refuse()")
+        with pytest.raises(Exception, match="audit refused by the test"):
+            fjob.run(spark, with_db(s, url))
+        with connect(url) as conn:
+            assert conn.execute("SELECT count(*) AS n FROM audit_log WHERE action = 'final.publish'").fetchone()[
+                "n"] == 0
+    assert io.snapshot_id(spark, s, FACT) == before
 
 
 def test_approved_override_on_the_pipeline_forecast(spark, pipeline, engine, restore_final):

@@ -159,6 +159,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/overrides/{override_id}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw an approved override with a note (its planner, an approver or an admin) */
+        post: operations["withdraw_override_overrides__override_id__withdraw_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/overrides/{override_id}/comments": {
         parameters: {
             query?: never;
@@ -1177,7 +1194,7 @@ export interface components {
              * @description Forward forecast of every model and the champion
              */
             baseline: components["schemas"]["ForecastSeries"][];
-            /** @description Champion with approved overrides folded in (if published) */
+            /** @description The final forecast: the baseline champion with the overrides approved at the time of the request folded in (lakecast/final.py); null when the window holds no baseline champion month */
             final: components["schemas"]["ForecastSeries"] | null;
             /**
              * Overrides
@@ -1574,7 +1591,7 @@ export interface components {
              * Permissions
              * @description Actions this user's role may do (docs/governance.md, Roles)
              */
-            permissions: ("override.create" | "override.decide" | "override.comment" | "audit.read" | "competition.run" | "competition.save")[];
+            permissions: ("override.create" | "override.decide" | "override.withdraw" | "override.comment" | "audit.read" | "competition.run" | "competition.save")[];
         };
         /**
          * ModelScoreDetailOut
@@ -1769,7 +1786,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "draft" | "submitted" | "approved" | "rejected";
+            status: "draft" | "submitted" | "approved" | "rejected" | "withdrawn";
             /** Created By */
             created_by: string;
             /** Submitted By */
@@ -1790,6 +1807,10 @@ export interface components {
             submitted_at: string | null;
             /** Decided At */
             decided_at: string | null;
+            /** Withdrawn By */
+            withdrawn_by?: string | null;
+            /** Withdrawn At */
+            withdrawn_at?: string | null;
             /** Version */
             version: number;
             /** N Months */
@@ -2205,6 +2226,22 @@ export interface components {
              */
             version: number;
         };
+        /**
+         * Withdrawal
+         * @description Body of withdraw (an approved override leaves the final forecast): the version you read and why.
+         */
+        Withdrawal: {
+            /**
+             * Version
+             * @description Version of the override this withdrawal is based on
+             */
+            version: number;
+            /**
+             * Note
+             * @description Why it is withdrawn (required)
+             */
+            note: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -2358,7 +2395,7 @@ export interface operations {
     list_overrides_overrides_get: {
         parameters: {
             query?: {
-                status?: ("draft" | "submitted" | "approved" | "rejected") | null;
+                status?: ("draft" | "submitted" | "approved" | "rejected" | "withdrawn") | null;
                 dfu_id?: string | null;
                 created_by?: string | null;
                 /** @description Page size (max 500) */
@@ -2794,6 +2831,78 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ApprovalDecision"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OverridePublic"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description role or ownership does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown override */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description stale version or illegal status transition */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    withdraw_override_overrides__override_id__withdraw_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Override id */
+                override_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Withdrawal"];
             };
         };
         responses: {

@@ -1,11 +1,20 @@
-// One override: its fields, submit (owner) / approve-reject with a note (approver), comments and audit trail.
+// One override: its fields, submit (owner) / approve-reject with a note (approver) / withdraw an approved one,
+// comments and audit trail.
 import { useState } from "react";
 import { Link } from "react-router";
 import { can, useAuth } from "../../auth/AuthContext";
 import { QueryView } from "../../components/Status";
 import { fmtDateTime } from "../../lib/format";
-import { useAddComment, useComments, useDecideOverride, useOverride, useOverrideAudit, useSubmitOverride } from "./api";
-import { auditChanges, canSubmit, decisionBlocker, describeAdjustment, describeMonths, type Override } from "./logic";
+import {
+  useAddComment,
+  useComments,
+  useDecideOverride,
+  useOverride,
+  useOverrideAudit,
+  useSubmitOverride,
+  useWithdrawOverride,
+} from "./api";
+import { auditChanges, canSubmit, canWithdraw, decisionBlocker, describeAdjustment, describeMonths, type Override } from "./logic";
 import { StatusBadge } from "./StatusBadge";
 
 export function OverrideDetail({ id }: { id: number }) {
@@ -54,11 +63,20 @@ function Detail({ o }: { o: Override }) {
             </dd>
           </>
         )}
+        {o.withdrawn_by && (
+          <>
+            <dt>Withdrawn</dt>
+            <dd>
+              {o.withdrawn_by}, {fmtDateTime(o.withdrawn_at)}
+            </dd>
+          </>
+        )}
         <dt>Version</dt>
         <dd>{o.version}</dd>
       </dl>
       {canSubmit(o, user) && <SubmitAction o={o} />}
       {o.status === "submitted" && <DecisionForm o={o} />}
+      {canWithdraw(o, user) && <WithdrawForm o={o} />}
       <Comments id={o.id} />
       <AuditTrail id={o.id} />
     </section>
@@ -120,6 +138,40 @@ function DecisionForm({ o }: { o: Override }) {
       {(localError || decide.error) && (
         <div className="status status-error" role="alert">
           {localError ?? decide.error?.message}
+        </div>
+      )}
+    </fieldset>
+  );
+}
+
+function WithdrawForm({ o }: { o: Override }) {
+  const withdraw = useWithdrawOverride();
+  const [note, setNote] = useState("");
+  const [localError, setLocalError] = useState<string | null>(null);
+  const run = () => {
+    if (!note.trim()) {
+      setLocalError("a withdrawal needs a note saying why");
+      return;
+    }
+    setLocalError(null);
+    withdraw.mutate({ o, note });
+  };
+  return (
+    <fieldset className="decision">
+      <legend>Withdraw</legend>
+      <p className="muted">Withdrawing takes this override out of the final forecast at once.</p>
+      <label className="field" htmlFor="withdraw-note">
+        <span>Note (required)</span>
+        <textarea id="withdraw-note" value={note} onChange={(e) => setNote(e.target.value)} rows={2} maxLength={2000} />
+      </label>
+      <div className="form-actions">
+        <button type="button" className="danger" disabled={withdraw.isPending} onClick={run}>
+          Withdraw
+        </button>
+      </div>
+      {(localError || withdraw.error) && (
+        <div className="status status-error" role="alert">
+          {localError ?? withdraw.error?.message}
         </div>
       )}
     </fieldset>

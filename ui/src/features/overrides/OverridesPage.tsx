@@ -20,6 +20,7 @@ const STATUS_OPTIONS = [
   { value: "draft", label: "Drafts" },
   { value: "approved", label: "Approved" },
   { value: "rejected", label: "Rejected" },
+  { value: "withdrawn", label: "Withdrawn" },
   { value: "all", label: "All" },
 ] as const;
 

@@ -98,6 +98,21 @@ export function useDecideOverride() {
   });
 }
 
+/** Withdraw an approved override (a note is required); the DFU views refetch, so the final forecast reverts. */
+export function useWithdrawOverride() {
+  const invalidate = useInvalidate();
+  return useMutation({
+    mutationFn: async ({ o, note }: { o: Schemas["OverridePublic"]; note: string }) =>
+      unwrap(
+        await api.POST("/overrides/{override_id}/withdraw", {
+          params: { path: { override_id: o.id } },
+          body: { version: o.version, note },
+        }),
+      ),
+    onSuccess: (o) => invalidate(o.id),
+  });
+}
+
 export function useAddComment(id: number) {
   const qc = useQueryClient();
   return useMutation({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { auditChanges, canSubmit, decisionBlocker, describeAdjustment, describeMonths, toCreateBody, type Override } from "./logic";
+import { auditChanges, canSubmit, canWithdraw, decisionBlocker, describeAdjustment, describeMonths, toCreateBody, type Override } from "./logic";
 
 const base: Override = {
   id: 1,
@@ -36,9 +36,17 @@ describe("override logic", () => {
   // users as GET /auth/me serves them (permissions from the API's table, written out here by hand)
   const P = {
     viewer: [],
-    planner: ["override.create", "override.comment", "competition.run"],
-    approver: ["override.decide", "override.comment", "audit.read", "competition.run", "competition.save"],
-    admin: ["override.create", "override.decide", "override.comment", "audit.read", "competition.run", "competition.save"],
+    planner: ["override.create", "override.withdraw", "override.comment", "competition.run"],
+    approver: ["override.decide", "override.withdraw", "override.comment", "audit.read", "competition.run", "competition.save"],
+    admin: [
+      "override.create",
+      "override.decide",
+      "override.withdraw",
+      "override.comment",
+      "audit.read",
+      "competition.run",
+      "competition.save",
+    ],
   } as const;
   const u = (username: string, role: keyof typeof P) => ({ username, role, permissions: [...P[role]] });
 
@@ -56,6 +64,16 @@ describe("override logic", () => {
     expect(canSubmit(draft, u("planner2", "planner"))).toBe(false);
     expect(canSubmit(draft, u("admin", "admin"))).toBe(true);
     expect(canSubmit(base, u("planner", "planner"))).toBe(false);
+  });
+
+  it("lets the creator planner, approvers and admins withdraw an approved override", () => {
+    const approved = { ...base, status: "approved" as const, decided_by: "approver" };
+    expect(canWithdraw(approved, u("planner", "planner"))).toBe(true);
+    expect(canWithdraw(approved, u("planner2", "planner"))).toBe(false);
+    expect(canWithdraw(approved, u("approver2", "approver"))).toBe(true);
+    expect(canWithdraw(approved, u("admin", "admin"))).toBe(true);
+    expect(canWithdraw(approved, u("viewer", "viewer"))).toBe(false);
+    expect(canWithdraw(base, u("admin", "admin"))).toBe(false); // submitted: not yet in the final forecast
   });
 
   it("lists the fields an audit entry changed", () => {

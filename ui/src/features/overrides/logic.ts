@@ -39,6 +39,13 @@ export function canSubmit(o: Override, user: Actor | undefined): boolean {
   return user.role === "admin" || o.created_by === user.username;
 }
 
+/** Whether `user` may withdraw `o`: an approved override, and the `override.withdraw` permission (planners: only
+ * their own overrides; the API checks the same and explains a refusal). */
+export function canWithdraw(o: Override, user: Actor | undefined): boolean {
+  if (!user || o.status !== "approved" || !can(user, "override.withdraw")) return false;
+  return user.role !== "planner" || o.created_by === user.username;
+}
+
 export type FieldChange = { field: string; before: unknown; after: unknown };
 
 const IGNORED = new Set(["version", "updated_at"]);
