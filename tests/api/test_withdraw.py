@@ -9,8 +9,9 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from lakecast.appdb.db import Conn
 from lakecast.appdb.overrides import approved_overrides
-from tests.api.test_governance import Headers, create, state, submit
+from tests.api.test_governance import Headers, app_of, create, state, submit
 
 pytestmark = pytest.mark.integration
 
@@ -29,15 +30,15 @@ def withdraw(client: TestClient, headers: Headers, ov: dict[str, Any], who: str,
 
 @pytest.mark.parametrize("who", ["planner", "approver2", "admin"])
 def test_creator_planner_an_approver_or_an_admin_withdraws_and_it_leaves_the_folded_set(
-        client: TestClient, headers: Headers, sql: psycopg.Connection, who: str) -> None:
+        client: TestClient, headers: Headers, sql: Conn, who: str) -> None:
     ov = approved(client, headers)
-    assert ov["id"] in {o["id"] for o in approved_overrides(client.app.state.db_url)}
+    assert ov["id"] in {o["id"] for o in approved_overrides(app_of(client).state.db_url)}
     r = withdraw(client, headers, ov, who)
     assert r.status_code == 200, r.text
     out = r.json()
     assert (out["status"], out["withdrawn_by"], out["version"]) == ("withdrawn", who, ov["version"] + 1)
     assert out["withdrawn_at"] is not None and out["decided_by"] == "approver"  # the decision stays on record
-    assert ov["id"] not in {o["id"] for o in approved_overrides(client.app.state.db_url)}
+    assert ov["id"] not in {o["id"] for o in approved_overrides(app_of(client).state.db_url)}
     trail = client.get(f"/overrides/{ov['id']}/audit", headers=headers["viewer"]).json()["items"]
     last = trail[-1]
     assert (last["action"], last["actor"]) == ("override.withdraw", who)
@@ -53,7 +54,7 @@ def test_creator_planner_an_approver_or_an_admin_withdraws_and_it_leaves_the_fol
     ("planner2", 403, "only the planner who created override"),
     ("anon", 401, "not authenticated"),
 ])
-def test_others_cannot_withdraw_and_nothing_changes(client: TestClient, headers: Headers, sql: psycopg.Connection,
+def test_others_cannot_withdraw_and_nothing_changes(client: TestClient, headers: Headers, sql: Conn,
                                                     who: str, code: int, message: str) -> None:
     ov = approved(client, headers)
     before = state(sql, ov["id"])
@@ -63,7 +64,7 @@ def test_others_cannot_withdraw_and_nothing_changes(client: TestClient, headers:
 
 
 def test_only_approved_overrides_can_be_withdrawn(client: TestClient, headers: Headers,
-                                                  sql: psycopg.Connection) -> None:
+                                                  sql: Conn) -> None:
     draft = create(client, headers)
     submitted = submit(client, headers, create(client, headers))
     rejected = submit(client, headers, create(client, headers))
@@ -80,7 +81,7 @@ def test_only_approved_overrides_can_be_withdrawn(client: TestClient, headers: H
 
 
 def test_a_note_is_required_and_the_version_is_checked(client: TestClient, headers: Headers,
-                                                       sql: psycopg.Connection) -> None:
+                                                       sql: Conn) -> None:
     ov = approved(client, headers)
     before = state(sql, ov["id"])
     blank = withdraw(client, headers, ov, "planner", note="   ")
@@ -92,7 +93,7 @@ def test_a_note_is_required_and_the_version_is_checked(client: TestClient, heade
 
 
 def test_the_trigger_allows_approved_to_withdrawn_only(client: TestClient, headers: Headers,
-                                                       sql: psycopg.Connection) -> None:
+                                                       sql: Conn) -> None:
     ov = approved(client, headers)
     with pytest.raises(psycopg.errors.CheckViolation, match="illegal override status transition approved -> rej"):
         sql.execute("UPDATE overrides SET status = 'rejected', version = version + 1 WHERE id = %s", (ov["id"],))

@@ -136,7 +136,7 @@ def test_the_spark_final_job_writes_what_the_api_serves(client, headers, target,
         assert result.published
         job = sq("SELECT dfu_id, target_month, fcst_qty, override_id FROM gold.fact_forecast "
                  f"WHERE scenario_id = 'final' AND dfu_id IN ('{dfu_id}', '{other}')")
-        written = {d: {} for d in (dfu_id, other)}
+        written: dict[str, dict[dt.date, tuple[float, str | None]]] = {d: {} for d in (dfu_id, other)}
         for r in job.to_dict("records"):
             written[r["dfu_id"]][dt.date.fromisoformat(str(r["target_month"])[:10])] = (
                 float(r["fcst_qty"]), r["override_id"])

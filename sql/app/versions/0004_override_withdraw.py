@@ -23,7 +23,10 @@ _HERE = Path(__file__).resolve().parent
 
 def _run_sql_file(name: str) -> None:
     # Same as 0001: the multi-statement script goes to the psycopg connection as is, inside alembic's transaction.
-    op.get_bind().connection.driver_connection.execute((_HERE / name).read_text(encoding="utf-8"))
+    driver = op.get_bind().connection.driver_connection  # None only for a closed/invalidated connection
+    if driver is None:
+        raise RuntimeError("alembic's connection has no driver connection")
+    driver.execute((_HERE / name).read_text(encoding="utf-8"))
 
 
 def upgrade() -> None:
