@@ -29,6 +29,7 @@ from psycopg_pool import PoolTimeout
 
 from api.engine import engine_check
 from api.metrics import install_metrics
+from api.ops_metrics import install_ops_metrics
 from api.routes import analytics, auth, chat, clusters, competition, health, metadata, ops, overrides
 from api.routes.health import ReadinessCheck, postgres_check
 from api.services import ServiceError
@@ -153,5 +154,6 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     install_metrics(app)  # request counts/latencies per route, engine query times, GET /metrics
+    install_ops_metrics(app)  # + pipeline jobs, ingest, quarantine, gates, accuracy, freshness (at scrape time)
     mount_ui(app, s)  # last: the built UI (if any) never shadows an API route
     return app
