@@ -2,14 +2,15 @@
 over the tiny pipeline's Iceberg tables (DuckDB) and a real embedded Postgres.
 
 The browser scenario lives in ``ui/e2e/run.mjs`` (node + playwright-core, no browser download) and runs in
-two phases, because the final forecast is a Spark job that this side runs between them:
+two phases, with checks of the API and the Spark ``final`` job beside them:
 
 1. ``before-final``: login and role shown; overview KPI numbers equal the API's; slicing the accuracy explorer
    by cluster changes the table; an exception opens its drilldown; a planner submits an override there; the
    same planner is refused approval (UI and API); an approver approves it; the Chat page's answer table equals
    ``POST /chat``'s rows and a DROP TABLE question is shown refused.
-2. the ``final`` job folds approved overrides into ``gold.fact_forecast`` (scenario ``final``);
-3. ``after-final``: the drilldown's final forecast shows the override for exactly its month.
+2. ``after-final`` (no job run in between): the drilldown's final forecast shows the approved override for
+   exactly its month -- the API folds approved overrides in at read time;
+3. the ``final`` job then materialises the same quantity in ``gold.fact_forecast`` (scenario ``final``).
 
 Screenshots go to ``tests/e2e/artifacts/`` (gitignored). A missing prerequisite (UI not built, node or its
 packages missing, no ``/usr/bin/chromium``: ``LAKECAST_NEED_CHROMIUM=1 scripts/bootstrap.sh`` installs it) fails
@@ -163,14 +164,23 @@ def _ui_end_to_end(live_api: LiveApi, spark: Any, tmp_path: Path) -> None:
     assert override["pct_change"] == first["pct_change"]
     assert first["planner_refused_status"] == 403
 
-    from spark_jobs.registry import get_job
-
-    result = get_job("final").load()(spark, live_api.settings)
-    assert result.published, result
-    assert str(override_id) in result.overrides_applied
-
+    # No job runs here: the approval reaches the page by itself (the API folds approved overrides into the
+    # baseline champion at read time, docs/governance.md "Final forecast").
     second = _run_phase("after-final", live_api, state_file)
     # final = champion x (1 + pct/100) for the overridden month, exactly the champion elsewhere
     champion = second["champion_qty"]
     assert second["final_qty"] == pytest.approx(champion * (1 + first["pct_change"] / 100), rel=1e-6, abs=1e-6)
     assert second["other_months_unchanged"] is True
+
+    # The final job then materialises the same numbers: what the page showed is what the job writes.
+    from spark_jobs.registry import get_job
+
+    result = get_job("final").load()(spark, live_api.settings)
+    assert result.published, result
+    assert str(override_id) in result.overrides_applied
+    row = spark.sql(
+        f"SELECT fcst_qty, override_id FROM {live_api.settings.catalog.name}.gold.fact_forecast "
+        f"WHERE scenario_id = 'final' AND dfu_id = '{first['dfu_id']}' AND target_month = DATE'{first['month']}'"
+    ).collect()
+    assert len(row) == 1 and row[0]["override_id"] == str(override_id), row
+    assert row[0]["fcst_qty"] == pytest.approx(second["final_qty"], rel=1e-6, abs=1e-6)

@@ -1,6 +1,6 @@
 // Browser scenario of the UI (issue 5 acceptance), in Debian Chromium through playwright-core.
-// Driven by tests/e2e/test_ui_e2e.py, which starts the real API (serving ui/dist) and runs the Spark `final`
-// job between the two phases:
+// Driven by tests/e2e/test_ui_e2e.py, which starts the real API (serving ui/dist), runs the two phases back to
+// back (an approval reaches the served final without a job) and then checks the Spark `final` job writes the same:
 //   node e2e/run.mjs before-final   login, KPIs = API, slice by cluster, exception -> drilldown, planner submits
 //                                   an override, the planner is refused approval, an approver approves; chat:
 //                                   a question's table = POST /chat's rows, a DROP TABLE is refused
