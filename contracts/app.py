@@ -258,6 +258,23 @@ class OverridePublic(LakecastModel):
         return months_between(self.start_month, self.end_month)
 
 
+OverrideActionName = Literal["edit", "submit", "approve", "reject", "withdraw"]
+
+
+class OverrideAction(LakecastModel):
+    action: OverrideActionName
+    allowed: bool = Field(description="Whether the current user may do it now")
+    reason: str | None = Field(None, description="Why not (role, ownership, four-eyes rule or status); null if allowed")
+
+
+class OverrideActions(LakecastModel):
+    """What the current user may do to one override now: the API's own rule, so the UI keeps no copy of it."""
+
+    override_id: int
+    version: int = Field(description="The override version the answer is for")
+    actions: list[OverrideAction]
+
+
 class OverridePage(LakecastModel):
     items: list[OverridePublic]
     total: int = Field(description="Rows matching the filters (all pages)")

@@ -22,6 +22,7 @@ from contracts.app import (
     CommentCreate,
     CommentPublic,
     ErrorBody,
+    OverrideActions,
     OverrideCreate,
     OverridePage,
     OverridePublic,
@@ -74,6 +75,15 @@ def create_override(user: PlannerUser, conn: DbConn, body: OverrideCreate) -> Ov
 @router.get("/overrides/{override_id}", response_model=OverridePublic, summary="One override")
 def get_override(user: CurrentUser, conn: DbConn, override_id: OverrideId) -> OverridePublic:
     return svc.get_override(conn, override_id)
+
+
+@router.get(
+    "/overrides/{override_id}/actions",
+    response_model=OverrideActions,
+    summary="What the current user may do to this override now (and why not)",
+)
+def override_actions(user: CurrentUser, conn: DbConn, override_id: OverrideId) -> OverrideActions:
+    return svc.allowed_actions(svc.get_override(conn, override_id), user)
 
 
 @router.patch(

@@ -26,6 +26,9 @@ from contracts.app import (
     AuditPage,
     CommentCreate,
     CommentPublic,
+    OverrideAction,
+    OverrideActionName,
+    OverrideActions,
     OverrideCreate,
     OverridePage,
     OverridePublic,
@@ -67,18 +70,62 @@ def _who(action: str) -> str:
     return " and ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _check_owner(ov: OverridePublic, actor: UserPublic, verb: str) -> None:
-    if actor.role == "admin":
-        return
-    if not may(actor.role, "override.create") or ov.created_by != actor.username:
-        raise Forbidden(
-            f"only the planner who created override {ov.id} ({ov.created_by}) or an admin can {verb} it"
-        )
+# ------------------------------------------------------------------- who may do what to ONE override (the rule)
+#: per-override actions: (status it needs, verb for messages, past participle)
+ACTIONS: dict[OverrideActionName, tuple[str, str, str]] = {
+    "edit": ("draft", "edit", "edited"),
+    "submit": ("draft", "submit", "submitted"),
+    "approve": ("submitted", "approve", "approved or rejected"),
+    "reject": ("submitted", "reject", "approved or rejected"),
+    "withdraw": ("approved", "withdraw", "withdrawn"),
+}
 
 
-def _check_status(ov: OverridePublic, expected: str, verb: str) -> None:
-    if ov.status != expected:
-        raise Conflict(f"override {ov.id} is {ov.status}: only {expected} overrides can be {verb}")
+def blocker(ov: OverridePublic, actor: UserPublic, action: OverrideActionName) -> Forbidden | Conflict | None:
+    """Why ``actor`` may not do ``action`` to ``ov`` now (None when they may): role, ownership, the four-eyes
+    rule, then status, in the order the workflow checks them. The one definition: the state changes below raise
+    what it returns, and ``GET /overrides/{id}/actions`` serves it to the UI (which keeps no copy)."""
+    status, verb, done = ACTIONS[action]
+    if action in ("edit", "submit"):
+        if actor.role != "admin" and (not may(actor.role, "override.create") or ov.created_by != actor.username):
+            return Forbidden(
+                f"only the planner who created override {ov.id} ({ov.created_by}) or an admin can {verb} it"
+            )
+    elif action in ("approve", "reject"):
+        if not may(actor.role, "override.decide"):
+            return Forbidden(f"only {_who('override.decide')} can {verb} overrides")
+        if actor.username in (ov.created_by, ov.submitted_by):
+            return Forbidden(
+                f"four-eyes rule: you created or submitted override {ov.id}, "
+                f"so another approver must {verb} it"
+            )
+    elif action == "withdraw":
+        if not may(actor.role, "override.withdraw"):
+            return Forbidden(f"only {_who('override.withdraw')} can withdraw overrides")
+        if actor.role == "planner" and ov.created_by != actor.username:
+            return Forbidden(
+                f"only the planner who created override {ov.id} ({ov.created_by}), an approver or an admin can "
+                "withdraw it"
+            )
+    if ov.status != status:
+        return Conflict(f"override {ov.id} is {ov.status}: only {status} overrides can be {done}")
+    return None
+
+
+def _check(ov: OverridePublic, actor: UserPublic, action: OverrideActionName) -> None:
+    refusal = blocker(ov, actor, action)
+    if refusal is not None:
+        raise refusal
+
+
+def allowed_actions(ov: OverridePublic, actor: UserPublic) -> OverrideActions:
+    """Every per-override action with whether ``actor`` may do it now and, if not, why (:func:`blocker`)."""
+    rows = []
+    for action in ACTIONS:
+        refusal = blocker(ov, actor, action)
+        rows.append(OverrideAction(action=action, allowed=refusal is None,
+                                   reason=None if refusal is None else str(refusal)))
+    return OverrideActions(override_id=ov.id, version=ov.version, actions=rows)
 
 
 def _check_version(ov: OverridePublic, version: int) -> None:
@@ -167,8 +214,7 @@ def create_override(conn: Conn, actor: UserPublic, data: OverrideCreate) -> Over
 def update_override(conn: Conn, actor: UserPublic, override_id: int, patch: OverrideUpdate) -> OverridePublic:
     with conn.transaction():
         ov = _lock(conn, override_id)
-        _check_owner(ov, actor, "edit")
-        _check_status(ov, "draft", "edited")
+        _check(ov, actor, "edit")
         _check_version(ov, patch.version)
         values = {name: getattr(ov, name) for name in _EDITABLE}
         for name in patch.model_fields_set - {"version"}:
@@ -211,8 +257,7 @@ def update_override(conn: Conn, actor: UserPublic, override_id: int, patch: Over
 def submit_override(conn: Conn, actor: UserPublic, override_id: int, version: int) -> OverridePublic:
     with conn.transaction():
         ov = _lock(conn, override_id)
-        _check_owner(ov, actor, "submit")
-        _check_status(ov, "draft", "submitted")
+        _check(ov, actor, "submit")
         _check_version(ov, version)
         row = conn.execute(
             f"""
@@ -250,12 +295,7 @@ def decide_override(
         raise Invalid("a rejection needs a note explaining why")
     with conn.transaction():
         ov = _lock(conn, override_id)
-        if actor.username in (ov.created_by, ov.submitted_by):
-            raise Forbidden(
-                f"four-eyes rule: you created or submitted override {ov.id}, "
-                f"so another approver must {verb} it"
-            )
-        _check_status(ov, "submitted", "approved or rejected")
+        _check(ov, actor, "approve" if decision == "approved" else "reject")
         _check_version(ov, body.version)
         conn.execute(
             "INSERT INTO approvals (override_id, decision, decided_by, override_version, note)"
@@ -290,12 +330,7 @@ def withdraw_override(conn: Conn, actor: UserPublic, override_id: int, body: Wit
         raise Forbidden(f"only {_who('override.withdraw')} can withdraw overrides")
     with conn.transaction():
         ov = _lock(conn, override_id)
-        if actor.role == "planner" and ov.created_by != actor.username:
-            raise Forbidden(
-                f"only the planner who created override {ov.id} ({ov.created_by}), an approver or an admin can "
-                "withdraw it"
-            )
-        _check_status(ov, "approved", "withdrawn")
+        _check(ov, actor, "withdraw")
         _check_version(ov, body.version)
         row = conn.execute(
             f"""

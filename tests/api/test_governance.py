@@ -860,3 +860,47 @@ def test_unknown_ids_are_404_and_bad_ids_422(client: TestClient, headers: Header
     assert r.status_code == 422 and r.json()["detail"].startswith("invalid request")
     r = client.post("/overrides/1/comments", headers=headers["planner"], json={"body": "   "})
     assert r.status_code == 422 and "blank" in r.json()["detail"]
+
+
+def _actions(client: TestClient, headers: Headers, who: str, oid: int) -> dict[str, dict[str, Any]]:
+    r = client.get(f"/overrides/{oid}/actions", headers=headers[who])
+    assert r.status_code == 200, r.text
+    return {a["action"]: a for a in r.json()["actions"]}
+
+
+@pytest.mark.parametrize("who", [u for u in USERS if u != "anon"])
+def test_actions_endpoint_says_what_the_workflow_then_does(client: TestClient, headers: Headers, who: str) -> None:
+    """GET /overrides/{id}/actions (what the UI shows) agrees with the authorization matrix written out above and
+    with what the API then does, for a draft (edit, submit) and a submitted override (approve, reject)."""
+    draft = create(client, headers)
+    sub = submit(client, headers, create(client, headers))
+    for action, ov, matrix_key in (("edit", draft, "patch"), ("submit", draft, "submit"),
+                                   ("approve", sub, "approve"), ("reject", sub, "reject")):
+        said = _actions(client, headers, who, ov["id"])[action]
+        assert said["allowed"] == (MATRIX[matrix_key][who] < 400), (action, said)
+        assert (said["reason"] is None) == said["allowed"]
+    # status: nothing but edit/submit on a draft, nothing but approve/reject on a submitted one
+    said = _actions(client, headers, "admin", draft["id"])
+    assert not said["approve"]["allowed"] and "only submitted overrides" in said["approve"]["reason"]
+    assert not said["withdraw"]["allowed"] and "only approved overrides" in said["withdraw"]["reason"]
+    assert not _actions(client, headers, "admin", sub["id"])["submit"]["allowed"]
+
+
+def test_actions_endpoint_four_eyes_and_withdraw_ownership(client: TestClient, headers: Headers) -> None:
+    own = submit(client, headers, create(client, headers, who="admin"), who="admin")
+    said = _actions(client, headers, "admin", own["id"])["approve"]
+    assert not said["allowed"] and "four-eyes" in said["reason"]
+    r = client.post(f"/overrides/{own['id']}/approve", headers=headers["admin"],
+                    json={"version": own["version"], "note": "ok"})
+    assert r.status_code == 403 and r.json()["detail"] == said["reason"]  # the same words, from the same rule
+
+    ov = submit(client, headers, create(client, headers))  # created by planner
+    r = client.post(f"/overrides/{ov['id']}/approve", headers=headers["approver"],
+                    json={"version": ov["version"], "note": "ok"})
+    assert r.status_code == 200, r.text
+    expected = {"viewer": False, "planner": True, "planner2": False, "approver": True, "approver2": True,
+                "admin": True}  # docs/governance.md: the creating planner, any approver, an admin
+    for who, allowed in expected.items():
+        assert _actions(client, headers, who, ov["id"])["withdraw"]["allowed"] is allowed, who
+    assert client.get(f"/overrides/{ov['id']}/actions").status_code == 401
+    assert client.get("/overrides/999999999/actions", headers=headers["viewer"]).status_code == 404

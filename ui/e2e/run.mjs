@@ -286,7 +286,7 @@ async function beforeFinal() {
   await planner.goto(`${BASE}/app/overrides?id=${overrideId}`);
   const blocker = await planner.waitForSelector("[data-testid=decision-blocker]");
   const blockerText = await blocker.textContent();
-  check(/role 'planner' cannot approve/.test(blockerText), `decision blocker says: ${blockerText}`);
+  check(/only approvers and admins can approve/.test(blockerText), `decision blocker says: ${blockerText}`);
   check(await planner.locator("fieldset.decision button:has-text('Approve')").isDisabled(), "Approve is enabled for the planner");
   const refused = await planner.evaluate(async ({ id }) => {
     const r = await fetch(`/overrides/${id}/approve`, {

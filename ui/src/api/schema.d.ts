@@ -108,6 +108,23 @@ export interface paths {
         patch: operations["update_override_overrides__override_id__patch"];
         trace?: never;
     };
+    "/overrides/{override_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the current user may do to this override now (and why not) */
+        get: operations["override_actions_overrides__override_id__actions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/overrides/{override_id}/submit": {
         parameters: {
             query?: never;
@@ -1697,6 +1714,39 @@ export interface components {
             /** Champion Share */
             champion_share?: number | null;
         };
+        /** OverrideAction */
+        OverrideAction: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "edit" | "submit" | "approve" | "reject" | "withdraw";
+            /**
+             * Allowed
+             * @description Whether the current user may do it now
+             */
+            allowed: boolean;
+            /**
+             * Reason
+             * @description Why not (role, ownership, four-eyes rule or status); null if allowed
+             */
+            reason?: string | null;
+        };
+        /**
+         * OverrideActions
+         * @description What the current user may do to one override now: the API's own rule, so the UI keeps no copy of it.
+         */
+        OverrideActions: {
+            /** Override Id */
+            override_id: number;
+            /**
+             * Version
+             * @description The override version the answer is for
+             */
+            version: number;
+            /** Actions */
+            actions: components["schemas"]["OverrideAction"][];
+        };
         /**
          * OverrideCreate
          * @description A new draft override. ``dfu_id`` may be omitted (it is ``item_id|location_id``).
@@ -2625,6 +2675,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OverridePublic"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description role or ownership does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown override */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description stale version or illegal status transition */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    override_actions_overrides__override_id__actions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Override id */
+                override_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OverrideActions"];
                 };
             };
             /** @description not authenticated */

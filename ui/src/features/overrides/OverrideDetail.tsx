@@ -10,11 +10,12 @@ import {
   useComments,
   useDecideOverride,
   useOverride,
+  useOverrideActions,
   useOverrideAudit,
   useSubmitOverride,
   useWithdrawOverride,
 } from "./api";
-import { auditChanges, canSubmit, canWithdraw, decisionBlocker, describeAdjustment, describeMonths, type Override } from "./logic";
+import { actionMap, auditChanges, describeAdjustment, describeMonths, type ActionMap, type Override } from "./logic";
 import { StatusBadge } from "./StatusBadge";
 
 export function OverrideDetail({ id }: { id: number }) {
@@ -23,7 +24,7 @@ export function OverrideDetail({ id }: { id: number }) {
 }
 
 function Detail({ o }: { o: Override }) {
-  const { user } = useAuth();
+  const actions = actionMap(useOverrideActions(o.id, o.version).data);
   return (
     <section className="card detail" aria-labelledby="ov-title" data-testid="override-detail">
       <h2 id="ov-title">
@@ -74,9 +75,9 @@ function Detail({ o }: { o: Override }) {
         <dt>Version</dt>
         <dd>{o.version}</dd>
       </dl>
-      {canSubmit(o, user) && <SubmitAction o={o} />}
-      {o.status === "submitted" && <DecisionForm o={o} />}
-      {canWithdraw(o, user) && <WithdrawForm o={o} />}
+      {actions?.submit.allowed && <SubmitAction o={o} />}
+      {o.status === "submitted" && actions && <DecisionForm o={o} actions={actions} />}
+      {actions?.withdraw.allowed && <WithdrawForm o={o} />}
       <Comments id={o.id} />
       <AuditTrail id={o.id} />
     </section>
@@ -99,11 +100,10 @@ function SubmitAction({ o }: { o: Override }) {
   );
 }
 
-function DecisionForm({ o }: { o: Override }) {
-  const { user } = useAuth();
+function DecisionForm({ o, actions }: { o: Override; actions: ActionMap }) {
   const decide = useDecideOverride();
   const [note, setNote] = useState("");
-  const blocker = decisionBlocker(o, user);
+  const blocker = actions.approve.allowed ? null : actions.approve.reason;
   const [localError, setLocalError] = useState<string | null>(null);
 
   const run = (decision: "approve" | "reject") => {

@@ -32,6 +32,14 @@ export function useOverride(id: number | null) {
   });
 }
 
+/** What the current user may do to this override now, and why not: the API's rule (the UI keeps no copy). */
+export function useOverrideActions(id: number, version: number) {
+  return useQuery({
+    queryKey: ["override", id, "actions", version],
+    queryFn: async () => unwrap(await api.GET("/overrides/{override_id}/actions", { params: { path: { override_id: id } } })),
+  });
+}
+
 export function useComments(id: number) {
   return useQuery({
     queryKey: ["override", id, "comments"],

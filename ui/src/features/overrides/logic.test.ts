@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { auditChanges, canSubmit, canWithdraw, decisionBlocker, describeAdjustment, describeMonths, toCreateBody, type Override } from "./logic";
+import { actionMap, auditChanges, describeAdjustment, describeMonths, toCreateBody, type Override } from "./logic";
 
 const base: Override = {
   id: 1,
@@ -33,47 +33,23 @@ describe("override logic", () => {
     expect(describeMonths({ start_month: "2025-03-01", end_month: "2025-03-01" })).toBe("Mar 2025");
   });
 
-  // users as GET /auth/me serves them (permissions from the API's table, written out here by hand)
-  const P = {
-    viewer: [],
-    planner: ["override.create", "override.withdraw", "override.comment", "competition.run"],
-    approver: ["override.decide", "override.withdraw", "override.comment", "audit.read", "competition.run", "competition.save"],
-    admin: [
-      "override.create",
-      "override.decide",
-      "override.withdraw",
-      "override.comment",
-      "audit.read",
-      "competition.run",
-      "competition.save",
-    ],
-  } as const;
-  const u = (username: string, role: keyof typeof P) => ({ username, role, permissions: [...P[role]] });
-
-  it("explains who may decide", () => {
-    expect(decisionBlocker(base, u("planner", "planner"))).toMatch(/role 'planner' cannot approve/);
-    expect(decisionBlocker(base, u("viewer", "viewer"))).toMatch(/role 'viewer'/);
-    expect(decisionBlocker(base, u("approver", "approver"))).toBeNull();
-    expect(decisionBlocker(base, u("planner", "admin"))).toMatch(/four-eyes/);
-    expect(decisionBlocker({ ...base, status: "approved" }, u("approver", "approver"))).toMatch(/only submitted/);
-  });
-
-  it("lets only the owner planner or an admin submit a draft", () => {
-    const draft = { ...base, status: "draft" as const, submitted_by: null };
-    expect(canSubmit(draft, u("planner", "planner"))).toBe(true);
-    expect(canSubmit(draft, u("planner2", "planner"))).toBe(false);
-    expect(canSubmit(draft, u("admin", "admin"))).toBe(true);
-    expect(canSubmit(base, u("planner", "planner"))).toBe(false);
-  });
-
-  it("lets the creator planner, approvers and admins withdraw an approved override", () => {
-    const approved = { ...base, status: "approved" as const, decided_by: "approver" };
-    expect(canWithdraw(approved, u("planner", "planner"))).toBe(true);
-    expect(canWithdraw(approved, u("planner2", "planner"))).toBe(false);
-    expect(canWithdraw(approved, u("approver2", "approver"))).toBe(true);
-    expect(canWithdraw(approved, u("admin", "admin"))).toBe(true);
-    expect(canWithdraw(approved, u("viewer", "viewer"))).toBe(false);
-    expect(canWithdraw(base, u("admin", "admin"))).toBe(false); // submitted: not yet in the final forecast
+  it("reads GET /overrides/{id}/actions into a lookup (the rule itself is the API's)", () => {
+    expect(actionMap(undefined)).toBeUndefined();
+    const m = actionMap({
+      override_id: 1,
+      version: 2,
+      actions: [
+        { action: "edit", allowed: false, reason: "override 1 is submitted: only draft overrides can be edited" },
+        { action: "submit", allowed: false, reason: "override 1 is submitted: only draft overrides can be submitted" },
+        { action: "approve", allowed: true, reason: null },
+        { action: "reject", allowed: true },
+        { action: "withdraw", allowed: false, reason: "override 1 is submitted: only approved overrides can be withdrawn" },
+      ],
+    });
+    expect(m?.approve).toEqual({ allowed: true, reason: null });
+    expect(m?.reject).toEqual({ allowed: true, reason: null });
+    expect(m?.submit.allowed).toBe(false);
+    expect(m?.withdraw.reason).toMatch(/only approved/);
   });
 
   it("lists the fields an audit entry changed", () => {

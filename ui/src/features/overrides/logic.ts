@@ -1,6 +1,5 @@
 // Pure helpers of the overrides pages (tested in logic.test.ts).
 import type { Schemas } from "../../api/client";
-import { can, type User } from "../../auth/permissions";
 import { fmtMonth, fmtQty } from "../../lib/format";
 
 export type Override = Schemas["OverridePublic"];
@@ -18,32 +17,17 @@ export function describeMonths(o: Pick<Override, "start_month" | "end_month">): 
   return o.start_month === o.end_month ? fmtMonth(o.start_month) : `${fmtMonth(o.start_month)} – ${fmtMonth(o.end_month)}`;
 }
 
-/** Why `user` may not approve/reject `o` (null when they may): role, status, or the four-eyes rule. */
-type Actor = Pick<User, "username" | "role" | "permissions">;
+export type OverrideActions = Schemas["OverrideActions"];
+export type ActionName = Schemas["OverrideAction"]["action"];
+export type ActionMap = Record<ActionName, { allowed: boolean; reason: string | null }>;
 
-export function decisionBlocker(o: Override, user: Actor | undefined): string | null {
-  if (!user) return "log in to decide";
-  if (!can(user, "override.decide")) {
-    return `role '${user.role}' cannot approve or reject overrides (an approver or admin must decide)`;
-  }
-  if (o.status !== "submitted") return `only submitted overrides can be decided (this one is ${o.status})`;
-  if (o.created_by === user.username || o.submitted_by === user.username) {
-    return "four-eyes rule: you created or submitted this override, another approver must decide";
-  }
-  return null;
-}
-
-/** Whether `user` may edit/submit the draft `o` (its creator planner, or an admin). */
-export function canSubmit(o: Override, user: Actor | undefined): boolean {
-  if (!user || o.status !== "draft" || !can(user, "override.create")) return false;
-  return user.role === "admin" || o.created_by === user.username;
-}
-
-/** Whether `user` may withdraw `o`: an approved override, and the `override.withdraw` permission (planners: only
- * their own overrides; the API checks the same and explains a refusal). */
-export function canWithdraw(o: Override, user: Actor | undefined): boolean {
-  if (!user || o.status !== "approved" || !can(user, "override.withdraw")) return false;
-  return user.role !== "planner" || o.created_by === user.username;
+/** GET /overrides/{id}/actions as a lookup by action (undefined while loading). Who may submit, decide or
+ * withdraw an override, and why not (role, ownership, four-eyes, status), is the API's rule: nothing here. */
+export function actionMap(a: OverrideActions | undefined): ActionMap | undefined {
+  if (!a) return undefined;
+  const out = {} as ActionMap;
+  for (const x of a.actions) out[x.action] = { allowed: x.allowed, reason: x.reason ?? null };
+  return out;
 }
 
 export type FieldChange = { field: string; before: unknown; after: unknown };
