@@ -11,6 +11,9 @@
 * ``app.state.metrics``: the app's :class:`ApiMetrics` (its own ``CollectorRegistry``, so several apps in one
   process, e.g. tests, never share or clash on series).
 
+The pipeline's metrics (jobs, ingest, quarantine, gates, accuracy, freshness) are read at scrape time by the
+collector of ``api.ops_metrics``, registered in the same registry (docs/operations.md).
+
 Engine query times: whoever builds the app's ``QueryEngine`` wraps it once with
 ``instrument_engine(app, engine)``; every ``engine.query`` is then observed in
 ``lakecast_engine_query_duration_seconds{engine, outcome}``. The wrapper only times calls and delegates
