@@ -6,6 +6,7 @@ from contracts.base import TableSpec
 from contracts.bronze import BATCH_LIFECYCLE, BRONZE_TABLES, INGEST_FILES
 from contracts.forecast import FORECAST_TABLES
 from contracts.gold import GATE_RESULTS, GOLD_TABLES
+from contracts.ops import PUBLISHED_RUNS
 from contracts.silver import BATCH_RECONCILIATION, SILVER_TABLES
 
 TABLES: dict[str, TableSpec] = {
@@ -15,7 +16,8 @@ TABLES: dict[str, TableSpec] = {
         SILVER_TABLES,
         GOLD_TABLES,
         FORECAST_TABLES,
-        {"x": INGEST_FILES, "y": GATE_RESULTS, "z": BATCH_RECONCILIATION, "w": BATCH_LIFECYCLE},
+        {"x": INGEST_FILES, "y": GATE_RESULTS, "z": BATCH_RECONCILIATION, "w": BATCH_LIFECYCLE,
+         "v": PUBLISHED_RUNS},
     )
     for spec in group.values()
 }

@@ -8,8 +8,9 @@ Bronze skips a batch whose latest action is ``withdrawn`` even while its landing
 
 The audit row and the Iceberg changes go together: the app database is checked first (nothing changes when it
 is unreachable), the audit row is inserted in an open transaction, the Iceberg commits follow, and the
-transaction commits last. If an Iceberg commit or the final commit fails, the tables already changed are rolled
-back to the snapshots they had (Iceberg ``rollback_to_snapshot``, as the tests restore tables) and the
+transaction commits last. The changed tables are published (one run manifest, spark_jobs/publish.py) as the
+last Iceberg commit. If an Iceberg commit or the final commit fails, the tables already changed (the manifest
+too) are rolled back to the snapshots they had (Iceberg ``rollback_to_snapshot``, as the tests restore tables) and the
 transaction rolls back, so the previous state keeps serving and nothing is audited that did not happen.
 """
 
@@ -27,9 +28,10 @@ from pyspark.sql import functions as F
 from contracts.base import TableSpec
 from contracts.bronze import BATCH_LIFECYCLE, BRONZE_TABLES, INGEST_FILES
 from contracts.landing import SOURCES
+from contracts.ops import PUBLISHED_RUNS
 from contracts.silver import BATCH_RECONCILIATION, SILVER_TABLES
 from lakecast.settings import Settings
-from spark_jobs import io
+from spark_jobs import io, publish
 from spark_jobs.landing import list_batches as landing_batches
 
 #: silver tables whose rows carry the landing batch (column) of the source they come from
@@ -249,6 +251,7 @@ def withdraw(spark: SparkSession, settings: Settings, batch: str, *, reason: str
     Silver still holds the batch until the silver job runs (the CLI runs it right after)."""
     if not reason.strip():
         raise BatchError("a withdrawal needs a reason (--reason)")
+    _recover(spark, settings)
     sources = _sources_of(spark, settings, batch, source)
     states = lifecycle_state(spark, settings)
     already = [s for s in sources if (s, batch) in states and states[(s, batch)].action == "withdrawn"]
@@ -270,7 +273,8 @@ def withdraw(spark: SparkSession, settings: Settings, batch: str, *, reason: str
                                 "silver_rows": silver_rows, "quarantined_rows": q}
     from lakecast.appdb.audit import write_audit
 
-    with (all_or_nothing(spark, settings, [BATCH_LIFECYCLE, *(BRONZE_TABLES[s] for s in sources)]),
+    changed = [BATCH_LIFECYCLE, *(BRONZE_TABLES[s] for s in sources)]
+    with (all_or_nothing(spark, settings, [*changed, PUBLISHED_RUNS]),
           audit_transaction(settings) as conn):  # a failed commit of the audit rows rolls the tables back too
         for s, counts in result.per_source.items():
             result.audit_ids.append(write_audit(
@@ -285,7 +289,17 @@ def withdraw(spark: SparkSession, settings: Settings, batch: str, *, reason: str
             spec = BRONZE_TABLES[s]
             io.overwrite(spark, settings, spec, spark.createDataFrame([], io.spark_schema(spec)),
                          where=F.col("_batch_id") == batch)
+        publish.publish(spark, settings, "batch", _run_id("withdraw", result), [t.fqn for t in changed])
     return result
+
+
+def _recover(spark: SparkSession, settings: Settings) -> None:
+    """Undo a killed batch action (its unpublished lifecycle and bronze commits) before acting again."""
+    publish.recover(spark, settings, "batch", tables=[BATCH_LIFECYCLE.fqn, *(t.fqn for t in BRONZE_TABLES.values())])
+
+
+def _run_id(action: str, result: ActionResult) -> str:
+    return f"batch-{action}-{result.batch_id}-{result.at:%Y%m%dT%H%M%S}"
 
 
 def _status(state: Any) -> str:
@@ -296,6 +310,7 @@ def replay(spark: SparkSession, settings: Settings, batch: str, *, actor: str, r
            source: str | None = None) -> ActionResult:
     """Clear the withdrawn mark of ``batch`` (or mark an active batch for re-landing) and audit it; the bronze run
     that follows lands the files present now under landing/<source>/<batch>/ (the CLI runs bronze and silver)."""
+    _recover(spark, settings)
     sources = _sources_of(spark, settings, batch, source, require_landed=False)
     missing = [s for s in sources if not landing_batches(settings.landing_dir / s).get(batch)]
     if missing:
@@ -309,7 +324,8 @@ def replay(spark: SparkSession, settings: Settings, batch: str, *, actor: str, r
                                 "bronze_rows": _count(spark, settings, BRONZE_TABLES[s], "_batch_id", batch)}
     from lakecast.appdb.audit import write_audit
 
-    with all_or_nothing(spark, settings, [BATCH_LIFECYCLE]), audit_transaction(settings) as conn:
+    with (all_or_nothing(spark, settings, [BATCH_LIFECYCLE, PUBLISHED_RUNS]),
+          audit_transaction(settings) as conn):
         for s, counts in result.per_source.items():
             result.audit_ids.append(write_audit(
                 conn, actor=actor, action="batch.replay", entity="landing_batch", entity_id=f"{s}/{batch}",
@@ -319,4 +335,5 @@ def replay(spark: SparkSession, settings: Settings, batch: str, *, actor: str, r
         _lifecycle_rows(spark, settings, [
             (s, batch, "replayed", actor, reason, result.at, c["files"], c["bronze_rows"], 0, 0, audit_id)
             for (s, c), audit_id in zip(result.per_source.items(), result.audit_ids, strict=True)])
+        publish.publish(spark, settings, "batch", _run_id("replay", result), [BATCH_LIFECYCLE.fqn])
     return result

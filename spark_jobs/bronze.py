@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import reduce
@@ -22,7 +23,7 @@ from pyspark.sql import types as T
 from contracts.bronze import BRONZE_TABLES, INGEST_FILES
 from contracts.landing import SOURCES, LandingSource
 from lakecast.settings import Settings
-from spark_jobs import io
+from spark_jobs import io, publish
 from spark_jobs.batches import lifecycle_state
 from spark_jobs.landing import FilePlan, list_batches, plan_file
 
@@ -54,6 +55,7 @@ class BronzeResult:
     rows: dict[str, int] = field(default_factory=dict)
     # batches whose latest ops.batch_lifecycle action is `withdrawn`: their landing files are not landed again
     withdrawn_batches: dict[str, list[str]] = field(default_factory=dict)
+    run_id: str = ""
 
 
 def _recorded_hashes(spark: SparkSession, settings: Settings, source: str
@@ -229,6 +231,9 @@ def run(spark: SparkSession, settings: Settings, sources: list[str] | None = Non
         raise ValueError(f"unknown landing sources {unknown}; known: {sorted(SOURCES)}")
     result = BronzeResult()
     ingested_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    result.run_id = f"bronze-{ingested_at:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    publish.recover(spark, settings, "bronze", progress)
     for name in sources or list(SOURCES):
         land_source(spark, settings, SOURCES[name], result, ingested_at, progress)
+    publish.publish(spark, settings, "bronze", result.run_id)  # last step: the bronze tables become visible together
     return result

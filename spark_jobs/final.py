@@ -35,9 +35,10 @@ from pyspark.sql import functions as F
 
 from contracts.forecast import FORECAST_TABLES
 from contracts.gold import GATE_RESULTS
+from contracts.ops import PUBLISHED_RUNS
 from lakecast import final as rule
 from lakecast.settings import Settings
-from spark_jobs import gates, io
+from spark_jobs import gates, io, publish
 from spark_jobs.batches import all_or_nothing
 
 FACT = FORECAST_TABLES["fact_forecast"]
@@ -167,6 +168,7 @@ def run(spark: SparkSession, settings: Settings, progress=None, db_url: str | No
     run_id = f"final-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     url = db_url or app_db_url(settings)
     winners = winner_rows(read_overrides(url))
+    publish.recover(spark, settings, "final", progress)
     if progress:
         progress("final", f"{len(winners)} approved override months")
 
@@ -187,6 +189,7 @@ def run(spark: SparkSession, settings: Settings, progress=None, db_url: str | No
             gates.result_rows(run_id, result.gates, checked_at), io.spark_schema(GATE_RESULTS)))
         failed = [g for g in result.gates if not g.passed]
         if failed:
+            publish.publish(spark, settings, "final", run_id, [GATE_RESULTS.fqn])
             raise gates.GateFailure(failed)
         _publish(spark, settings, url, final, result)
         result.published = True
@@ -207,11 +210,12 @@ def _publish(spark: SparkSession, settings: Settings, url: str, final: DataFrame
         conn = connect(url)
     except Exception as exc:
         raise AppDbUnavailable(_unavailable(exc)) from exc
-    with all_or_nothing(spark, settings, [FACT]), conn, conn.transaction():
+    with all_or_nothing(spark, settings, [FACT, PUBLISHED_RUNS]), conn, conn.transaction():
         result.snapshots[FACT.fqn] = io.overwrite(spark, settings, FACT, final,
                                                   where=F.col("scenario_id") == rule.SCENARIO)
         result.audit_id = write_audit(conn, actor=AUDIT_ACTOR, action=AUDIT_ACTION, entity=AUDIT_ENTITY,
                                       entity_id=result.run_id, after=audit_record(result))
+        publish.publish(spark, settings, "final", result.run_id)  # last Iceberg commit (spark_jobs/publish.py)
 
 
 def audit_record(result: FinalResult) -> dict[str, Any]:

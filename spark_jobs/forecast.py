@@ -49,7 +49,7 @@ from lakecast.forecast.promo import dfu_plan
 from lakecast.forecast.report import breakdown
 from lakecast.forecast.models import DEFAULT_MODELS, FAMILY_NAMES, MODELS
 from lakecast.settings import CompetitionSettings, Settings
-from spark_jobs import gates, io
+from spark_jobs import gates, io, publish
 
 FORWARD = "forward"  # timeframe label of the forward (baseline) origin; backtest origins are A..J
 TASK_SCHEMA = ("unique_id string, timeframe string, fcst_origin date, target_month date, lag int, "
@@ -407,6 +407,7 @@ def run(spark: SparkSession, settings: Settings, progress=None, models: list[str
     run_id = f"forecast-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     version = model_version(model_ids, settings)
     secs: dict[str, float] = {}
+    publish.recover(spark, settings, "forecast", progress)
 
     def step(name: str, t0: float) -> None:
         secs[name] = round(time.perf_counter() - t0, 2)
@@ -458,6 +459,7 @@ def run(spark: SparkSession, settings: Settings, progress=None, models: list[str
               spark.createDataFrame(gates.result_rows(run_id, outcomes, checked_at), io.spark_schema(GATE_RESULTS)))
     failed = [g for g in outcomes if not g.passed]
     if failed:
+        publish.publish(spark, settings, "forecast", run_id, [GATE_RESULTS.fqn])  # the failure is served, nothing else
         raise gates.GateFailure(failed)
     step("gates", t0)
 
@@ -467,6 +469,7 @@ def run(spark: SparkSession, settings: Settings, progress=None, models: list[str
         where = F.col("scenario_id").isin("backtest", "baseline") if name == "fact_forecast" else None
         result.snapshots[name] = io.overwrite(spark, settings, spec, sdf, where=where)
     result.snapshots["dim_dfu"] = _update_dim_dfu_clusters(spark, settings)
+    publish.publish(spark, settings, "forecast", run_id)  # last step: the forecast tables become visible together
     result.published = True
     step("publish", t0)
 

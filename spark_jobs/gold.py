@@ -1,8 +1,9 @@
 """silver.* -> gold.*: star schema, monthly facts, weekly pre-aggregates; gated, all-or-nothing publish.
 
 Every gold table is computed first, then every gate runs; only if all pass are the tables written (each in
-one atomic Iceberg commit). A failed gate is recorded in ops.gate_results, printed, and raises GateFailure,
-and the served tables keep their previous snapshot.
+one atomic Iceberg commit) and then published together (one run manifest, spark_jobs/publish.py). A failed gate
+is recorded in ops.gate_results (published alone), printed, and raises GateFailure, and the served tables keep
+their previous snapshot.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from contracts.bronze import INGEST_FILES
 from contracts.gold import GATE_RESULTS, GOLD_TABLES
 from contracts.silver import SILVER_TABLES
 from lakecast.settings import Settings
-from spark_jobs import gates, io
+from spark_jobs import gates, io, publish
 from spark_jobs import gold_transforms as gt
 from spark_jobs.rows import one_row
 
@@ -138,6 +139,7 @@ def drift_cause(spark: SparkSession, settings: Settings, spec: TableSpec, new: D
 def run(spark: SparkSession, settings: Settings, progress=None) -> GoldResult:
     """Build, gate and (if every gate passes) publish all gold tables."""
     run_id = f"gold-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    publish.recover(spark, settings, "gold", progress)
     tables = build(spark, settings)
     try:
         return _gate_and_publish(spark, settings, run_id, tables, progress)
@@ -161,10 +163,12 @@ def _gate_and_publish(spark: SparkSession, settings: Settings, run_id: str, tabl
     result = GoldResult(run_id=run_id, published=False, rows=counts, gates=outcomes)
     failed = [g for g in outcomes if not g.passed]
     if failed:
+        publish.publish(spark, settings, "gold", run_id, [GATE_RESULTS.fqn])  # the failure is served, nothing else
         raise gates.GateFailure(failed)
     for name, df in tables.items():
         result.snapshots[name] = io.overwrite(spark, settings, GOLD_TABLES[name], df)
         if progress:
             progress("gold", name)
+    publish.publish(spark, settings, "gold", run_id)  # last step: every gold table becomes visible together
     result.published = True
     return result

@@ -1,11 +1,13 @@
 """Iceberg lake maintenance: compact small files, rewrite manifests, expire snapshots, remove orphan files.
 
 Every step is one of Iceberg's own Spark procedures (``CALL <catalog>.system.*``), run table by table over every
-table in ``contracts.registry``. What is never expired: each table's current snapshot (what the serving engine
-reads), the newest ``maintenance.retain_last`` snapshots, and the snapshots that the last succeeded run of each
-job published, as recorded in the app database's ``pipeline_runs`` (``details.snapshots``); those are tagged
-``lakecast_run_<job>`` first, and Iceberg's expiry keeps every tagged snapshot. Forecast versions are rows (keyed
-by scenario, run and origin), not snapshots, so expiry cannot remove one. Compaction and manifest rewrites
+table in ``contracts.registry``. What is never expired: each table's current snapshot, the snapshot the run
+manifest (``ops.published_runs``: what the serving engine reads) lists for it, tagged ``lakecast_published``, the
+newest ``maintenance.retain_last`` snapshots, and the snapshots that the last succeeded run of each job published,
+as recorded in the app database's ``pipeline_runs`` (``details.snapshots``), tagged ``lakecast_run_<job>``;
+Iceberg's expiry keeps every tagged snapshot. When a table is compacted while its published snapshot is current,
+the compacted snapshot (same rows) is published in its place before anything expires. Forecast versions are rows
+(keyed by scenario, run and origin), not snapshots, so expiry cannot remove one. Compaction and manifest rewrites
 commit ``replace`` snapshots: the rows stay the same, only files change.
 """
 
@@ -23,11 +25,14 @@ from urllib.parse import unquote, urlparse
 from pyspark.sql import SparkSession
 
 from contracts.registry import TABLES
+from lakecast.runtime.published import PublishedTable
 from lakecast.settings import MaintenanceSettings, Settings
-from spark_jobs import io
+from spark_jobs import io, publish
 from spark_jobs.rows import one_row
 
 TAG_PREFIX = "lakecast_run_"
+#: tag on the snapshot the run manifest (ops.published_runs) serves for a table
+PUBLISHED_TAG = "lakecast_published"
 
 
 @dataclass
@@ -155,8 +160,12 @@ def _ts(moment: dt.datetime) -> str:
 
 # ---------------------------------------------------------------- one table
 def maintain_table(spark: SparkSession, settings: Settings, fqn: str, pins: dict[str, int], now: dt.datetime,
-                   progress=None) -> TableReport:
-    """Pin, compact, rewrite manifests, expire and remove orphans for one table; return what changed."""
+                   progress=None, published: PublishedTable | None = None, run_id: str = "") -> TableReport:
+    """Pin, compact, rewrite manifests, expire and remove orphans for one table; return what changed.
+
+    ``published``: the table's entry in the run manifest. Its snapshot is tagged ``lakecast_published`` (never
+    expired); when it is the current snapshot, the compacted snapshot (same rows) is published in its place
+    before anything expires, so the serving engine reads the compacted files."""
     cfg: MaintenanceSettings = settings.maintenance
     cat = settings.catalog.name
     name = f"{cat}.{fqn}"
@@ -170,6 +179,9 @@ def maintain_table(spark: SparkSession, settings: Settings, fqn: str, pins: dict
             progress("maintain", f"{fqn}: {what}")
 
     existing = {r["snapshot_id"] for r in spark.sql(f"SELECT snapshot_id FROM {name}.snapshots").collect()}
+    current_before = io.snapshot_id(spark, settings, TABLES[fqn])
+    if published is not None:
+        pins = {**pins, PUBLISHED_TAG: published.snapshot_id}
     for tag, snap in sorted(pins.items()):
         if snap in existing:
             spark.sql(f"ALTER TABLE {name} CREATE OR REPLACE TAG `{tag}` AS OF VERSION {snap}")
@@ -191,6 +203,14 @@ def maintain_table(spark: SparkSession, settings: Settings, fqn: str, pins: dict
         step("rewrite manifests")
         out = spark.sql(f"CALL {cat}.system.rewrite_manifests(table => '{fqn}')").first()
         rep.manifests_rewritten = int(out["rewritten_manifests_count"]) if out is not None else 0
+
+    if published is not None and published.snapshot_id == current_before:
+        current_after = io.snapshot_id(spark, settings, TABLES[fqn])
+        if current_after is not None and current_after != current_before:
+            step("publish the compacted snapshot")
+            publish.publish(spark, settings, "maintain", run_id, [fqn])
+            spark.sql(f"ALTER TABLE {name} CREATE OR REPLACE TAG `{PUBLISHED_TAG}` AS OF VERSION {current_after}")
+            rep.pinned[PUBLISHED_TAG] = current_after
 
     step("expire snapshots")
     older = now - dt.timedelta(hours=cfg.snapshot_retention_hours)
@@ -222,12 +242,15 @@ def run(spark: SparkSession, settings: Settings, tables: list[str] | None = None
     if unknown:
         raise ValueError(f"unknown tables {unknown}; known: {sorted(TABLES)}")
     pins, note = published_snapshots(settings)
+    manifest = publish.published(spark, settings)
     result = MaintainResult(pins_source=note)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    run_id = f"maintain-{now:%Y%m%dT%H%M%S}"
     for fqn in tables or list(TABLES):
         if not io.exists(spark, settings, TABLES[fqn]):
             continue
-        result.tables.append(maintain_table(spark, settings, fqn, pins.get(fqn, {}), now, progress))
+        result.tables.append(maintain_table(spark, settings, fqn, pins.get(fqn, {}), now, progress,
+                                            manifest.get(fqn), run_id))
     result.seconds = time.perf_counter() - started
     return result
 

@@ -1,7 +1,8 @@
 """bronze.* -> silver.*: typed, validated, deduplicated; SCD2 masters; every rejected row quarantined.
 
 Silver is recomputed from all of bronze on every run and written with one atomic overwrite per table, so a
-re-run on the same bronze gives identical content and a killed run leaves the previous snapshot serving.
+re-run on the same bronze gives identical content; the tables are then published together (one run manifest,
+spark_jobs/publish.py), so a run killed between two table commits leaves every silver table served as before.
 Row accounting per batch (landed = accepted + quarantined) is appended to ops.batch_reconciliation as history:
 a batch's rows there are never rewritten (spark_jobs/reconciliation.py).
 """
@@ -9,6 +10,7 @@ a batch's rows there are never rewritten (spark_jobs/reconciliation.py).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -19,7 +21,7 @@ from contracts.bronze import BRONZE_TABLES
 from contracts.landing import SOURCES
 from contracts.silver import BATCH_RECONCILIATION, SILVER_TABLES
 from lakecast.settings import PlausibilitySettings, Settings
-from spark_jobs import io
+from spark_jobs import io, publish
 from spark_jobs import reconciliation as rec
 from spark_jobs.scd2 import scd2_from_snapshots
 from spark_jobs.silver_promo_plan import promo_plan_rows, validate_promo_plan
@@ -77,6 +79,7 @@ class SilverResult:
     rows: dict[str, int] = field(default_factory=dict)
     quarantined_by_rule: dict[str, int] = field(default_factory=dict)
     reconciliation_events: int = 0  # rows appended to ops.batch_reconciliation by this run
+    run_id: str = ""
 
 
 def _bronze(spark: SparkSession, settings: Settings, source: str) -> DataFrame:
@@ -310,7 +313,8 @@ def record_reconciliation(spark: SparkSession, settings: Settings, counts: list[
 
 def run(spark: SparkSession, settings: Settings, progress=None) -> SilverResult:
     """Rebuild every silver table from bronze; return row counts and quarantine counts by rule."""
-    result = SilverResult()
+    result = SilverResult(run_id=f"silver-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}")
+    publish.recover(spark, settings, "silver", progress)
     checks = settings.quality.plausibility
     quarantines: list[DataFrame] = []
     recon: list[DataFrame] = []
@@ -357,6 +361,7 @@ def run(spark: SparkSession, settings: Settings, progress=None) -> SilverResult:
         df.unpersist()
     if progress:
         progress("silver", "quarantine")
+    publish.publish(spark, settings, "silver", result.run_id)  # last step: every silver table visible together
 
     for name, spec in SILVER_TABLES.items():
         result.rows[name] = io.row_count(spark, settings, spec)

@@ -139,15 +139,17 @@ def engine(pipeline: PipelineRun):
 def rolled_back(spark: Any, pipeline: PipelineRun) -> Callable[..., Any]:
     """Context manager factory: ``with rolled_back("gold.fact_forecast", ...)`` rolls those tables of the session
     pipeline back to the snapshots they had on entry (Iceberg ``rollback_to_snapshot``), so a test that runs a
-    job on the shared pipeline (e.g. ``final``) leaves the exact snapshot ids other tests compare against."""
+    job on the shared pipeline (e.g. ``final``) leaves the exact snapshot ids other tests compare against. The run
+    manifest (``ops.published_runs``) is rolled back with them: what the job published is unpublished again."""
     from contracts.registry import TABLES
+    from lakecast.runtime.published import MANIFEST_TABLE
     from spark_jobs import io
 
     s = pipeline.settings
 
     @contextmanager
     def guard(*fqns: str) -> Iterator[None]:
-        before = {fqn: io.snapshot_id(spark, s, TABLES[fqn]) for fqn in fqns}
+        before = {fqn: io.snapshot_id(spark, s, TABLES[fqn]) for fqn in (*fqns, MANIFEST_TABLE)}
         try:
             yield
         finally:

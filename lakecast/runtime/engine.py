@@ -7,6 +7,7 @@ to the engine's dialect, so the two engines cannot drift apart.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 from collections.abc import Iterable
@@ -18,9 +19,12 @@ from sqlglot import exp
 
 from contracts.registry import TABLES
 from lakecast.runtime import iceberg
+from lakecast.runtime.published import COLUMNS as MANIFEST_COLUMNS
+from lakecast.runtime.published import MANIFEST_TABLE, PublishedTable, latest
 from lakecast.settings import Settings
 
 SOURCE_DIALECT = "trino"
+log = logging.getLogger(__name__)
 
 
 class QueryEngine(Protocol):
@@ -68,16 +72,19 @@ def _duckdb_type(iceberg_type: str) -> str:
 class DuckDBEngine:
     """DuckDB in-process over the Iceberg warehouse, in one of two ways per table:
 
-    * **view** (default): a view over the data files of the table's current snapshot, planned by pyiceberg
+    * **view** (default): a view over the data files of the table's served snapshot, planned by pyiceberg
       with no row filter and read by DuckDB's Parquet reader (``scan_sql``); positional deletes are applied.
-      The view is re-planned before a query when the table's current metadata file changed.
-    * **materialized** (``materialize`` namespaces, the API's serving engine): the current snapshot is copied
+      The view is re-planned before a query when the served snapshot changed.
+    * **materialized** (``materialize`` namespaces, the API's serving engine): the served snapshot is copied
       once into an in-memory DuckDB table and queries read that copy, so a dashboard query does not re-read
       Iceberg metadata and Parquet files every time. Tables above ``max_rows`` records stay views.
 
-    Before each query the current metadata file of every table it reads is looked up (pyiceberg,
-    ``lakecast.runtime.iceberg``); a new snapshot is planned or loaded (whole, under a lock) before the query
-    runs, so answers are never stale.
+    The served snapshot of a table is the one the run manifest (``ops.published_runs``) lists for it -- the tables
+    of one job run become visible together, a run killed between two table commits shows none of its tables --
+    and the current snapshot of a table no manifest lists (``lakecast.runtime.published``). Before each query the
+    current metadata files of the manifest and of every table the query reads are looked up (pyiceberg,
+    ``lakecast.runtime.iceberg``); a newly served snapshot is planned or loaded (whole, under a lock) before the
+    query runs, so answers are never stale.
 
     Why not ``iceberg_scan``: the iceberg extension of DuckDB 1.4.4 prunes data files by evaluating pushed-down
     filters on the manifest's column bounds and partition summaries. String bounds are truncated (16
@@ -100,7 +107,10 @@ class DuckDBEngine:
         self.materialize = frozenset(materialize)
         self.max_rows = settings.engine.duckdb_materialize_max_rows if max_rows is None else max_rows
         self._lock = threading.Lock()
-        self._served: dict[str, tuple[str, int | None, bool]] = {}  # fqn -> (metadata file, snapshot, materialized)
+        # fqn -> (what is served: ("published", snapshot) or ("current", metadata file), snapshot id, materialized)
+        self._served: dict[str, tuple[tuple[str, Any], int | None, bool]] = {}
+        self._manifest: tuple[str, dict[str, PublishedTable]] = ("", {})  # (its metadata file, table -> entry)
+        self._missing_warned: set[tuple[str, int]] = set()
         self.con = duckdb.connect(
             config={
                 "extension_directory": duckdb_extension_dir(),
@@ -158,19 +168,56 @@ class DuckDBEngine:
 
     def _define_views(self) -> None:
         """One view per existing table that is not materialized; materialized tables load on use."""
+        manifest = self.manifest()
         for fqn in TABLES:
             namespace = fqn.split(".")[0]
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {namespace}")
             if namespace not in self.materialize:
-                self._ensure(fqn, locked=True)
+                self._ensure(fqn, locked=True, manifest=manifest)
 
-    def scan_sql(self, fqn: str, metadata: str) -> str:
-        """A SELECT of the snapshot recorded in ``metadata``: every live data file, positional deletes applied.
+    def manifest(self) -> dict[str, PublishedTable]:
+        """``namespace.table -> PublishedTable``: the published snapshot of every table a run manifest lists
+        (``ops.published_runs`` read at its current snapshot; re-read when its metadata file changes)."""
+        metadata = self.metadata_file(MANIFEST_TABLE)
+        if metadata is None:
+            return {}
+        held = self._manifest
+        if held[0] == metadata:
+            return held[1]
+        cur = self.con.cursor()
+        try:
+            rel = cur.execute(f"SELECT {', '.join(map(_quote, MANIFEST_COLUMNS))} "
+                              f"FROM ({self.scan_sql(MANIFEST_TABLE, metadata)})")
+            cols = [d[0] for d in rel.description]
+            entries = latest(dict(zip(cols, r, strict=True)) for r in rel.fetchall())
+        finally:
+            cur.close()
+        self._manifest = (metadata, entries)
+        return entries
 
-        Columns are the Iceberg schema's, in order; a column no data file holds yet (added by schema evolution)
-        is NULL. Equality deletes are refused by pyiceberg's planner rather than ignored.
+    def _target(self, fqn: str, metadata: str, manifest: dict[str, PublishedTable]) -> tuple[str, Any]:
+        """What to serve of ``fqn``: ("published", snapshot id) if a manifest lists it and its metadata still holds
+        that snapshot, else ("current", metadata file)."""
+        entry = manifest.get(fqn)
+        if entry is None:
+            return ("current", metadata)
+        if iceberg.read_snapshot(metadata, entry.snapshot_id, self._io) is not None:
+            return ("published", entry.snapshot_id)
+        if (fqn, entry.snapshot_id) not in self._missing_warned:  # the table was re-created outside a run
+            self._missing_warned.add((fqn, entry.snapshot_id))
+            log.warning("%s: published snapshot %s (%s run %s) is not in the table's metadata; serving its current "
+                        "snapshot until a run publishes it", fqn, entry.snapshot_id, entry.job, entry.run_id)
+        return ("current", metadata)
+
+    def scan_sql(self, fqn: str, metadata: str, snapshot_id: int | None = None) -> str:
+        """A SELECT of the current snapshot recorded in ``metadata`` (or of ``snapshot_id``): every live data file,
+        positional deletes applied.
+
+        Columns are the table's current Iceberg schema, in order; a column no data file holds (added by schema
+        evolution, or after that snapshot) is NULL. Equality deletes are refused by pyiceberg's planner rather than
+        ignored.
         """
-        files = iceberg.snapshot_files(metadata, self._io)
+        files = iceberg.snapshot_files(metadata, self._io, snapshot_id)
         if not files.data_files:
             cols = ", ".join(f"CAST(NULL AS {_duckdb_type(t)}) AS {_quote(c)}" for c, t in files.columns)
             return f"SELECT {cols} WHERE false"
@@ -186,42 +233,48 @@ class DuckDBEngine:
                 "= d.filename AND x.pos = d.file_row_number")
 
     def ensure_current(self, fqns: Iterable[str]) -> None:
-        """Make the views of ``fqns`` serve each table's current snapshot (called before every query)."""
+        """Make the views of ``fqns`` serve each table's served snapshot (called before every query)."""
+        manifest = self.manifest()
         for fqn in fqns:
-            self._ensure(fqn)
+            self._ensure(fqn, manifest=manifest)
 
-    def _ensure(self, fqn: str, locked: bool = False) -> None:
-        """Serve the current snapshot of ``fqn``: re-plan its view or reload its copy if its metadata file changed;
-        forget it if the table is gone, so a dropped table is not served from an old copy."""
+    def _ensure(self, fqn: str, locked: bool = False, manifest: dict[str, PublishedTable] | None = None) -> None:
+        """Serve the published (or, if unlisted, current) snapshot of ``fqn``: re-plan its view or reload its copy if
+        that changed; forget it if the table is gone, so a dropped table is not served from an old copy."""
         metadata = self.metadata_file(fqn)
-        current = metadata or ""
-        if self._served.get(fqn, ("",))[0] == current:
+        target = None if metadata is None else self._target(
+            fqn, metadata, self.manifest() if manifest is None else manifest)
+        if fqn in self._served and self._served[fqn][0] == target:
             return
         if not locked:
             with self._lock:
-                self._load(fqn, metadata)
+                self._load(fqn, metadata, target)
         else:
-            self._load(fqn, metadata)
+            self._load(fqn, metadata, target)
 
-    def _load(self, fqn: str, metadata: str | None) -> None:
-        if self._served.get(fqn, ("",))[0] == (metadata or ""):
+    def _load(self, fqn: str, metadata: str | None, target: tuple[str, Any] | None) -> None:
+        if fqn in self._served and self._served[fqn][0] == target:
             return
         shadow = "_serving." + fqn.replace(".", "__")
-        if metadata is None:
+        if metadata is None or target is None:
             self.con.execute(f"DROP VIEW IF EXISTS {fqn}")
             self.con.execute(f"DROP TABLE IF EXISTS {shadow}")
             self._served.pop(fqn, None)
             return
-        current_snapshot = iceberg.read_metadata(metadata, self._io)
-        snap, total = current_snapshot.snapshot_id, current_snapshot.total_records
-        scan = self.scan_sql(fqn, metadata)
+        pinned = target[1] if target[0] == "published" else None
+        served = (iceberg.read_metadata(metadata, self._io) if pinned is None
+                  else iceberg.read_snapshot(metadata, pinned, self._io))
+        if served is None:  # _target found it in this very metadata file
+            raise RuntimeError(f"{fqn}: snapshot {pinned} vanished from {metadata}")
+        snap, total = served.snapshot_id, served.total_records
+        scan = self.scan_sql(fqn, metadata, pinned)
         copy = (fqn.split(".")[0] in self.materialize and total is not None and total <= self.max_rows)
         if copy:
             self.con.execute(f"CREATE OR REPLACE TABLE {shadow} AS {scan}")
             self.con.execute(f"CREATE OR REPLACE VIEW {fqn} AS SELECT * FROM {shadow}")
         else:
             self.con.execute(f"CREATE OR REPLACE VIEW {fqn} AS {scan}")
-        self._served[fqn] = (metadata, snap, copy)
+        self._served[fqn] = (target, snap, copy)
 
     def refresh(self) -> None:
         with self._lock:
@@ -242,21 +295,24 @@ class DuckDBEngine:
         return rows
 
     def snapshot_id(self, fqn: str) -> int | None:
-        """The snapshot queries read: the table's current one (``current-snapshot-id`` of its metadata -- not the
-        newest snapshot, which differs after a rollback), loaded or planned if it changed."""
+        """The snapshot queries read: the one the run manifest publishes, or for a table no manifest lists its
+        current one (``current-snapshot-id`` of its metadata -- not the newest snapshot, which differs after a
+        rollback), loaded or planned if it changed."""
         self._ensure(fqn)
         return self._served[fqn][1] if fqn in self._served else None
 
 
 class TrinoEngine:
-    """Trino (compose profile): the same SQL, sent as written (Trino dialect), catalog from Settings."""
+    """Trino (compose profile): the same SQL (Trino dialect), catalog from Settings, each table the run manifest lists
+    read ``FOR VERSION AS OF`` its published snapshot (``pin_snapshots``); SQL that reads no listed table is sent as
+    written."""
 
     name = "trino"
 
     def __init__(self, settings: Settings):
         self.settings = settings
 
-    def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    def _run(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         try:
             import trino  # type: ignore[import-not-found]
         except ImportError as exc:  # the client is only installed in the compose image
@@ -268,10 +324,49 @@ class TrinoEngine:
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
+    def manifest(self) -> dict[str, PublishedTable]:
+        """``namespace.table -> PublishedTable`` read from ``ops.published_runs`` (empty while it does not exist)."""
+        try:
+            rows = self._run(trino_manifest_sql())
+        except Exception as exc:  # trino.exceptions.TrinoUserError; only "no such table" means nothing is published
+            if getattr(exc, "error_name", None) == "TABLE_NOT_FOUND":
+                return {}
+            raise
+        return latest(rows)
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        return self._run(pin_snapshots(sql, self.manifest()), params)
+
     def snapshot_id(self, fqn: str) -> int | None:
-        """The table's current snapshot: the head of its ``main`` branch (``None`` for a table with no snapshot)."""
-        rows = self.query(trino_snapshot_sql(fqn))
+        """The snapshot queries read: the one the run manifest publishes, else the head of the table's ``main``
+        branch (``None`` for a table with no snapshot)."""
+        entry = self.manifest().get(fqn)
+        if entry is not None:
+            return entry.snapshot_id
+        rows = self._run(trino_snapshot_sql(fqn))
         return rows[0]["snapshot_id"] if rows else None
+
+
+def trino_manifest_sql() -> str:
+    """The Trino SQL reading the run manifest (every row; ``lakecast.runtime.published.latest`` picks per table)."""
+    namespace, table = MANIFEST_TABLE.split(".")
+    return f"SELECT {', '.join(map(_quote, MANIFEST_COLUMNS))} FROM {_quote(namespace)}.{_quote(table)}"
+
+
+def pin_snapshots(sql: str, manifest: dict[str, PublishedTable]) -> str:
+    """``sql`` (Trino dialect) with every ``namespace.table`` the manifest lists read ``FOR VERSION AS OF`` its
+    published snapshot id; ``sql`` unchanged when it reads no listed table (or already names a version)."""
+    if not manifest:
+        return sql
+    tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT)
+    hits = [t for t in tree.find_all(exp.Table)
+            if t.db and f"{t.db}.{t.name}" in manifest and t.args.get("version") is None]
+    if not hits:
+        return sql
+    for t in hits:
+        snap = manifest[f"{t.db}.{t.name}"].snapshot_id
+        t.set("version", exp.Version(this="VERSION", kind="AS OF", expression=exp.Literal.number(snap)))
+    return tree.sql(dialect=SOURCE_DIALECT)
 
 
 def _quote(identifier: str) -> str:

@@ -73,9 +73,25 @@ def _read_metadata(location: str, _mtime_ns: int, _size: int, properties: Proper
     return CurrentSnapshot(location, snapshot.snapshot_id, None if total is None else int(total))
 
 
+def read_snapshot(location: str, snapshot_id: int, properties: Properties = ()) -> CurrentSnapshot | None:
+    """Return snapshot ``snapshot_id`` of the table whose metadata file is ``location`` (None if the metadata does
+    not hold it, e.g. expired or the table was re-created); cached per file version."""
+    return _read_snapshot(location, *_version(location), snapshot_id, properties)
+
+
+@functools.lru_cache(maxsize=1024)
+def _read_snapshot(location: str, _mtime_ns: int, _size: int, snapshot_id: int,
+                   properties: Properties = ()) -> CurrentSnapshot | None:
+    snapshot = StaticTable.from_metadata(location, dict(properties)).snapshot_by_id(snapshot_id)
+    if snapshot is None:
+        return None
+    total = snapshot.summary.get("total-records") if snapshot.summary is not None else None
+    return CurrentSnapshot(location, snapshot.snapshot_id, None if total is None else int(total))
+
+
 @dataclass(frozen=True)
 class SnapshotFiles:
-    """What a reader must read for a table's current snapshot, planned by pyiceberg with no row filter.
+    """What a reader must read for one snapshot of a table, planned by pyiceberg with no row filter.
 
     ``data_files`` are every live data file (no file is skipped on partition values or column bounds),
     ``position_deletes`` the positional delete files that apply to them, ``columns`` the table schema as
@@ -88,9 +104,10 @@ class SnapshotFiles:
     columns: tuple[tuple[str, str], ...]
 
 
-def snapshot_files(location: str, properties: Properties = ()) -> SnapshotFiles:
-    """Return the files and schema of the current snapshot recorded in the metadata file at ``location``."""
-    return _snapshot_files(location, *_version(location), properties)
+def snapshot_files(location: str, properties: Properties = (), snapshot_id: int | None = None) -> SnapshotFiles:
+    """Return the files of the current snapshot (or of ``snapshot_id``) recorded in the metadata file at
+    ``location``, and the table's current schema (a column added after that snapshot reads as NULL)."""
+    return _snapshot_files(location, *_version(location), properties, snapshot_id)
 
 
 #: A ``file:`` or ``file://`` scheme on a local path (the same pattern is applied in SQL to delete-file rows).
@@ -102,9 +119,11 @@ def _local_path(path: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _snapshot_files(location: str, _mtime_ns: int, _size: int, properties: Properties = ()) -> SnapshotFiles:
+def _snapshot_files(location: str, _mtime_ns: int, _size: int, properties: Properties = (),
+                    snapshot_id: int | None = None) -> SnapshotFiles:
     table = StaticTable.from_metadata(location, dict(properties))
-    tasks = list(table.scan().plan_files())  # pyiceberg refuses equality deletes instead of ignoring them
+    # pyiceberg refuses equality deletes instead of ignoring them
+    tasks = list(table.scan(snapshot_id=snapshot_id).plan_files())
     data = tuple(_local_path(t.file.file_path) for t in tasks)
     deletes = tuple(sorted({_local_path(d.file_path) for t in tasks for d in t.delete_files}))
     columns = tuple((f.name, str(f.field_type)) for f in table.schema().fields)

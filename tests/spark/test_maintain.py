@@ -19,6 +19,7 @@ from lakecast.appdb.runs import record_run
 from lakecast.appdb.testing import temporary_server
 from lakecast.runtime import iceberg
 from lakecast.runtime.engine import get_engine
+from lakecast.runtime.published import MANIFEST_TABLE
 from lakecast.runtime.spark import get_spark
 from lakecast.settings import PostgresSettings, Settings
 from spark_jobs import io, maintain
@@ -93,8 +94,19 @@ def test_maintain_keeps_answers_and_needed_snapshots_compacts_and_removes_orphan
         progress: list[str] = []
         result = maintain.run(spark, settings, progress=lambda stage, detail, *_: progress.append(detail))
 
-    # served answers identical, through the serving engine, for every table
-    assert _served(base, fqns) == before
+    # served answers identical, through the serving engine, for every table; the run manifest only gained the
+    # maintain job's rows, one per table whose published snapshot it compacted
+    after = _served(base, fqns)
+    manifest_before, manifest_after = before.pop(MANIFEST_TABLE), after.pop(MANIFEST_TABLE)
+    assert after == before
+    added = [r for r in manifest_after if r not in manifest_before]
+    assert len(manifest_after) == len(manifest_before) + len(added)
+    assert {r[1] for r in added} == {"maintain"} and "ops.gate_results" in {r[3] for r in added}
+    engine = get_engine(base)
+    for _, _, _, fqn, snap, _ in added:  # the compacted snapshot is current, published, pinned and served
+        table = _table(base, fqn)
+        assert table.current_snapshot().snapshot_id == snap == engine.snapshot_id(fqn), fqn
+        assert table.metadata.refs["lakecast_published"].snapshot_id == snap, fqn
 
     # snapshots kept: the current one and the one the last succeeded run published (tagged), nothing else
     for fqn in gold_fqns:
@@ -107,6 +119,8 @@ def test_maintain_keeps_answers_and_needed_snapshots_compacts_and_removes_orphan
         assert current.snapshot_id == failed_gold.snapshots[name]
         assert kept == {current.snapshot_id, published}, fqn
         assert table.metadata.refs["lakecast_run_gold"].snapshot_id == published
+        # the run manifest serves the third run's tables: tagged so that expiry keeps them
+        assert table.metadata.refs["lakecast_published"].snapshot_id == current.snapshot_id
         assert old_gold.snapshots[name] in snaps_before[fqn] - kept
     for fqn in fqns:  # snapshots committed before the job started are gone unless current or pinned
         table = _table(base, fqn)
