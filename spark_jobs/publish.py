@@ -26,6 +26,7 @@ from lakecast.runtime.published import COLUMNS, MANIFEST_TABLE, PublishedTable, 
 from lakecast.settings import Settings
 from spark_jobs import io
 from spark_jobs.registry import get_job
+from spark_jobs.rows import one_row
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def publish(spark: SparkSession, settings: Settings, job: str, run_id: str,
     seq = 1
     if io.exists(spark, settings, PUBLISHED_RUNS):
         _refresh(spark, settings, MANIFEST_TABLE)
-        seq = int(io.read(spark, settings, PUBLISHED_RUNS).agg({"seq": "max"}).first()[0] or 0) + 1
+        seq = int(one_row(io.read(spark, settings, PUBLISHED_RUNS).agg({"seq": "max"}))[0] or 0) + 1
     at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows = [(seq, job, run_id, fqn, snap, at) for fqn, snap in snapshots.items()]
     io.append(spark, settings, PUBLISHED_RUNS, spark.createDataFrame(rows, io.spark_schema(PUBLISHED_RUNS)))

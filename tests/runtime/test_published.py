@@ -76,7 +76,9 @@ class Lake:
         table = self.catalog.load_table(fqn)
         table.append(pa.table({"id": ids, "n": pa.array(range(len(ids)), pa.int64())}, schema=ROWS))
         self._hint(table)
-        return table.current_snapshot().snapshot_id
+        snapshot = table.current_snapshot()
+        assert snapshot is not None
+        return snapshot.snapshot_id
 
     def publish(self, snapshots: dict[str, int], job: str = "gold") -> None:
         self.seq += 1

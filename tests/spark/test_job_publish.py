@@ -42,6 +42,12 @@ def _current(s: Settings, fqn: str) -> int | None:
     return None if snap is None else snap.snapshot_id
 
 
+def _snapshot(s: Settings, fqn: str) -> int:
+    snap = _current(s, fqn)
+    assert snap is not None, f"{fqn} has no snapshot"
+    return snap
+
+
 def _manifest_rows(spark, s: Settings) -> int:
     return spark.read.table(f"{s.catalog.name}.{MANIFEST_TABLE}").count()
 
@@ -114,7 +120,7 @@ def _kill_and_rerun(spark, s: Settings, job: str, first: str, tables: list[str])
     # the rerun first sets the killed run's tables back to what is published, then publishes a new manifest
     result = get_job(job).load()(spark, s)
     rerun = publish.published(spark, s)
-    now = {fqn: _current(s, fqn) for fqn in tables}
+    now = {fqn: _snapshot(s, fqn) for fqn in tables}
     assert {fqn: rerun[fqn].snapshot_id for fqn in tables} == now
     assert {rerun[fqn].run_id for fqn in tables} == {result.run_id}
     assert len({rerun[fqn].seq for fqn in tables}) == 1 and rerun[first].seq > published[first].seq
