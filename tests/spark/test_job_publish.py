@@ -24,6 +24,7 @@ from pyiceberg.table.snapshots import ancestors_of
 from lakecast.runtime import iceberg
 from lakecast.runtime.engine import DuckDBEngine, get_engine
 from lakecast.runtime.published import MANIFEST_TABLE
+from lakecast.runtime.spark import get_spark
 from lakecast.settings import Settings
 from spark_jobs import publish
 from spark_jobs.registry import get_job
@@ -133,3 +134,33 @@ def _kill_and_rerun(spark, s: Settings, job: str, first: str, tables: list[str])
         assert _served(engine, tables) == now
     n = views.query(f"SELECT count(*) AS n FROM {first}")[0]["n"]
     assert n == _count_at(spark, s, first, now[first]) == _count_at(spark, s, first, before[first])  # same input
+
+
+def test_recover_sets_a_killed_runs_commit_back_to_the_published_snapshot(spark, isolated_settings):
+    """The start of a run: a table the job writes whose current snapshot a killed run moved past the published one is
+    set back (and a table never published is left alone), so a partial writer builds on what is served."""
+    import datetime as dt
+
+    from contracts.gold import GATE_RESULTS
+    from spark_jobs import io
+
+    s = isolated_settings("recover")
+    session = get_spark(s)  # registers the lake's own catalog on the shared session
+
+    def gate_row(run_id: str):
+        row = (run_id, "gold.fact_forecast", "not_null", "dfu_id", True, 0.0, 0.0, "ok", dt.datetime(2026, 1, 1))
+        return session.createDataFrame([row], io.spark_schema(GATE_RESULTS))
+
+    assert publish.recover(session, s, "final") == {}  # nothing published yet: nothing to do
+    io.append(session, s, GATE_RESULTS, gate_row("final-1"))
+    assert publish.publish(session, s, "final", "final-1") == {GATE_RESULTS.fqn: _snapshot(s, GATE_RESULTS.fqn)}
+    published = _snapshot(s, GATE_RESULTS.fqn)
+    io.append(session, s, GATE_RESULTS, gate_row("final-2-killed"))  # committed, never published
+    killed = _snapshot(s, GATE_RESULTS.fqn)
+    assert DuckDBEngine(s).snapshot_id(GATE_RESULTS.fqn) == published
+
+    assert publish.recover(session, s, "final") == {GATE_RESULTS.fqn: (killed, published)}
+    assert _snapshot(s, GATE_RESULTS.fqn) == published
+    runs = {r.run_id for r in io.read(session, s, GATE_RESULTS).collect()}
+    assert runs == {"final-1"}
+    assert publish.recover(session, s, "final") == {}  # idempotent
