@@ -20,7 +20,16 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import CurrentUser, SettingsDep
-from api.schemas.chat import BriefingResponse, BriefingSection, ChartSpec, ChatRefusal, ChatRequest, ChatResponse
+from api.schemas.chat import (
+    BriefingResponse,
+    BriefingSection,
+    ChartSpec,
+    ChatRefusal,
+    ChatRequest,
+    ChatResponse,
+    Clarification,
+    UsedTerm,
+)
 from api.services import BadRequest, NotFound, Unavailable
 from contracts.app import ErrorBody
 from lakecast.chat.briefing import BriefingError, build_briefing
@@ -89,9 +98,12 @@ def ask(body: ChatRequest, request: Request, user: CurrentUser, settings: Settin
         raise BadRequest(exc.message) from None
     except UnknownConversation as exc:
         raise NotFound(str(exc)) from None
+    clarification = (Clarification(**reply.clarification.to_json()) if reply.clarification is not None else None)
     return ChatResponse(answer=reply.answer, sql=reply.sql, columns=reply.columns, rows=reply.rows,
                         chart=ChartSpec(**reply.chart.to_json()), conversation_id=reply.conversation_id,
-                        did_you_mean=reply.did_you_mean, notes=reply.notes, mode=reply.mode)  # type: ignore[arg-type]
+                        did_you_mean=reply.did_you_mean, notes=reply.notes, mode=reply.mode,  # type: ignore[arg-type]
+                        used=[UsedTerm(text=u.text, role=u.role, meaning=u.meaning) for u in reply.used],  # type: ignore[arg-type]
+                        ignored=reply.ignored, clarification=clarification)
 
 
 @router.get("/briefing/{dfu_id}", response_model=BriefingResponse,

@@ -27,6 +27,25 @@ class ChartSpec(BaseModel):
     title: str | None = None
 
 
+class UsedTerm(BaseModel):
+    text: str = Field(description="The words of the question (normalised)")
+    role: Literal["measure", "grouping", "filter", "entity", "time", "order", "comparison", "number", "follow-up"]
+    meaning: str = Field(description="What they were read as, e.g. 'country DE' or 'by region'")
+
+
+class ClarificationChoice(BaseModel):
+    label: str = Field(description="The match, e.g. 'brand Aurora' or 'item I000001 (Aurora Cola 1.5L)'")
+    dim: str = Field(description="Its dimension (item, location, customer, brand, category, country, model ...)")
+    value: str = Field(description="Its canonical value")
+    question: str = Field(description="The question re-asked with this choice in place of the unknown words")
+
+
+class Clarification(BaseModel):
+    message: str
+    term: str = Field(description="The words the chat did not understand")
+    choices: list[ClarificationChoice] = Field(default_factory=list, description="Closest matches, best first")
+
+
 class ChatResponse(BaseModel):
     answer: str = Field(description="One or two sentences; a clarification when sql is null")
     sql: str | None = Field(description="The SQL that ran (Trino dialect, after the guard); null if none ran")
@@ -37,6 +56,13 @@ class ChatResponse(BaseModel):
     did_you_mean: list[str] = Field(default_factory=list, description="Known words close to unknown ones")
     notes: list[str] = Field(default_factory=list, description="Assumptions made (defaults, corrections)")
     mode: Literal["rules", "sql", "llm", "clarify"]
+    used: list[UsedTerm] = Field(default_factory=list, description="Every phrase of the question that shaped the "
+                                 "query, with its role")
+    ignored: list[str] = Field(default_factory=list, description="Harmless words left out ('please', 'show me'); "
+                               "shown with the answer")
+    clarification: Clarification | None = Field(None, description="Set (with mode 'clarify', sql null) when a word "
+                                                "that could change the answer was not understood: no number is "
+                                                "given, the choices re-ask the question")
 
 
 class ChatRefusal(BaseModel):

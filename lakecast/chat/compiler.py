@@ -196,6 +196,9 @@ class Compiler:
     def _joins(self, select: exp.Select, intent: Intent, source: Source,
                where: list[exp.Expression]) -> exp.Select:
         used = {t.table for e in [*select.expressions, *where] for t in e.find_all(exp.Column) if t.table}
+        for alias, (_, on) in reversed(source.joins.items()):  # a join whose ON needs another (l on d.location_id)
+            if alias in used:
+                used |= {t.table for t in _parse(on).find_all(exp.Column) if t.table and t.table != FACT}
         for alias, (table, on) in source.joins.items():
             if alias in used:
                 select = select.join(exp.alias_(exp.to_table(table), alias, table=True), on=_parse(on))

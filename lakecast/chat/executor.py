@@ -47,6 +47,10 @@ class ChatExecutor(Protocol):
         """See newly published tables/snapshots."""
         ...
 
+    def snapshot_id(self, fqn: str) -> int | None:
+        """The snapshot of ``namespace.table`` queries read now (None if the table does not exist)."""
+        ...
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
@@ -81,6 +85,9 @@ class SandboxedDuckDB:
         from contracts.registry import TABLES
 
         self._engine.ensure_current(fqn for fqn, spec in TABLES.items() if spec.served)
+
+    def snapshot_id(self, fqn: str) -> int | None:
+        return self._engine.snapshot_id(fqn)
 
     def _ensure_tables(self, translated: str) -> None:
         """Bring the views of the served tables ``translated`` reads to their current snapshots."""
@@ -126,6 +133,12 @@ class TrinoExecutor:
 
     def refresh(self) -> None:  # Trino reads the current snapshot on every query
         return None
+
+    def snapshot_id(self, fqn: str) -> int | None:
+        from lakecast.runtime.engine import trino_snapshot_sql
+
+        rows = self.query(trino_snapshot_sql(fqn))
+        return rows[0]["snapshot_id"] if rows else None
 
     def run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         import trino  # type: ignore[import-not-found]

@@ -3,7 +3,9 @@ phrases left to right (metrics, dimensions, values from the data, models, keywor
 ("by X" groups, "top 5" orders, "lag 1" filters, "theta vs lgbm" compares).
 
 Words it does not know are matched against everything it does know (difflib): a close match to a single
-word is corrected and reported; an unknown id (e.g. ``I000999``) stops the parse with "did you mean".
+word is corrected and reported; an unknown id (e.g. ``I000999``) stops the parse with "did you mean". What is
+still unknown then is resolved against the dimension values (:mod:`lakecast.chat.coverage`): every word ends up
+used, reported as ignored, or asked about (a clarification instead of an answer).
 Retrieval hints (nearest example questions) fill a missing metric; a follow-up question ("and by region?")
 starts from the previous turn's intent.
 """
@@ -16,9 +18,25 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from lakecast.chat.coverage import (
+    CONTEXT_WORDS,
+    FILLER,
+    FUNCTION_WORDS,
+    FUTURE_WORDS,
+    NEGATIONS,
+    Clarification,
+    Token,
+    Unresolved,
+    UsedTerm,
+    clarify,
+    ignored_phrases,
+    leftover,
+    resolve_words,
+)
+from lakecast.chat.entities import EntityIndex
 from lakecast.chat.intent import Intent
 from lakecast.chat.semantic import ACCURACY_ONLY, DIMENSIONS, METRICS, dimension_words, metric_words
-from lakecast.chat.timeexpr import find_time
+from lakecast.chat.timeexpr import TimeRange, find_time
 from lakecast.chat.vocab import Vocabulary, normalize
 
 MAX_NGRAM = 7
@@ -28,6 +46,7 @@ STRONG_HINT = 0.5
 
 #: metric words that only count when no more specific metric is named ("how accurate was the forecast")
 WEAK_METRIC_WORDS = frozenset({"forecast", "forecasts", "forecasted", "sales", "demand", "plan", "expected",
+                               "expecting", "expect", "anticipated", "anticipate", "bought", "buy", "buys",
                                "projected", "predicted", "prediction", "predictions", "error", "perform",
                                "performance", "performed", "performing", "how well", "how good"})
 
@@ -49,15 +68,10 @@ FOLLOWUP_STARTS = ("and", "also", "what about", "how about", "same", "now", "ins
 
 STOPWORDS = frozenset(["a", "an", "the", "of", "for", "in", "on", "at", "to", "from", "with", "without", "into", "over", "under", "about", "as", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "doing", "have", "has", "had", "having", "i", "me", "my", "we", "our", "us", "you", "your", "it", "its", "this", "that", "these", "those", "there", "here", "their", "them", "they", "he", "she", "his", "her", "show", "me", "give", "list", "tell", "get", "got", "display", "see", "find", "return", "report", "please", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "how", "much", "many", "what", "which", "who", "whom", "whose", "when", "where", "why", "total", "overall", "all", "any", "some", "value", "values", "number", "numbers", "figure", "figures", "level", "levels", "data", "table", "result", "results", "chart", "graph", "plot", "versus", "than", "then", "so", "far", "up", "down", "out", "off", "only", "just", "also", "and", "or", "but", "not", "no", "yes", "too", "very", "more", "most", "less", "least", "per", "each", "every", "across", "by", "s", "let", "lets", "like", "want", "need", "know", "look", "looking", "again", "same", "did", "do", "our", "ours", "overall", "sum", "summary", "rank", "ranked", "ranking", "sorted", "sort", "order", "ordered", "view", "breakdown", "broken", "split", "grouped", "group", "was", "were", "during", "period", "time", "range", "window", "months", "month", "weeks", "week", "years", "year", "quarter", "quarters", "q", "latest", "recent", "recently", "current", "currently", "today", "now", "ago", "last", "next", "past", "previous", "since", "between", "through", "until", "till", "thru", "been", "being", "percent", "percentage", "pct", "pp", "rate", "ratio", "score", "scores", "metric", "metrics", "kpi", "kpis", "measure", "measures"])
 
+#: words the entity resolver does not search (function words, fillers, negations, future words)
+_NOT_SEARCHED = STOPWORDS | NEGATIONS | FILLER | FUNCTION_WORDS | FUTURE_WORDS
+
 _ID_LIKE = re.compile(r"^[a-z]{1,3}\d{3,}$|\|")
-
-
-@dataclass
-class Token:
-    kind: str  # metric | dim | value | model | kw | num | word
-    value: str
-    phrase: str
-    extra: str = ""  # value: its dimension; metric: "weak" when a weak word
 
 
 @dataclass
@@ -70,6 +84,9 @@ class ParseResult:
     problem: str | None = None  # why the question cannot be answered as asked
     followup: bool = False
     used_hint: str | None = None  # the example question whose metric was borrowed
+    used: list[UsedTerm] = field(default_factory=list)  # every phrase that shaped the query, with its role
+    ignored: list[str] = field(default_factory=list)  # harmless words left out ("please", "show me")
+    clarification: Clarification | None = None  # a word that could change the answer was not understood
 
 
 @dataclass(frozen=True)
@@ -84,7 +101,7 @@ class Hint:
 class Parser:
     """Rule-based parser over a fixed vocabulary (the semantic layer + words read from the data)."""
 
-    def __init__(self, vocab: Vocabulary, *, min_hint_similarity: float = 0.30):
+    def __init__(self, vocab: Vocabulary, *, min_hint_similarity: float = 0.30, index: EntityIndex | None = None):
         self.vocab = vocab
         self.min_hint_similarity = min_hint_similarity
         self.phrases: dict[str, Token] = {}
@@ -106,6 +123,7 @@ class Parser:
             self.phrases.setdefault(normalize(phrase), Token("kw", kw, phrase))
         self._known_words = {w for p in self.phrases for w in p.split()}
         self._single_words = sorted(self._known_words - STOPWORDS)
+        self.index = index or EntityIndex(vocab, known_words=frozenset(self._single_words))
 
     # ------------------------------------------------------------------------------------------ tokenising
     def tokenize(self, words: list[str]) -> list[Token]:
@@ -150,10 +168,7 @@ class Parser:
                 result.corrections[w] = best
                 fixed.append(best)
             else:
-                if len(w) >= 3:
-                    result.unknown.append(w)
-                    result.did_you_mean.extend(c for c in cands if c not in result.did_you_mean)
-                fixed.append(w)
+                fixed.append(w)  # resolved against the dimension values after tokenising (coverage.py)
         return fixed
 
     # -------------------------------------------------------------------------------------------- parsing
@@ -167,31 +182,67 @@ class Parser:
             result.problem = f"I could not read the time in your question: {exc}"
             return result
         if span:
+            if intent.time is not None:
+                result.used.append(UsedTerm(question.strip()[span[0]:span[1]].strip(), "time", intent.time.describe()))
             lowered = lowered[:span[0]] + " " + lowered[span[1]:]
         words = self._correct(normalize(lowered).split(), result)
         tokens = self.tokenize(words)
-        result.tokens = tokens
         matched = {w for t in tokens if t.kind != "word" for w in t.phrase.split()}
         for wrong, right in list(result.corrections.items()):
-            if right not in matched:  # the correction matched nothing: report the word as unknown instead
+            if right not in matched and not self.index.is_name_word(right):  # the correction matched nothing
                 del result.corrections[wrong]
-                result.unknown.append(wrong)
-        self._read(tokens, intent)
+                tokens = [Token("word", wrong, wrong) if t.kind == "word" and t.value == right else t for t in tokens]
+        tokens, unresolved = resolve_words(tokens, self.index, self.phrases, _NOT_SEARCHED, result.corrections)
+        self._future_words(tokens, intent, result)
+        result.tokens = tokens
+        consumed: set[int] = set()
+        self._read(tokens, intent, consumed)
         ids = [w for w in result.unknown if _ID_LIKE.search(w)]
         if ids:
             known = ", ".join(result.did_you_mean) or "none close"
             result.problem = f"I do not know {', '.join(ids)}. Did you mean: {known}?"
             return result
+        self._account(question, tokens, intent, consumed, unresolved, result)
         text = normalize(question)
         result.followup = previous is not None and (_starts_with(text, FOLLOWUP_STARTS) or not intent.metrics)
         if result.followup and previous is not None:
             merge_followup(previous, intent, also=_starts_with(text, ("also", "and also")))
+            result.used.append(UsedTerm(text.split()[0] if text else "", "follow-up",
+                                        "kept the previous question's metric, filters and time unless changed"))
         if _has_signal(tokens, intent):
             if not intent.metrics:
                 self._fill_metric_from_hints(intent, hints, result)
             elif all(t.extra == "weak" for t in tokens if t.kind == "metric") and not result.followup:
                 self._resolve_weak_metric(intent, hints, result)
         return result
+
+    def _account(self, question: str, tokens: list[Token], intent: Intent, consumed: set[int],
+                 unresolved: list[Unresolved], result: ParseResult) -> None:
+        """Fill ``used`` and ``ignored``; a word that could change the answer and is not understood becomes the
+        clarification."""
+        result.used.extend(used_terms(tokens, intent, consumed))
+        result.ignored = ignored_phrases(tokens)
+        for u in list(unresolved):  # "what share of units ... on promotion": the measure's own word
+            if all(set(CONTEXT_WORDS.get(w, ())) & set(intent.metrics) for w in u.words):
+                unresolved.remove(u)
+                result.used.append(UsedTerm(" ".join(u.words), "measure", "part of: " + ", ".join(
+                    METRICS[m].label for m in intent.metrics)))
+        problems = leftover(tokens, consumed, unresolved)
+        if problems:
+            countries = sorted(self.vocab.labels.get("country", {}).values())
+            c = clarify(question, problems[0], countries)
+            others = [" ".join(p.words) for p in problems[1:]]
+            if others:
+                c.message += " (Also not understood: " + ", ".join(f"'{o}'" for o in others) + ".)"
+            result.clarification = c
+
+    def _future_words(self, tokens: list[Token], intent: Intent, result: ParseResult) -> None:
+        """"the coming months": with no time of its own, the question covers the forward forecast months."""
+        words = [t.value for t in tokens if t.kind == "word" and t.value in FUTURE_WORDS]
+        if words and intent.time is None and self.vocab.forecast_months:
+            a, b = self.vocab.forecast_months
+            intent.time = TimeRange(a, b, "the coming months")
+            result.used.append(UsedTerm(words[0], "time", intent.time.describe()))
 
     def _resolve_weak_metric(self, intent: Intent, hints: Sequence[Hint], result: ParseResult) -> None:
         """One vague metric word ("where do we miss the forecast"): a close example question about accuracy
@@ -216,14 +267,13 @@ class Parser:
             intent.metrics = ["accuracy_pct"]
             intent.notes.append("assumed accuracy % (a question about models)")
 
-    def _read(self, tokens: list[Token], intent: Intent) -> None:
+    def _read(self, tokens: list[Token], intent: Intent, consumed: set[int]) -> None:
         """Interpret the token sequence into ``intent`` (metrics, groups, filters, order, models, lags)."""
         strong: list[str] = []
         weak: list[str] = []
         singular_which = False
         for i, tok in enumerate(tokens):
             prev = tokens[i - 1] if i > 0 else None
-            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
             if tok.kind == "metric":
                 (weak if tok.extra == "weak" else strong).append(tok.value)
                 if "most" in tok.phrase.split():  # "champion most often"
@@ -233,17 +283,21 @@ class Parser:
                     intent.models.append(tok.value)
             elif tok.kind == "value":
                 values = intent.filters.setdefault(tok.extra, [])
-                if tok.value not in values:
-                    values.append(tok.value)
+                values.extend(v for v in (tok.values or (tok.value,)) if v not in values)
+                if tok.extra == "location_type" and _grouping_context(prev):  # "each store", "top 3 DCs"
+                    if "location" not in intent.group_by:
+                        intent.group_by.append("location")
+                    if prev is not None and prev.kind == "num":
+                        consumed.add(i - 1)
             elif tok.kind == "dim":
-                self._read_dim(tokens, i, intent)
+                self._read_dim(tokens, i, intent, consumed)
                 if prev is not None and prev.kind == "kw" and prev.value == "which" and not tok.phrase.endswith("s"):
                     singular_which = True
             elif tok.kind == "kw" and tok.value.startswith("scenario:"):
                 intent.scenario = tok.value.split(":", 1)[1]
                 weak.append("forecast_qty")
             elif tok.kind == "kw":
-                self._read_keyword(tok, prev, nxt, intent)
+                self._read_keyword(tokens, i, intent, consumed)
         linked: list[str] = []
         for i in range(1, len(tokens) - 1):  # "forecast vs actual", "revenue and units": both are asked
             a, link, b = tokens[i - 1], tokens[i], tokens[i + 1]
@@ -261,14 +315,16 @@ class Parser:
             intent.metrics = ["forecast_qty"]  # "what will we sell next quarter": only forecasts exist there
             intent.notes.append("future months: answered with the forecast")
         if intent.order and intent.top_n is None and intent.group_by:
-            counted = [int(t.value) for t, n in itertools.pairwise(tokens)
-                       if t.kind == "num" and n.kind == "dim" and 0 < int(t.value) <= 1000]  # "3 customers"
-            intent.top_n = counted[0] if counted else 1 if singular_which else DEFAULT_TOP_N
+            counted = [(k, int(t.value)) for k, (t, n) in enumerate(itertools.pairwise(tokens))
+                       if t.kind == "num" and n.kind in ("dim", "value") and 0 < int(t.value) <= 1000]  # "3 customers"
+            if counted:
+                consumed.add(counted[0][0])
+            intent.top_n = counted[0][1] if counted else 1 if singular_which else DEFAULT_TOP_N
         if len(intent.models) > 1 and "model" not in intent.group_by:
             intent.group_by.append("model")
 
     @staticmethod
-    def _read_dim(tokens: list[Token], i: int, intent: Intent) -> None:
+    def _read_dim(tokens: list[Token], i: int, intent: Intent, consumed: set[int]) -> None:
         tok = tokens[i]
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         if tok.value == "lag":
@@ -277,6 +333,7 @@ class Parser:
             while j < len(tokens) and (tokens[j].kind == "num" or tokens[j].phrase in ("and", "or")):
                 if tokens[j].kind == "num":
                     lags.append(int(tokens[j].value))
+                    consumed.add(j)
                 j += 1
             if lags:
                 intent.lags = sorted(set(intent.lags) | set(lags))
@@ -291,15 +348,65 @@ class Parser:
             intent.group_by.append(tok.value)
 
     @staticmethod
-    def _read_keyword(tok: Token, prev: Token | None, nxt: Token | None, intent: Intent) -> None:
+    def _read_keyword(tokens: list[Token], i: int, intent: Intent, consumed: set[int]) -> None:
+        tok = tokens[i]
         if tok.value in ("top", "bottom", "best", "worst"):
             intent.order = tok.value  # type: ignore[assignment]
-            for near in (nxt, prev):
+            for k in (i + 1, i - 1):
+                near = tokens[k] if 0 <= k < len(tokens) else None
                 if near is not None and near.kind == "num" and 0 < int(near.value) <= 1000:
                     intent.top_n = int(near.value)
+                    consumed.add(k)
                     break
         elif tok.value == "exec_lag":
             intent.execution_lag = True
+
+
+def _grouping_context(prev: Token | None) -> bool:
+    """True when a store/DC word groups ("each store", "which DCs", "top 3 stores") rather than filters."""
+    return prev is not None and (prev.kind == "num" or (prev.kind == "kw" and prev.value in (
+        "by", "which", "top", "bottom", "best", "worst")))
+
+
+def used_terms(tokens: Sequence[Token], intent: Intent, consumed: set[int]) -> list[UsedTerm]:
+    """Return what each recognised phrase of the question was used as."""
+    out: list[UsedTerm] = []
+    labels = ", ".join(METRICS[m].label for m in intent.metrics if m in METRICS)
+    for i, tok in enumerate(tokens):
+        text = tok.phrase
+        if tok.kind == "metric":
+            meaning = METRICS[tok.value].label if tok.value in intent.metrics else f"part of: {labels}"
+            out.append(UsedTerm(text, "measure", meaning))
+        elif tok.kind == "dim":
+            dim = DIMENSIONS[tok.value]
+            if tok.value in intent.group_by:
+                out.append(UsedTerm(text, "grouping", f"by {dim.name}"))
+            elif tok.value == "lag" and intent.lags:
+                out.append(UsedTerm(text, "filter", "lag " + ", ".join(map(str, intent.lags))))
+            else:
+                out.append(UsedTerm(text, "filter", f"names a {dim.name} value"))
+        elif tok.kind == "value":
+            vals = tok.values or (tok.value,)
+            shown = ", ".join(vals[:5]) + (f" (+{len(vals) - 5} more)" if len(vals) > 5 else "")
+            role = "entity" if tok.extra in ("item", "location", "customer") else "filter"
+            meaning = f"{tok.extra.replace('_', ' ')} {shown}"
+            if tok.extra == "location_type" and "location" in intent.group_by:
+                meaning += " (and grouped by location)"
+            out.append(UsedTerm(text, role, f"{tok.note}: {meaning}" if tok.note else meaning))
+        elif tok.kind == "model":
+            out.append(UsedTerm(text, "comparison" if len(intent.models) > 1 else "filter", f"model {tok.value}"))
+        elif tok.kind == "kw" and tok.value in ("top", "bottom", "best", "worst"):
+            n = f" {intent.top_n}" if intent.top_n else ""
+            out.append(UsedTerm(text, "order", f"{tok.value}{n}"))
+        elif tok.kind == "kw" and tok.value == "vs":
+            out.append(UsedTerm(text, "comparison", "side by side"))
+        elif tok.kind == "kw" and tok.value == "exec_lag":
+            out.append(UsedTerm(text, "filter", "each DFU's execution lag"))
+        elif tok.kind == "kw" and tok.value.startswith("scenario:"):
+            out.append(UsedTerm(text, "filter", "scenario " + tok.value.split(":", 1)[1]))
+        elif tok.kind == "num" and i in consumed:
+            out.append(UsedTerm(text, "number", "top N" if intent.top_n == int(tok.value) else "lag"))
+    return out
 
 
 def _has_signal(tokens: Sequence[Token], intent: Intent) -> bool:

@@ -28,20 +28,23 @@ class Source:
 
 
 _DFU_JOIN = {"d": ("gold.dim_dfu", "d.dfu_id = f.dfu_id")}
+# the location's current attributes (country, store/DC type); dim_dfu carries the region but not these
+_LOCATION_JOIN = {"l": ("gold.dim_location", "l.location_id = f.location_id AND l.is_current")}
 
 SOURCES: dict[str, Source] = {
     s.name: s
     for s in (
         Source("sales", "gold.fact_sales_monthly", "month_start",
-               "monthly units and revenue per DFU (actuals)", _DFU_JOIN),
+               "monthly units and revenue per DFU (actuals)", {**_DFU_JOIN, **_LOCATION_JOIN}),
         Source("accuracy", "gold.fact_forecast_accuracy", "target_month",
                "backtest forecasts joined to actuals, every model and the legacy ('external') forecast",
-               _DFU_JOIN),
+               {**_DFU_JOIN, **_LOCATION_JOIN}),
         Source("forecast", "gold.fact_forecast", "target_month",
                "forecasts per scenario (baseline = forward statistical forecast, final = with overrides)",
-               _DFU_JOIN),
+               {**_DFU_JOIN, **_LOCATION_JOIN}),
         Source("champions", "gold.champion_selection", "",
-               "the latest model competition: one row per DFU with its champion model", _DFU_JOIN),
+               "the latest model competition: one row per DFU with its champion model",
+               {**_DFU_JOIN, "l": ("gold.dim_location", "l.location_id = d.location_id AND l.is_current")}),
         Source("customer_sales", "gold.agg_loc_customer_week", "week_start",
                "weekly units and revenue per location x customer (customer sales only)",
                {"c": ("gold.dim_customer", "c.customer_id = f.customer_id AND c.is_current"),
@@ -106,7 +109,8 @@ METRICS: dict[str, Metric] = {
                {"accuracy": _fva("bx")}, baseline_model="external"),
         Metric("actual_qty", "actual units",
                ("actual", "actuals", "actual qty", "actual quantity", "sales", "sold", "sell", "sells",
-                "selling", "units", "units sold", "volume", "demand", "quantity", "qty", "shipments"),
+                "selling", "units", "units sold", "volume", "demand", "quantity", "qty", "shipments", "ship", "ships",
+                "shipped", "shipping", "bought", "buy", "buys", "purchased", "ordered units", "delivered"),
                "units", True, "sum of units sold",
                {"sales": "SUM(f.qty)", "accuracy": "SUM(f.actual_qty)", "customer_sales": "SUM(f.qty)"}),
         Metric("revenue", "revenue", ("revenue", "turnover", "sales value", "money", "income"),
@@ -118,7 +122,8 @@ METRICS: dict[str, Metric] = {
                {"sales": "100.0 * SUM(f.promo_qty) / NULLIF(SUM(f.qty), 0)"}),
         Metric("forecast_qty", "forecast units",
                ("forecast", "forecasts", "forecasted", "forecast qty", "forecast quantity", "forecast units",
-                "predicted", "prediction", "predictions", "expected", "projected", "plan"),
+                "predicted", "prediction", "predictions", "expected", "projected", "plan", "expecting", "expect",
+                "anticipated", "anticipate"),
                "units", None, "sum of forecast units",
                {"forecast": "SUM(f.fcst_qty)", "accuracy": "SUM(f.fcst_qty)"}),
         Metric("dfu_count", "DFUs", ("dfus", "dfu count", "number of dfus", "how many dfus", "series count"),
@@ -175,6 +180,14 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension("supplier", "supplier", ("supplier", "suppliers", "vendor", "vendors"), _all("d.supplier")),
         Dimension("region", "region", ("region", "regions", "area", "areas"),
                   {**_all("d.region"), "customer_sales": "l.region"}),
+        Dimension("country", "country", ("country", "countries"),
+                  {**_all("l.country"), "customer_sales": "l.country"},
+                  description="the location's current country (gold.dim_location)"),
+        Dimension("location_type", "location_type",
+                  ("location type", "location types", "store type", "type of location", "store or dc",
+                   "store vs dc", "stores vs dcs", "channel"),
+                  {**_all("l.location_type"), "customer_sales": "l.location_type"},
+                  description="the location's current type: store or DC (gold.dim_location)"),
         Dimension("customer", "customer_id", ("customer", "customers", "client", "clients", "account",
                                               "accounts"), {"customer_sales": "f.customer_id"}),
         Dimension("segment", "segment", ("segment", "segments", "customer segment"), {"customer_sales": "c.segment"}),
@@ -200,8 +213,8 @@ DIMENSIONS: dict[str, Dimension] = {
 }
 
 #: dimensions whose values the parser recognises in a question (filter values)
-VALUE_DIMENSIONS = ("item", "location", "brand", "category", "supplier", "region", "customer", "segment",
-                    "cluster", "abc_class", "xyz_class")
+VALUE_DIMENSIONS = ("item", "location", "brand", "category", "supplier", "region", "country", "location_type",
+                    "customer", "segment", "cluster", "abc_class", "xyz_class")
 
 #: model words -> model_id (more are added from the data: every model_id seen in the accuracy fact)
 MODEL_ALIASES: dict[str, str] = {

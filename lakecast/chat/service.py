@@ -19,6 +19,8 @@ from lakecast.chat.answer import Chart, chart_for, summarize
 from lakecast.chat.compiler import CompileError, Compiler
 from lakecast.chat.config import ChatSettings
 from lakecast.chat.conversations import ConversationStore, MemoryConversations, Turn
+from lakecast.chat.coverage import Clarification, UsedTerm
+from lakecast.chat.entities import EntityIndex
 from lakecast.chat.executor import ChatExecutor, QueryTimeout, jsonable
 from lakecast.chat.guard import GuardedSQL, GuardRefusal, guard_sql
 from lakecast.chat.intent import Intent
@@ -56,6 +58,14 @@ class ChatReply:
     notes: list[str] = field(default_factory=list)
     mode: str = "rules"  # rules | sql | llm | clarify
     intent: dict[str, Any] | None = None
+    used: list[UsedTerm] = field(default_factory=list)  # what each phrase of the question was read as
+    ignored: list[str] = field(default_factory=list)  # harmless words that were left out
+    clarification: Clarification | None = None  # set when the chat asks back instead of answering
+
+
+#: the tables the vocabulary and entity index are read from: a new snapshot of any of them rebuilds both
+VOCABULARY_TABLES = ("gold.dim_item", "gold.dim_location", "gold.dim_customer", "gold.dim_dfu",
+                     "gold.fact_sales_monthly", "gold.fact_forecast_accuracy", "gold.fact_forecast")
 
 
 class ChatService:
@@ -71,18 +81,29 @@ class ChatService:
         self.llm = llm
         self.allowed = served_tables()
         self._vocab: Vocabulary | None = None
+        self._index: EntityIndex | None = None
+        self._vocab_key: tuple[int | None, ...] | None = None
         self._vocab_at = 0.0
         self._vocab_ttl = vocab_ttl_seconds
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------------------------------ plumbing
     def vocabulary(self, *, reload: bool = False) -> Vocabulary:
+        return self.vocabulary_and_index(reload=reload)[0]
+
+    def vocabulary_and_index(self, *, reload: bool = False) -> tuple[Vocabulary, EntityIndex]:
+        """The words read from the data and the entity index over them, rebuilt when a dimension (or fact) table
+        they come from has a new snapshot, or after ``vocab_ttl_seconds``."""
         with self._lock:
-            if reload or self._vocab is None or time.monotonic() - self._vocab_at > self._vocab_ttl:
+            key = tuple(self.executor.snapshot_id(t) for t in VOCABULARY_TABLES)
+            stale = time.monotonic() - self._vocab_at > self._vocab_ttl or key != self._vocab_key
+            if reload or self._vocab is None or self._index is None or stale:
                 self.executor.refresh()
                 self._vocab = load_vocabulary(self.executor.query, self.allowed)
+                self._index = Parser(self._vocab).index
+                self._vocab_key = key
                 self._vocab_at = time.monotonic()
-            return self._vocab
+            return self._vocab, self._index
 
     def guard(self, sql: str) -> GuardedSQL:
         return guard_sql(sql, allowed=self.allowed, max_rows=self.cfg.max_rows,
@@ -123,12 +144,17 @@ class ChatService:
             raise ChatRefused(screened.message)
         if screened.kind == "sql":
             return self._run_sql(q, cid, mode="sql")
-        vocab = self.vocabulary()
-        parser = Parser(vocab, min_hint_similarity=self.cfg.retrieval_min_similarity)
+        vocab, index = self.vocabulary_and_index()
+        parser = Parser(vocab, min_hint_similarity=self.cfg.retrieval_min_similarity, index=index)
         nearest = hints(self.retriever, q, self.cfg.retrieval_k) if self.retriever else []
         result = parser.parse(q, previous, nearest)
         if result.problem:
-            return ChatReply(result.problem, cid, did_you_mean=result.did_you_mean, mode="clarify")
+            return ChatReply(result.problem, cid, did_you_mean=result.did_you_mean, mode="clarify",
+                             used=result.used, ignored=result.ignored)
+        if result.clarification is not None:  # a word that could change the answer: ask, do not guess
+            c = result.clarification
+            return ChatReply(c.message, cid, did_you_mean=[ch.label for ch in c.choices], mode="clarify",
+                             used=result.used, ignored=result.ignored, clarification=c)
         intent = result.intent
         self._apply_filters(intent, filters, vocab)
         if not intent.metrics:
@@ -142,7 +168,7 @@ class ChatService:
             if self.llm is not None:
                 return self._ask_llm(q, cid)
             return ChatReply(str(exc), cid, did_you_mean=result.did_you_mean, mode="clarify",
-                             intent=intent.to_json())
+                             intent=intent.to_json(), used=result.used, ignored=result.ignored)
         try:
             guarded = self.guard(compiled.sql)
         except GuardRefusal as exc:  # the compiler only emits allowed SQL; refuse loudly if it ever does not
@@ -156,9 +182,11 @@ class ChatService:
         if not rows and intent.source == "accuracy" and not intent.models and vocab.champion_months:
             a, b = vocab.champion_months
             answer += f" The champion is scored on {a:%Y-%m}..{b:%Y-%m} only; name a model for other months."
+        if result.ignored:
+            answer += " Ignored: " + ", ".join(f"'{w}'" for w in result.ignored) + "."
         return ChatReply(answer, cid, guarded.sql, columns, [[jsonable(v) for v in r] for r in rows],
                          chart_for(columns, rows, compiled.dimensions, compiled.metrics), result.did_you_mean,
-                         notes, "rules", intent.to_json())
+                         notes, "rules", intent.to_json(), used=result.used, ignored=result.ignored)
 
     # ------------------------------------------------------------------------------------------- helpers
     def _run_sql(self, sql: str, cid: str, *, mode: str) -> ChatReply:
@@ -192,7 +220,8 @@ class ChatService:
         dims = [d.name for d in DIMENSIONS.values()]
         text = (f"{message} Known metrics: {', '.join(metrics)}. Slice by: {', '.join(dims)}. "
                 "Example: 'accuracy by region last 6 months'.")
-        return ChatReply(text, cid, did_you_mean=result.did_you_mean or metrics[:5], mode="clarify")
+        return ChatReply(text, cid, did_you_mean=result.did_you_mean or metrics[:5], mode="clarify",
+                         used=result.used, ignored=result.ignored)
 
     @staticmethod
     def _apply_filters(intent: Intent, filters: Mapping[str, Any], vocab: Vocabulary) -> None:
@@ -257,8 +286,8 @@ def _notes(result: ParseResult, compiler_notes: Sequence[str]) -> list[str]:
     notes = list(compiler_notes)
     if result.corrections:
         notes.append("read " + ", ".join(f"'{a}' as '{b}'" for a, b in result.corrections.items()))
-    if result.unknown:
-        notes.append("ignored words I do not know: " + ", ".join(result.unknown))
+    if result.ignored:
+        notes.append("ignored (harmless): " + ", ".join(result.ignored))
     if result.followup:
         notes.append("follow-up: kept the previous question's metric, filters and time unless changed")
     return notes

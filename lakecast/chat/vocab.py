@@ -21,6 +21,26 @@ QueryFn = Callable[[str], list[dict[str, Any]]]
 _LEGAL_SUFFIXES = ("inc", "gmbh", "co", "ltd", "llc", "bv", "sl", "s l", "sons", "corp", "ag", "sa")
 
 
+#: country codes of the data -> the names planners use for them (the data holds ISO 3166 alpha-2 codes)
+COUNTRY_NAMES: dict[str, tuple[str, ...]] = {
+    "DE": ("Germany", "Deutschland", "German"), "NL": ("the Netherlands", "Netherlands", "Holland", "Dutch"),
+    "FR": ("France", "French"), "PL": ("Poland", "Polish"), "BE": ("Belgium", "Belgian"),
+    "AT": ("Austria", "Austrian"), "CH": ("Switzerland", "Swiss"), "IT": ("Italy", "Italian"),
+    "ES": ("Spain", "Spanish"), "PT": ("Portugal", "Portuguese"), "DK": ("Denmark", "Danish"),
+    "SE": ("Sweden", "Swedish"), "NO": ("Norway", "Norwegian"), "FI": ("Finland", "Finnish"),
+    "CZ": ("Czechia", "Czech Republic", "Czech"), "GB": ("the United Kingdom", "United Kingdom", "UK", "Britain",
+                                                         "Great Britain", "British"),
+    "IE": ("Ireland", "Irish"), "LU": ("Luxembourg",), "HU": ("Hungary", "Hungarian"),
+    "US": ("the United States", "United States", "USA", "America"),
+}
+#: location_type values (lower case) -> the words that name them; "stores"/"DCs" in a question filter on the type
+LOCATION_TYPE_WORDS: dict[str, tuple[str, ...]] = {
+    "store": ("store", "stores", "shop", "shops", "retail store", "retail stores", "outlet", "outlets"),
+    "dc": ("dc", "dcs", "distribution centre", "distribution centres", "distribution center",
+           "distribution centers", "warehouse", "warehouses", "depot", "depots"),
+}
+
+
 def normalize(text: str) -> str:
     """Lower-case, accents folded, separators (``- _ /``) to spaces, other punctuation dropped, spaces collapsed.
 
@@ -94,8 +114,16 @@ def load_vocabulary(query: QueryFn, tables: Iterable[str] = ()) -> Vocabulary:
     vocab = Vocabulary(anchor=anchor, tables=tuple(tables))
     for r in _rows(query, "SELECT item_id, item_name FROM gold.dim_item WHERE is_current"):
         vocab.add("item", r["item_id"], r["item_name"])
-    for r in _rows(query, "SELECT location_id, location_name FROM gold.dim_location WHERE is_current"):
+    locations = _rows(query, "SELECT location_id, location_name, location_type, country FROM gold.dim_location "
+                             "WHERE is_current")
+    for r in locations:
         vocab.add("location", r["location_id"], r["location_name"])
+        code = r["country"]
+        if code:
+            vocab.add("country", code, *COUNTRY_NAMES.get(str(code).upper(), ()))
+        kind = r["location_type"]
+        if kind:
+            vocab.add("location_type", kind, *LOCATION_TYPE_WORDS.get(str(kind).lower(), ()), value_is_phrase=False)
     for r in _rows(query, "SELECT customer_id, customer_name, segment FROM gold.dim_customer WHERE is_current"):
         vocab.add("customer", r["customer_id"], r["customer_name"])
         vocab.add("segment", r["segment"])

@@ -134,10 +134,10 @@ def test_unknown_words_without_signal_borrow_nothing(parser: Parser) -> None:
 
 
 def test_hint_fills_missing_metric(parser: Parser) -> None:
-    r = parser.parse("how much did each store ship in 2025", hints=[Hint("What volume did each warehouse ship?",
+    r = parser.parse("how much did each store do in 2025", hints=[Hint("What volume did each warehouse ship?",
                                                                             "actual_qty", 0.6)])
     assert r.intent.metrics == ["actual_qty"] and r.used_hint == "What volume did each warehouse ship?"
-    low = parser.parse("how much did each store ship in 2025", hints=[Hint("x", "actual_qty", 0.05)])
+    low = parser.parse("how much did each store do in 2025", hints=[Hint("x", "actual_qty", 0.05)])
     assert low.intent.metrics == []  # below the similarity threshold: not trusted
 
 
