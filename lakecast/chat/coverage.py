@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lakecast.chat.entities import MAX_CHOICES, MAX_FRAGMENT_MATCHES, Candidate, EntityIndex
+from lakecast.chat.semantic import METRICS
 from lakecast.chat.vocab import normalize
 
 #: words that change nothing in the answer: reported in ``ignored``
@@ -34,6 +35,11 @@ FILLER = frozenset({
 FUNCTION_WORDS = frozenset({"whats", "whos", "hows", "wheres", "whens", "thats", "theres", "heres", "its", "im",
                             "ive", "weve", "were", "youre", "lets", "did", "does", "do", "got", "going", "go",
                             "gone", "make", "made", "come", "came", "happen", "happened", "ask", "question"})
+#: measures planners ask for that the semantic layer does not have: asked back with the list of measures
+UNSUPPORTED_MEASURES = frozenset({"average", "avg", "mean", "median", "price", "prices", "asp", "margin",
+                                  "margins", "profit", "profits", "cost", "costs", "stock", "stocks", "inventory",
+                                  "growth", "yoy", "mom", "increase", "decrease", "change",
+                                  "competitor", "competitors", "market", "elasticity", "returns", "waste"})
 #: words that mean the future: with no time of its own the question covers the forward forecast months
 FUTURE_WORDS = frozenset({"coming", "upcoming", "future", "forthcoming", "ahead"})
 #: words that belong to a measure when that measure is asked ("what *share* of units was sold on promotion")
@@ -152,6 +158,11 @@ def _resolve_run(words: list[str], index: EntityIndex, phrases: dict[str, Token]
         j = i
         while j < len(fixed) and index.is_name_word(fixed[j]) and index.fragment(fixed[i:j + 1]):
             j += 1
+        if j == i and w in UNSUPPORTED_MEASURES:
+            unresolved.append(Unresolved([words[i]], "measure"))
+            out.append(Token("word", words[i], words[i]))
+            i += 1
+            continue
         if j == i:  # not a name word
             unresolved.append(Unresolved([words[i]], "unknown", index.candidates_for(words[i])))
             out.append(Token("word", words[i], words[i]))
@@ -228,6 +239,9 @@ def clarify(question: str, problem: Unresolved, countries: Sequence[str]) -> Cla
         else:
             msg = f"I could not tell what the number '{term}' refers to (top N, a lag, a year?)."
         return Clarification(msg, term)
+    if problem.reason == "measure":
+        known = ", ".join(m.label for m in METRICS.values())
+        return Clarification(f"I have no measure for '{term}'. Measures I can compute: {known}.", term)
     if problem.reason == "absent_country":
         have = ", ".join(countries) or "none"
         return Clarification(f"There are no locations in {problem.detail} in the data (countries: {have}).", term)

@@ -332,6 +332,7 @@ async function beforeFinal() {
 
 const CHAT_QUESTION = "Accuracy by model over the last 6 months"; // rule parser, ordered by model: deterministic
 const CHAT_REFUSED = "DROP TABLE gold.dim_dfu";
+const CHAT_UNKNOWN = "units sold of Zorblax Cola in 2025"; // an invented name: asked back with the cola items
 
 async function chatScenario(viewer, viewerTok) {
   const apiAnswer = await apiPost("/chat", { question: CHAT_QUESTION }, viewerTok);
@@ -389,7 +390,29 @@ async function chatScenario(viewer, viewerTok) {
   await viewer.evaluate(() => window.scrollTo(0, 0)); // the sticky header would cover the chart otherwise
   await shot(viewer, "09-chat");
   log(`chat: "${CHAT_REFUSED}" refused in the thread ("${refusalText}"), follow-up in conversation ${uiAnswer.conversation_id}`);
-  return { question: CHAT_QUESTION, rows: firstColumn.length, first_column: firstColumn, refusal: apiRefusal.detail };
+
+  // an unknown name: the page shows the clarification (no table); clicking a choice re-asks with it
+  const apiClarify = await apiPost("/chat", { question: CHAT_UNKNOWN }, viewerTok);
+  check(apiClarify.mode === "clarify" && apiClarify.sql === null && apiClarify.clarification?.choices.length > 0,
+    `"${CHAT_UNKNOWN}" was not asked back with choices: ${apiClarify.mode} ${apiClarify.answer}`);
+  await viewer.fill("[data-testid=chat-question]", CHAT_UNKNOWN);
+  await viewer.press("[data-testid=chat-question]", "Enter");
+  const third = viewer.locator("[data-testid=chat-turn]").nth(2);
+  const choice = third.locator("[data-testid=chat-choice]").first();
+  await choice.waitFor();
+  check((await third.locator("[data-testid=chat-table]").count()) === 0, "a clarification shows a result table");
+  check((await choice.textContent()).trim() === apiClarify.clarification.choices[0].label,
+    `first choice "${await choice.textContent()}", the API's "${apiClarify.clarification.choices[0].label}"`);
+  const reasked = viewer.waitForResponse(isChat);
+  await choice.click();
+  const reaskedBody = await (await reasked).json();
+  check(sent[sent.length - 1].question === apiClarify.clarification.choices[0].question,
+    `the choice sent "${sent[sent.length - 1].question}", expected "${apiClarify.clarification.choices[0].question}"`);
+  check(reaskedBody.mode === "rules" && reaskedBody.rows.length > 0, `the re-asked question was not answered: ${reaskedBody.answer}`);
+  await viewer.locator("[data-testid=chat-turn]").nth(3).locator("[data-testid=chat-table] tbody tr").first().waitFor();
+  log(`chat: "${CHAT_UNKNOWN}" asked back (${apiClarify.clarification.choices.length} choices); the first re-asked "${apiClarify.clarification.choices[0].question}"`);
+  return { question: CHAT_QUESTION, rows: firstColumn.length, first_column: firstColumn, refusal: apiRefusal.detail,
+    clarified: CHAT_UNKNOWN, reasked: apiClarify.clarification.choices[0].question };
 }
 
 async function afterFinal() {

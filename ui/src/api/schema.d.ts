@@ -793,6 +793,56 @@ export interface components {
              * @enum {string}
              */
             mode: "rules" | "sql" | "llm" | "clarify";
+            /**
+             * Used
+             * @description Every phrase of the question that shaped the query, with its role
+             */
+            used?: components["schemas"]["UsedTerm"][];
+            /**
+             * Ignored
+             * @description Harmless words left out ('please', 'show me'); shown with the answer
+             */
+            ignored?: string[];
+            /** @description Set (with mode 'clarify', sql null) when a word that could change the answer was not understood: no number is given, the choices re-ask the question */
+            clarification?: components["schemas"]["Clarification"] | null;
+        };
+        /** Clarification */
+        Clarification: {
+            /** Message */
+            message: string;
+            /**
+             * Term
+             * @description The words the chat did not understand
+             */
+            term: string;
+            /**
+             * Choices
+             * @description Closest matches, best first
+             */
+            choices?: components["schemas"]["ClarificationChoice"][];
+        };
+        /** ClarificationChoice */
+        ClarificationChoice: {
+            /**
+             * Label
+             * @description The match, e.g. 'brand Aurora' or 'item I000001 (Aurora Cola 1.5L)'
+             */
+            label: string;
+            /**
+             * Dim
+             * @description Its dimension (item, location, customer, brand, category, country, model ...)
+             */
+            dim: string;
+            /**
+             * Value
+             * @description Its canonical value
+             */
+            value: string;
+            /**
+             * Question
+             * @description The question re-asked with this choice in place of the unknown words
+             */
+            question: string;
         };
         /** ClusterList */
         ClusterList: {
@@ -2264,6 +2314,24 @@ export interface components {
             model_id: string;
             /** Points */
             points: components["schemas"]["TrendPoint"][];
+        };
+        /** UsedTerm */
+        UsedTerm: {
+            /**
+             * Text
+             * @description The words of the question (normalised)
+             */
+            text: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "measure" | "grouping" | "filter" | "entity" | "time" | "order" | "comparison" | "number" | "follow-up";
+            /**
+             * Meaning
+             * @description What they were read as, e.g. 'country DE' or 'by region'
+             */
+            meaning: string;
         };
         /**
          * VersionedAction

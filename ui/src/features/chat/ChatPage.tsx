@@ -1,5 +1,6 @@
-// Questions in plain words (POST /chat): a conversation thread of answers (text, notes, did-you-mean, the
-// SQL that ran, the rows and a chart) and the question box. Follow-ups carry the last answer's
+// Questions in plain words (POST /chat): a conversation thread of answers (text, notes, what each phrase was
+// read as, the words ignored, a clarification whose choices re-ask the question, did-you-mean, the SQL that
+// ran, the rows and a chart) and the question box. Follow-ups carry the last answer's
 // conversation_id; "New conversation" drops it. Refusals (400, refused: true) are a message in the thread.
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { ChartCard, MultiBarChart, MultiLineChart } from "../../components/charts";
@@ -127,7 +128,7 @@ export default function ChatPage() {
                 </div>
               )}
               {t.state === "done" && t.outcome.kind === "answer" && (
-                <Answer a={t.outcome.answer} turn={t.id} onSuggestion={(s) => suggest(t, s)} disabled={pending} />
+                <Answer a={t.outcome.answer} turn={t.id} onSuggestion={(s) => suggest(t, s)} onAsk={(q) => void send(q)} disabled={pending} />
               )}
             </li>
           ))}
@@ -172,9 +173,26 @@ export default function ChatPage() {
   );
 }
 
-function Answer({ a, turn, onSuggestion, disabled }: { a: ChatResponse; turn: number; onSuggestion: (s: string) => void; disabled: boolean }) {
+function Answer({
+  a,
+  turn,
+  onSuggestion,
+  onAsk,
+  disabled,
+}: {
+  a: ChatResponse;
+  turn: number;
+  onSuggestion: (s: string) => void;
+  onAsk: (q: string) => void;
+  disabled: boolean;
+}) {
   const notes = a.notes ?? [];
-  const suggestions = a.did_you_mean ?? [];
+  const clarification = a.clarification ?? null;
+  const choices = clarification?.choices ?? [];
+  // a clarification's choices replace the plain did-you-mean chips (they carry the re-asked question)
+  const suggestions = clarification ? [] : (a.did_you_mean ?? []);
+  const ignored = a.ignored ?? [];
+  const used = a.used ?? [];
   const chart = chartData(a.columns, a.rows, a.chart);
   const columns: Column<TableRow>[] = a.columns.map((name, i) => ({
     key: colKey(i),
@@ -188,6 +206,39 @@ function Answer({ a, turn, onSuggestion, disabled }: { a: ChatResponse; turn: nu
       <p className="chat-answer" data-testid="chat-answer">
         {a.answer}
       </p>
+      {clarification && (
+        <div className="chat-clarification status status-warn" role="status" data-testid="chat-clarification">
+          <p className="small">
+            Not answered: I did not understand <strong>“{clarification.term}”</strong>, and it could change the number.
+          </p>
+          {choices.length > 0 && (
+            <div className="chips" role="group" aria-label={`Choices for ${clarification.term}`}>
+              {choices.map((c) => (
+                <button key={`${c.dim}:${c.value}`} type="button" className="chip" disabled={disabled} onClick={() => onAsk(c.question)} title={c.question} data-testid="chat-choice">
+                  {c.label}
+                </button>
+              ))}
+            </div>
+          )}
+        </div>
+      )}
+      {ignored.length > 0 && (
+        <p className="chat-ignored small" data-testid="chat-ignored">
+          <span className="muted">Ignored (changes nothing):</span> {ignored.map((w) => `“${w}”`).join(", ")}
+        </p>
+      )}
+      {used.length > 0 && (
+        <details className="chat-used small" data-testid="chat-used">
+          <summary>How I read the question</summary>
+          <ul>
+            {used.map((u, i) => (
+              <li key={`${u.text}-${i}`}>
+                <strong>{u.text}</strong> <span className="muted">({u.role})</span>: {u.meaning}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
       {notes.length > 0 && (
         <ul className="chat-notes small" aria-label="Notes" data-testid="chat-notes">
           {notes.map((n) => (
