@@ -92,7 +92,8 @@ def test_clarification_and_did_you_mean(chat_client: Any, chat_headers: dict) ->
 
 def test_retrieval_from_pgvector_guides_the_parse(chat_client: Any, chat_headers: dict,
                                                   chat_app_settings: Settings) -> None:
-    r = _ask(chat_client, chat_headers["viewer"], "How much did each store ship in 2025?")
+    # no metric word ("ship" would be one): the nearest example question decides the metric
+    r = _ask(chat_client, chat_headers["viewer"], "How much did each location do in 2025?")
     body = r.json()
     assert body["columns"] == ["location_id", "actual_qty"]
     assert any("closest known question" in n for n in body["notes"])
@@ -100,7 +101,7 @@ def test_retrieval_from_pgvector_guides_the_parse(chat_client: Any, chat_headers
         kinds: dict[str, int] = dict(conn.execute("SELECT kind, count(*) FROM chat_documents GROUP BY kind").fetchall())
         turns = conn.execute("SELECT question, refused FROM chat_turns WHERE username = 'viewer'").fetchall()
     assert kinds["schema"] >= 17 and kinds["example"] >= 40
-    assert ("How much did each store ship in 2025?", False) in turns
+    assert ("How much did each location do in 2025?", False) in turns
     assert ("SELECT * FROM read_csv('/etc/passwd')", True) in turns
 
 
