@@ -33,13 +33,20 @@ FILLER = frozenset({
 })
 #: contractions and other function words that carry no content (neither used nor reported)
 FUNCTION_WORDS = frozenset({"whats", "whos", "hows", "wheres", "whens", "thats", "theres", "heres", "its", "im",
-                            "ive", "weve", "were", "youre", "lets", "did", "does", "do", "got", "going", "go",
+                            "ive", "weve", "were", "youre", "lets", "did", "does", "do", "got", "going", "go", "one",
                             "gone", "make", "made", "come", "came", "happen", "happened", "ask", "question"})
 #: measures planners ask for that the semantic layer does not have: asked back with the list of measures
 UNSUPPORTED_MEASURES = frozenset({"average", "avg", "mean", "median", "price", "prices", "asp", "margin",
                                   "margins", "profit", "profits", "cost", "costs", "stock", "stocks", "inventory",
                                   "growth", "yoy", "mom", "increase", "decrease", "change",
                                   "competitor", "competitors", "market", "elasticity", "returns", "waste"})
+#: an unknown word right after one of these reads as a filter ("sales *of* zorblax", "accuracy *in* the north"):
+#: asked about, never ignored
+FILTER_WORDS = frozenset({"of", "for", "in", "at", "from", "to", "on", "named", "called", "via", "by"})
+#: skipped when looking for the word before an unknown one ("in *the* north")
+ARTICLES = frozenset({"the", "a", "an", "our", "my", "their", "this", "that", "these", "those", "all", "any"})
+#: a fuzzy match at least this close makes an unknown word a likely misspelling of that value: asked about
+LIKELY_MISSPELLING = 80.0
 #: words that mean the future: with no time of its own the question covers the forward forecast months
 FUTURE_WORDS = frozenset({"coming", "upcoming", "future", "forthcoming", "ahead"})
 #: words that belong to a measure when that measure is asked ("what *share* of units was sold on promotion")
@@ -97,9 +104,15 @@ class Unresolved:
 
 # ------------------------------------------------------------------------------------------------ resolving
 def resolve_words(tokens: list[Token], index: EntityIndex, phrases: dict[str, Token],
-                  stopwords: frozenset[str], corrections: dict[str, str]) -> tuple[list[Token], list[Unresolved]]:
+                  stopwords: frozenset[str], corrections: dict[str, str],
+                  caps: frozenset[str] = frozenset()) -> tuple[list[Token], list[Unresolved]]:
     """Replace runs of unknown words by the values they name (exact name fragments, unique close misspellings);
-    return the new tokens and the words left unresolved."""
+    return the new tokens and the words left unresolved (those that could change the answer).
+
+    An unknown word that matches nothing is *name-like*, and asked about, when it is capitalised inside the
+    question (``caps``), holds a digit, follows a filter word or a dimension/value ("sales of zorblax", "brand
+    Frobnitz"), stands next to a name that resolved ("Zorblax Cola") or is close to a known value; otherwise it
+    is harmless ("how *big* are the errors") and reported as ignored (``Token.extra == "ignored"``)."""
     out: list[Token] = []
     unresolved: list[Unresolved] = []
     run: list[str] = []
@@ -109,13 +122,17 @@ def resolve_words(tokens: list[Token], index: EntityIndex, phrases: dict[str, To
     def flush() -> None:
         if run:
             named = before.value if before is not None and before.kind == "dim" else None  # "customer Village Foods"
-            out.extend(_resolve_run(list(run), index, phrases, corrections, unresolved, named))
+            risky = before is not None and (  # "brand Frobnitz", "Aurora Zorblax", "sales of zorblax"
+                (before.kind == "dim" and not before.phrase.endswith("s")) or before.kind == "value"
+                or (before.kind == "word" and before.value in FILTER_WORDS))
+            out.extend(_resolve_run(list(run), index, phrases, corrections, unresolved, named, risky, caps))
             run.clear()
 
     for tok in tokens:
         if tok.kind == "word" and tok.value not in stopwords:
             if not run:
-                before = out[-1] if out else None
+                sig = [t for t in out if not (t.kind == "word" and t.value in ARTICLES)]
+                before = sig[-1] if sig else None
             run.append(tok.value)
         else:
             flush()
@@ -125,10 +142,12 @@ def resolve_words(tokens: list[Token], index: EntityIndex, phrases: dict[str, To
 
 
 def _resolve_run(words: list[str], index: EntityIndex, phrases: dict[str, Token], corrections: dict[str, str],
-                 unresolved: list[Unresolved], named: str | None = None) -> list[Token]:
+                 unresolved: list[Unresolved], named: str | None = None, risky: bool = False,
+                 caps: frozenset[str] = frozenset()) -> list[Token]:
     out: list[Token] = []
     fixed: list[str] = []
     first = len(unresolved)
+    pending: list[tuple[int, Unresolved]] = []  # unknown words: asked about or ignored once the run is read
     for w in words:  # unique close misspellings first: a known phrase becomes its token, a name word stays a word
         target = w if index.is_name_word(w) else index.correction(w)
         if target is None or target == w:
@@ -147,7 +166,7 @@ def _resolve_run(words: list[str], index: EntityIndex, phrases: dict[str, Token]
         if w.startswith("\0"):
             tok = phrases[w[1:]]
             out.append(Token(tok.kind, tok.value, tok.phrase, tok.extra, tok.values,
-                             note=f"read '{_orig(words, i)}' as {w[1:]!r}"))
+                             note=f"read '{words[i]}' as {w[1:]!r}"))
             i += 1
             continue
         if w in index.absent_countries:
@@ -164,7 +183,7 @@ def _resolve_run(words: list[str], index: EntityIndex, phrases: dict[str, Token]
             i += 1
             continue
         if j == i:  # not a name word
-            unresolved.append(Unresolved([words[i]], "unknown", index.candidates_for(words[i])))
+            pending.append((len(out), Unresolved([words[i]], "unknown", index.candidates_for(words[i]))))
             out.append(Token("word", words[i], words[i]))
             i += 1
             continue
@@ -188,6 +207,14 @@ def _resolve_run(words: list[str], index: EntityIndex, phrases: dict[str, Token]
             unresolved.append(Unresolved(list(words[i:j]), reason, cands[:MAX_CHOICES]))
             out.extend(Token("word", x, x) for x in words[i:j])
         i = j
+    named_run = risky or any(t.kind != "word" for t in out) or len(unresolved) > first
+    for k, u in pending:
+        w = u.words[0]
+        close = bool(u.candidates) and u.candidates[0].score >= LIKELY_MISSPELLING and len(w) >= 4
+        if named_run or w in caps or any(ch.isdigit() for ch in w) or close:
+            unresolved.append(u)
+        else:
+            out[k] = Token("word", w, w, "ignored")
     near = [Candidate(t.extra, v, index.vocab.labels.get(t.extra, {}).get(v, v))
             for t in out if t.kind == "value" and t.values for v in t.values[:MAX_CHOICES]]
     for u in unresolved[first:]:  # "zorblax cola": offer the cola items the rest of the name matches
@@ -196,17 +223,13 @@ def _resolve_run(words: list[str], index: EntityIndex, phrases: dict[str, Token]
     return out
 
 
-def _orig(words: Sequence[str], i: int) -> str:
-    return words[i]
-
-
 # ------------------------------------------------------------------------------------------------ reporting
 def ignored_phrases(tokens: Sequence[Token]) -> list[str]:
     """The harmless words of the question, adjacent ones joined ("show me")."""
     out: list[str] = []
     last = -2
     for i, tok in enumerate(tokens):
-        if tok.kind == "word" and tok.value in FILLER:
+        if tok.kind == "word" and (tok.value in FILLER or tok.extra == "ignored"):
             if last == i - 1 and out:
                 out[-1] += " " + tok.value
             else:

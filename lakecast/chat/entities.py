@@ -54,8 +54,6 @@ class Candidate:
             return f"{self.dim} {self.value} ({self.label})"
         if self.dim == "model":
             return f"model {self.value}"
-        if self.dim in ("country", "location_type"):
-            return f"{self.dim.replace('_', ' ')} {self.label or self.value}"
         return f"{self.dim.replace('_', ' ')} {self.label or self.value}"
 
     def phrase(self) -> str:

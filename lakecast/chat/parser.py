@@ -154,7 +154,7 @@ class Parser:
         """Replace close misspellings of known single words; collect suggestions for the rest."""
         fixed = []
         for w in words:
-            if w in STOPWORDS or w.isdigit() or w in self._known_words:
+            if w in _NOT_SEARCHED or w.isdigit() or w in self._known_words:
                 fixed.append(w)
                 continue
             cands = self._suggest(w)
@@ -192,7 +192,8 @@ class Parser:
             if right not in matched and not self.index.is_name_word(right):  # the correction matched nothing
                 del result.corrections[wrong]
                 tokens = [Token("word", wrong, wrong) if t.kind == "word" and t.value == right else t for t in tokens]
-        tokens, unresolved = resolve_words(tokens, self.index, self.phrases, _NOT_SEARCHED, result.corrections)
+        tokens, unresolved = resolve_words(tokens, self.index, self.phrases, _NOT_SEARCHED, result.corrections,
+                                          _capitalised(question))
         self._future_words(tokens, intent, result)
         result.tokens = tokens
         consumed: set[int] = set()
@@ -360,6 +361,15 @@ class Parser:
                     break
         elif tok.value == "exec_lag":
             intent.execution_lag = True
+
+
+def _capitalised(question: str) -> frozenset[str]:
+    """Return the (normalised) words written with a capital letter inside the question, not at its start."""
+    out: set[str] = set()
+    for k, m in enumerate(re.finditer(r"[^\W\d_][\w'-]*", question)):
+        if k > 0 and m.group()[0].isupper():
+            out.update(normalize(m.group()).split())
+    return frozenset(out)
 
 
 def _grouping_context(prev: Token | None) -> bool:

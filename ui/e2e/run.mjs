@@ -401,6 +401,8 @@ async function chatScenario(viewer, viewerTok) {
   const choice = third.locator("[data-testid=chat-choice]").first();
   await choice.waitFor();
   check((await third.locator("[data-testid=chat-table]").count()) === 0, "a clarification shows a result table");
+  await third.scrollIntoViewIfNeeded();
+  await shot(viewer, "09b-chat-clarification");
   check((await choice.textContent()).trim() === apiClarify.clarification.choices[0].label,
     `first choice "${await choice.textContent()}", the API's "${apiClarify.clarification.choices[0].label}"`);
   const reasked = viewer.waitForResponse(isChat);
