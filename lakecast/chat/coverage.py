@@ -87,9 +87,12 @@ class Clarification:
     message: str
     term: str  # the words asked about
     choices: list[Choice] = field(default_factory=list)
+    ask_llm: bool = False  # with the LLM on, it is asked instead (the unknown word may be the measure)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("ask_llm")
+        return data
 
 
 @dataclass

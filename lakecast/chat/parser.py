@@ -24,6 +24,7 @@ from lakecast.chat.coverage import (
     FUNCTION_WORDS,
     FUTURE_WORDS,
     NEGATIONS,
+    Choice,
     Clarification,
     Token,
     Unresolved,
@@ -31,6 +32,7 @@ from lakecast.chat.coverage import (
     clarify,
     ignored_phrases,
     leftover,
+    replace_words,
     resolve_words,
 )
 from lakecast.chat.entities import EntityIndex
@@ -213,6 +215,7 @@ class Parser:
         if _has_signal(tokens, intent):
             if not intent.metrics:
                 self._fill_metric_from_hints(intent, hints, result)
+                self._unknown_may_be_the_measure(question, tokens, intent, result)
             elif all(t.extra == "weak" for t in tokens if t.kind == "metric") and not result.followup:
                 self._resolve_weak_metric(intent, hints, result)
         return result
@@ -236,6 +239,22 @@ class Parser:
             if others:
                 c.message += " (Also not understood: " + ", ".join(f"'{o}'" for o in others) + ".)"
             result.clarification = c
+
+    @staticmethod
+    def _unknown_may_be_the_measure(question: str, tokens: list[Token], intent: Intent, result: ParseResult) -> None:
+        """The question names no measure and has an unknown word ("what came through the *tills*"): that word
+        may be the measure, so the borrowed one is not trusted; ask, offering measures in its place."""
+        unknown = [t.value for t in tokens if t.kind == "word" and t.extra == "ignored"]
+        if not unknown or result.clarification is not None or not result.used_hint:
+            return
+        word = unknown[0]
+        names = list(dict.fromkeys([*intent.metrics, "actual_qty", "revenue", "forecast_qty", "accuracy_pct"]))
+        choices = [Choice(METRICS[m].label, "metric", m, replace_words(question, [word], METRICS[m].synonyms[0]))
+                   for m in names if m in METRICS]
+        result.clarification = Clarification(
+            f"The question names no measure and I do not know '{word}': did you mean "
+            + " or ".join(c.label for c in choices) + "?", word, choices, ask_llm=True)
+        result.ignored = [w for w in result.ignored if w != word]
 
     def _future_words(self, tokens: list[Token], intent: Intent, result: ParseResult) -> None:
         """"the coming months": with no time of its own, the question covers the forward forecast months."""

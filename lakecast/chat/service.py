@@ -153,7 +153,7 @@ class ChatService:
                              used=result.used, ignored=result.ignored)
         if result.clarification is not None:  # a word that could change the answer: ask, do not guess
             c = result.clarification
-            if self.llm is not None and not c.choices:  # nothing in the data is close: the LLM may read it
+            if self.llm is not None and (c.ask_llm or not c.choices):  # the rules cannot read it: the LLM may
                 return self._ask_llm(q, cid)
             return ChatReply(c.message, cid, did_you_mean=[ch.label for ch in c.choices], mode="clarify",
                              used=result.used, ignored=result.ignored, clarification=c)

@@ -138,6 +138,18 @@ def test_harmless_words_are_listed_as_ignored(chat_service: ChatService, engine:
     assert {u.role for u in reply.used} == {"time", "measure", "grouping"}
 
 
+def test_an_unknown_word_that_is_not_name_like_is_answered_and_reported(chat_service: ChatService,
+                                                                        engine: Any) -> None:
+    reply = _ask(chat_service, "How big were the forecast errors of theta at each lag?")
+    assert reply.mode == "rules" and reply.ignored == ["big"] and "Ignored: 'big'." in reply.answer
+    expected = engine.query("SELECT lag, 100 * SUM(abs_error) / SUM(ABS(actual_qty)) AS w "
+                            "FROM gold.fact_forecast_accuracy WHERE model_id = 'theta' AND scenario_id = 'backtest' "
+                            "GROUP BY 1 ORDER BY 1")
+    assert reply.rows == [[e["lag"], pytest.approx(e["w"])] for e in expected]
+    lower = _ask(chat_service, "sales of zorblax in 2025")  # lower case, but after "of": a name, asked about
+    assert lower.mode == "clarify" and lower.clarification is not None and lower.clarification.term == "zorblax"
+
+
 @pytest.mark.parametrize(("question", "term"), [
     ("revenue 2026 vs 2025", "2025"),  # a second period: not silently dropped
     ("units sold excluding Beverages in 2025", "excluding"),  # a negation the rules cannot apply
