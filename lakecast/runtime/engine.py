@@ -308,9 +308,14 @@ class TrinoEngine:
     written."""
 
     name = "trino"
+    #: the manifest is read again at most this often (the DuckDB path looks at snapshots once a second too), so a
+    #: dashboard query does not cost a second Trino round trip
+    MANIFEST_TTL_SECONDS = 1.0
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self._manifest: tuple[float, dict[str, PublishedTable]] | None = None
+        self._manifest_lock = threading.Lock()
 
     def _run(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         try:
@@ -325,14 +330,20 @@ class TrinoEngine:
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
     def manifest(self) -> dict[str, PublishedTable]:
-        """``namespace.table -> PublishedTable`` read from ``ops.published_runs`` (empty while it does not exist)."""
-        try:
-            rows = self._run(trino_manifest_sql())
-        except Exception as exc:  # trino.exceptions.TrinoUserError; only "no such table" means nothing is published
-            if getattr(exc, "error_name", None) == "TABLE_NOT_FOUND":
-                return {}
-            raise
-        return latest(rows)
+        """``namespace.table -> PublishedTable`` read from ``ops.published_runs`` (empty while it does not exist),
+        reused for ``MANIFEST_TTL_SECONDS``."""
+        with self._manifest_lock:
+            now = time.monotonic()
+            if self._manifest is not None and now - self._manifest[0] < self.MANIFEST_TTL_SECONDS:
+                return self._manifest[1]
+            try:
+                current = latest(self._run(trino_manifest_sql()))
+            except Exception as exc:  # trino.exceptions.TrinoUserError; only "no such table" = nothing published
+                if getattr(exc, "error_name", None) != "TABLE_NOT_FOUND":
+                    raise
+                current = {}
+            self._manifest = (now, current)
+            return current
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         return self._run(pin_snapshots(sql, self.manifest()), params)

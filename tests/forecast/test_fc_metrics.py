@@ -72,3 +72,13 @@ def test_empty_and_bad_input_raise(fn):
 def test_pooled_not_averaged():
     # pooled WAPE weights by volume: (0 + 10) / (100 + 10) ; per-series mean would be (0 + 1)/2
     assert M.wape(np.array([100, 10]), np.array([100, 20])) == pytest.approx(10 / 110)
+
+
+def test_every_metric_a_config_may_name_is_one_the_competition_knows():
+    """settings.CompetitionMetric (what conf/ and the API accept) names only metrics of METRICS: a metric added
+    to one list and not the other fails here, not in a forecast run."""
+    from typing import get_args
+
+    from lakecast.settings import CompetitionMetric
+
+    assert set(get_args(CompetitionMetric)) <= set(M.METRICS)

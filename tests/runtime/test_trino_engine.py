@@ -146,3 +146,16 @@ def test_a_manifest_read_error_other_than_a_missing_table_is_raised(monkeypatch,
     monkeypatch.setattr(trino.dbapi, "connect", connect)
     with pytest.raises(trino.exceptions.TrinoUserError, match="denied"):
         TrinoEngine(Settings(data_dir=tmp_path, engine={"kind": "trino"})).query("SELECT 1")
+
+
+def test_the_manifest_is_read_once_per_ttl_not_once_per_query(fake_trino, tmp_path, monkeypatch) -> None:
+    log, _, manifest_reads = fake_trino([(1,)], ["n"], manifest=_published(gold__dim_item=11))
+    engine = TrinoEngine(Settings(data_dir=tmp_path, engine={"kind": "trino"}))
+    clock = [100.0]
+    monkeypatch.setattr("lakecast.runtime.engine.time.monotonic", lambda: clock[0])
+    for _ in range(3):
+        engine.query("SELECT count(*) AS n FROM gold.dim_item")
+    assert len(manifest_reads) == 1 and len(log) == 3
+    clock[0] += TrinoEngine.MANIFEST_TTL_SECONDS  # a publish is seen within the TTL
+    engine.query("SELECT count(*) AS n FROM gold.dim_item")
+    assert len(manifest_reads) == 2
