@@ -5,8 +5,9 @@ accuracy, freshness.
 ``GET /metrics`` carries these families beside the HTTP ones. Nothing is counted in the API process: every value is
 read from what the pipeline already records, at scrape time:
 
-* **jobs**: the app database's ``pipeline_runs`` (written by ``lakecast run`` for every job: bronze, silver,
-  gold, forecast, final, maintain; ``lakecast_cli.pipeline.run_jobs``), through the app's pool. Cached for
+* **jobs**: the app database's ``pipeline_runs`` (written by ``lakecast run`` and spark-submit for every job: bronze,
+  silver, gold, forecast, final, maintain; ``spark_jobs.runs``; a publish blocked by gates is ``failed``), through
+  the app's pool. Cached for
   ``APPDB_TTL_SECONDS`` (runs change without any Iceberg snapshot changing: a failed job publishes nothing).
 * **lake**: ``ops.ingest_files``, ``ops.batch_reconciliation``, ``silver.quarantine``, ``ops.gate_results``,
   ``gold.model_scores``, ``gold.model_scores_detail`` and ``gold.fact_sales_monthly`` through the app's serving
@@ -37,13 +38,14 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from api.engine import app_engine
+from contracts.app import RUN_STATUSES
 
 log = logging.getLogger("lakecast.api.metrics")
 
 #: Seconds the job metrics (app database) are kept between two scrapes.
 APPDB_TTL_SECONDS = 5.0
-#: Outcomes of a finished run (lakecast.appdb.runs.RUN_STATUSES without ``running``).
-OUTCOMES = ("succeeded", "failed", "skipped")
+#: Outcomes of a finished run (contracts.app.RUN_STATUSES without ``running``).
+OUTCOMES = tuple(s for s in RUN_STATUSES if s != "running")
 #: The accuracy series exported: the champion and the legacy (external) forecast.
 ACCURACY_MODELS = ("champion", "external")
 

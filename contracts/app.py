@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BeforeValidator, Field, computed_field, field_validator, model_validator
 
@@ -21,7 +21,10 @@ OverrideStatus = Literal["draft", "submitted", "approved", "rejected", "withdraw
 ReasonCode = Literal["promo", "event", "market_intel", "supply", "correction", "other"]
 Decision = Literal["approved", "rejected"]
 
-ROLES: tuple[str, ...] = ("viewer", "planner", "approver", "admin")
+ROLES: tuple[str, ...] = get_args(Role)
+#: A pipeline run's status in the app database (pipeline_runs.status; a CHECK constraint holds the same set).
+RunStatus = Literal["running", "succeeded", "failed", "skipped"]
+RUN_STATUSES: tuple[str, ...] = get_args(RunStatus)
 
 Action = Literal["override.create", "override.decide", "override.withdraw", "override.comment", "audit.read",
                  "competition.run", "competition.save"]

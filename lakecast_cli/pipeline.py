@@ -47,72 +47,19 @@ def generate_landing(
         return generate(out_dir, scale=scale, seed=seed, messy_fraction=fraction, progress=on_progress)
 
 
-def _run_recorder(settings: Settings):
-    """Record job runs in the app database's pipeline_runs when it is running (never starts it, never fails)."""
-    from lakecast.appdb import server
-    from lakecast.appdb.runs import record_run
-
-    try:
-        url = server.database_url(settings, start_if_needed=False)
-    except Exception:  # no app database: runs are still in Iceberg/MLflow
-        return None
-
-    try:
-        import psycopg
-
-        with psycopg.connect(url, connect_timeout=5) as conn:
-            regclass = conn.execute("SELECT to_regclass('pipeline_runs')").fetchone()  # one row, always
-            if regclass is None or regclass[0] is None:
-                return None  # app database not migrated yet (the API or `lakecast demo` does that)
-    except Exception:
-        return None
-
-    def record(**kw: Any) -> None:
-        try:
-            record_run(url, **kw)
-        except Exception as exc:
-            Console(stderr=True).print(f"[yellow]warning:[/] could not record the run: {exc}")
-
-    return record
-
-
-def _run_details(result: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key in (
-        "run_id",
-        "published",
-        "rows",
-        "snapshots",
-        "mlflow_run_id",
-        "models",
-        "holdout_timeframes",
-        "quarantined_by_rule",
-        "seconds",
-        "pins_source",
-    ):
-        value = getattr(result, key, None)
-        if value is not None:
-            out[key] = value
-    if hasattr(result, "totals"):  # maintenance: files and bytes removed
-        out["totals"] = result.totals()
-    gates = getattr(result, "gates", None)
-    if gates:
-        out["gates_passed"] = sum(1 for g in gates if g.passed)
-        out["gates_failed"] = [f"{g.table_name}.{g.gate}" for g in gates if not g.passed]
-    return json.loads(json.dumps(out, default=str))
-
-
 LOG_PROGRESS_EVERY = 30.0  # seconds between progress lines when the output is not a terminal
 
 
 def run_jobs(settings: Settings, names: list[str], console: Console) -> PipelineReport:
     """Run registered jobs in order in one Spark session, with a spinner per job and timings.
 
-    Each job run is also recorded in the app database (pipeline_runs) when that database is running."""
+    Each job run is also recorded in the app database (pipeline_runs) when that database is running
+    (``spark_jobs.runs``); records that could not be written are reported at the end."""
     from lakecast.runtime.spark import get_spark
     from spark_jobs.registry import get_job
+    from spark_jobs.runs import recorder, run_job
 
-    record = _run_recorder(settings)
+    record = recorder(settings)
 
     report = PipelineReport()
     with console.status("starting Spark (local, Iceberg runtime from PyPI) ..."):
@@ -138,29 +85,10 @@ def run_jobs(settings: Settings, names: list[str], console: Console) -> Pipeline
                     console.print(f"  {name}: {stage} {detail} ({now - t0:.0f}s)", highlight=False)
                     last.update(stage=stage, at=now)
 
-            run_key = f"{name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
-            if record:
-                record(run_id=run_key, job=name, status="running")
             try:
-                result = job.load()(spark, settings, progress=on_progress)
-            except Exception as exc:
-                if record:
-                    record(
-                        run_id=run_key,
-                        job=name,
-                        status="failed",
-                        details={"error": f"{type(exc).__name__}: {exc}"[:2000]},
-                    )
-                raise
+                result, _ = run_job(spark, settings, name, record, progress=on_progress)
             finally:
                 report.timings[name] = time.perf_counter() - t0
-            if record:
-                record(
-                    run_id=run_key,
-                    job=name,
-                    status="succeeded",
-                    details={"seconds": round(report.timings[name], 1), **_run_details(result)},
-                )
         report.results[name] = result
         for source, batch, file, why in getattr(result, "rejected_files", [])[:20]:
             where = f"{source}/{batch}/{file}" if batch else f"{source}/{file}"
@@ -169,6 +97,9 @@ def run_jobs(settings: Settings, names: list[str], console: Console) -> Pipeline
             console.print(f"  [yellow]withdrawn, not landed again[/] {source}: {', '.join(batches)} "
                           "(`lakecast batch replay BATCH` lands a corrected delivery)")
         console.print(f"[green]✓[/] {name} in {report.timings[name]:.1f}s: {_describe(result)}")
+    if record and record.failures:
+        console.print(f"[yellow]warning:[/] {len(record.failures)} run record(s) not written to pipeline_runs: "
+                      + "; ".join(record.failures))
     return report
 
 

@@ -190,7 +190,7 @@ def run(spark: SparkSession, settings: Settings, progress=None, db_url: str | No
         failed = [g for g in result.gates if not g.passed]
         if failed:
             publish.publish(spark, settings, "final", run_id, [GATE_RESULTS.fqn])
-            raise gates.GateFailure(failed)
+            raise gates.GateFailure(failed, run_id)
         _publish(spark, settings, url, final, result)
         result.published = True
         if progress:

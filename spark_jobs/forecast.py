@@ -460,7 +460,7 @@ def run(spark: SparkSession, settings: Settings, progress=None, models: list[str
     failed = [g for g in outcomes if not g.passed]
     if failed:
         publish.publish(spark, settings, "forecast", run_id, [GATE_RESULTS.fqn])  # the failure is served, nothing else
-        raise gates.GateFailure(failed)
+        raise gates.GateFailure(failed, run_id)
     step("gates", t0)
 
     t0 = time.perf_counter()

@@ -26,14 +26,18 @@ class GateOutcome:
 
 
 class GateFailure(RuntimeError):
-    """A gate failed, so the gold publish was blocked; the previous snapshot keeps serving."""
+    """A gate failed, so the job's publish was blocked; the previous snapshot keeps serving.
 
-    def __init__(self, failed: list[GateOutcome]):
+    ``run_id`` is the blocked run's id (its rows in ops.gate_results)."""
+
+    def __init__(self, failed: list[GateOutcome], run_id: str | None = None):
         lines = [f"  - {g.table_name} {g.gate}({g.column_name or ''}): {g.detail}" for g in failed]
         super().__init__(
-            "quality gates failed; gold publish blocked, previous snapshot keeps serving:\n" + "\n".join(lines)
+            (f"quality gates failed in run {run_id}; " if run_id else "quality gates failed; ")
+            + "publish blocked, previous snapshot keeps serving:\n" + "\n".join(lines)
         )
         self.failed = failed
+        self.run_id = run_id
 
 
 def not_null(spec: TableSpec, df: DataFrame) -> GateOutcome:

@@ -164,7 +164,7 @@ def _gate_and_publish(spark: SparkSession, settings: Settings, run_id: str, tabl
     failed = [g for g in outcomes if not g.passed]
     if failed:
         publish.publish(spark, settings, "gold", run_id, [GATE_RESULTS.fqn])  # the failure is served, nothing else
-        raise gates.GateFailure(failed)
+        raise gates.GateFailure(failed, run_id)
     for name, df in tables.items():
         result.snapshots[name] = io.overwrite(spark, settings, GOLD_TABLES[name], df)
         if progress:

@@ -7,10 +7,11 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from contracts.app import RUN_STATUSES, RunStatus
 from lakecast.appdb.audit import jsonable
 from lakecast.appdb.db import connect
 
-RUN_STATUSES = ("running", "succeeded", "failed", "skipped")
+__all__ = ["RUN_STATUSES", "list_runs", "record_run"]
 
 
 def record_run(
@@ -18,7 +19,7 @@ def record_run(
     *,
     run_id: str,
     job: str,
-    status: str,
+    status: RunStatus,
     started_at: dt.datetime | None = None,
     finished_at: dt.datetime | None = None,
     details: dict[str, Any] | None = None,

@@ -21,6 +21,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from pyspark.sql import functions as F
 from rich.console import Console
 
 from api.main import create_app
@@ -29,6 +30,7 @@ from lakecast.appdb.runs import record_run
 from lakecast.appdb.testing import temporary_server
 from lakecast.settings import Settings
 from spark_jobs import publish
+from spark_jobs.gates import GateFailure
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 
@@ -82,8 +84,10 @@ def metrics_settings(pipeline: Any, metrics_pg: tuple[Settings, str]) -> Setting
 
 
 @pytest.fixture(scope="module")
-def runs(metrics_settings: Settings, metrics_pg: tuple[Settings, str], tmp_path_factory, spark) -> dict[str, Any]:
-    """Runs in pipeline_runs: known successes and failures, one still running, and a real failed `gold` run."""
+def runs(metrics_settings: Settings, metrics_pg: tuple[Settings, str], tmp_path_factory, spark,
+         rolled_back) -> dict[str, Any]:
+    """Runs in pipeline_runs: known successes and failures, one still running, a real failed `gold` run and, the
+    latest, a real `gold` run whose gates block the publish."""
     from lakecast_cli.pipeline import run_jobs
 
     url = metrics_pg[1]
@@ -102,7 +106,19 @@ def runs(metrics_settings: Settings, metrics_pg: tuple[Settings, str], tmp_path_
         update={"name": "metrics_empty", "warehouse": str(tmp_path_factory.mktemp("metrics-empty"))})})
     with pytest.raises(Exception, match=r"(?i)silver"):
         run_jobs(empty, ["gold"], Console(quiet=True))
-    return {"url": url}
+    # a real `lakecast run gold` on the session lake whose gates block the publish: most of silver's history is
+    # deleted, so gold's row counts drift past the limit (silver and the gate log are rolled back afterwards)
+    sales = f"{metrics_settings.catalog.name}.silver.sales_lines"
+    with rolled_back("silver.sales_lines", "ops.gate_results"):
+        cutoff = spark.table(sales).agg(F.expr("percentile_approx(sale_date, 0.7)")).first()[0]
+        spark.sql(f"DELETE FROM {sales} WHERE sale_date < DATE '{cutoff}'")
+        with pytest.raises(GateFailure) as blocked:
+            run_jobs(metrics_settings, ["gold"], Console(quiet=True))
+        gate_run = spark.table(f"{metrics_settings.catalog.name}.ops.gate_results").where(
+            F.col("run_id") == blocked.value.run_id)
+        failed_gates = sorted({f"{r.table_name}.{r.gate}" for r in gate_run.where(~F.col("passed")).collect()})
+    assert failed_gates and "gold.agg_loc_week.row_count_drift" in failed_gates
+    return {"url": url, "blocked_run_id": blocked.value.run_id, "failed_gates": failed_gates}
 
 
 @pytest.fixture(scope="module")
@@ -118,22 +134,32 @@ def test_job_metrics_equal_the_recorded_runs(client: TestClient, runs: dict[str,
     s = scrape(client)
     assert by(s, "lakecast_ops_metrics_source_up", "source") == {("appdb",): 1.0, ("lake",): 1.0}
     with psycopg.connect(runs["url"]) as conn:
-        gold = conn.execute("SELECT status, started_at, finished_at, details->>'error' FROM pipeline_runs "
-                            "WHERE job = 'gold'").fetchall()
-    assert len(gold) == 1 and gold[0][0] == "failed" and "silver" in gold[0][3].lower()
-    gold_seconds = (gold[0][2] - gold[0][1]).total_seconds()
+        gold = conn.execute("SELECT status, started_at, finished_at, details FROM pipeline_runs "
+                            "WHERE job = 'gold' ORDER BY started_at").fetchall()
+    assert [g[0] for g in gold] == ["failed", "failed"]
+    assert "silver" in gold[0][3]["error"].lower() and "blocked_by_gates" not in gold[0][3]
+    # the publish blocked by gates is a failed run naming the gates (as ops.gate_results has them) and its run
+    blocked = gold[1][3]
+    assert blocked["blocked_by_gates"] is True and blocked["run_id"] == runs["blocked_run_id"]
+    assert sorted(set(blocked["gates_failed"])) == runs["failed_gates"]
+    assert blocked["error"].startswith(f"GateFailure: quality gates failed in run {runs['blocked_run_id']}")
+    gold_seconds = (gold[1][2] - gold[1][1]).total_seconds()
 
     assert by(s, "lakecast_job_runs_total", "job_name", "outcome") == {
         ("bronze", "succeeded"): 2, ("bronze", "failed"): 1,
         ("forecast", "succeeded"): 1, ("forecast", "failed"): 0,
-        ("gold", "succeeded"): 0, ("gold", "failed"): 1,
+        ("gold", "succeeded"): 0, ("gold", "failed"): 2,
     }
     assert by(s, "lakecast_job_runs_in_progress", "job_name") == {("bronze",): 0, ("forecast",): 1, ("gold",): 0}
     # the latest finished run, whatever its outcome
     durations = by(s, "lakecast_job_last_run_duration_seconds", "job_name")
     assert durations[("bronze",)] == 61.25 and durations[("forecast",)] == 420.0
-    assert durations[("gold",)] == pytest.approx(gold_seconds, abs=1e-6) and 0 < gold_seconds < 120
+    assert durations[("gold",)] == pytest.approx(gold_seconds, abs=1e-6) and 0 < gold_seconds < 600
     assert by(s, "lakecast_job_last_run_failed", "job_name") == {("bronze",): 0, ("forecast",): 0, ("gold",): 1}
+    # so the alert fires for the blocked gold run (its rule is a comparison of that gauge with 1)
+    rule = next(r for r in alert_rules() if r["alert"] == "LakecastJobFailed")
+    compared = re.fullmatch(r"\s*(lakecast_\w+)\s*==\s*1\s*", rule["expr"])
+    assert compared and by(s, compared.group(1), "job_name")[("gold",)] == 1
     assert by(s, "lakecast_job_last_success_timestamp_seconds", "job_name") == {
         ("bronze",): (T0 + dt.timedelta(hours=2, seconds=61.25)).timestamp(),
         ("forecast",): (T0 + dt.timedelta(minutes=7)).timestamp(),

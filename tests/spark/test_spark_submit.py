@@ -102,3 +102,35 @@ def test_spark_submit_builds_the_same_tables(spark, pipeline, standalone_cluster
         if "run_id" in ours.columns:
             ours, theirs = ours.drop("run_id"), theirs.drop("run_id")
         assert _norm(theirs.collect()) == _norm(ours.collect()), spec.fqn
+
+
+def test_spark_submit_records_each_job_run_in_the_app_database(standalone_cluster, tmp_path):
+    """A spark-submit run writes pipeline_runs like `lakecast run`: bronze succeeds, gold fails (no silver yet)."""
+    import psycopg
+
+    from lakecast.appdb.testing import temporary_server
+    from lakecast.generate import generate
+
+    master, env, logs = standalone_cluster
+    with temporary_server() as (pg_settings, url):
+        root = pg_settings.data_path
+        submitted = Settings(data_dir=root, catalog={"name": "recorded"},
+                             spark={"driver_memory": "1g", "shuffle_partitions": 2,
+                                    "extra_conf": {"spark.executor.memory": "1g", "spark.cores.max": "2"}})
+        generate(submitted.landing_dir, scale="tiny", seed=7, messy_fraction=0.0)
+        argv = submit_command(submitted, master, ["bronze", "gold"], build_py_files(tmp_path))
+        run_env = {**env, "LAKECAST_DATA_DIR": str(root), "LAKECAST_CATALOG__NAME": "recorded",
+                   "LAKECAST_POSTGRES__MODE": "embedded",
+                   "LAKECAST_CONF_DIR": str(Path(__file__).resolve().parents[2] / "conf"),
+                   "LAKECAST_MLFLOW__ENABLED": "false"}
+        done = subprocess.run(argv, env=run_env, capture_output=True, text=True, timeout=600)
+        (logs / "submit-recorded.log").write_text(done.stdout + done.stderr)
+        assert done.returncode != 0 and "[lakecast] job bronze done" in done.stdout
+        with psycopg.connect(url) as conn:
+            rows = conn.execute("SELECT job, status, finished_at IS NOT NULL, details FROM pipeline_runs "
+                                "ORDER BY started_at").fetchall()
+    assert [(job, status, finished) for job, status, finished, _ in rows] == [
+        ("bronze", "succeeded", True), ("gold", "failed", True)]
+    bronze, gold = rows[0][3], rows[1][3]
+    assert bronze["rows"] and sum(bronze["rows"].values()) > 0 and bronze["seconds"] > 0
+    assert "silver" in gold["error"].lower() and "blocked_by_gates" not in gold
