@@ -324,7 +324,7 @@ PROFILED = {  # label -> (module, qualified function name) whose cumulative time
     "forecast_at (all of one origin)": ("lakecast/forecast/backtest.py", "forecast_at"),
     "backtest_frame": ("lakecast/forecast/backtest.py", "backtest_frame"),
     "forecast_frame": ("lakecast/forecast/backtest.py", "forecast_frame"),
-    "DFU bucket filter (crc32 map)": ("spark_jobs/forecast.py", "bucket_of"),
+    "group -> input frames (split_parts)": ("spark_jobs/forecast_tasks.py", "split_parts"),
 }
 
 
@@ -333,7 +333,7 @@ def worker_import_seconds() -> dict:
     import resource
     import subprocess
 
-    code = "import spark_jobs.forecast, lakecast.forecast.models.stat, statsforecast, lightgbm"
+    code = "import spark_jobs.forecast_tasks, lakecast.forecast.models.stat, statsforecast, lightgbm"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
@@ -343,21 +343,29 @@ def worker_import_seconds() -> dict:
     return {"wall": round(wall, 2), "cpu": round(cpu, 2)}
 
 
-def profile_platform(settings, setup: dict, model_ids: list[str]) -> dict:
+def profile_platform(spark, settings, setup: dict, model_ids: list[str]) -> dict:
     """Run the forecast job's tasks serially in this process (no Spark): CPU per task kind, then once more
     under cProfile for a breakdown by function. Spark's share = run_models CPU - these task CPU seconds."""
     import cProfile
     import pstats
 
     from lakecast.forecast.models import MODELS
-    from spark_jobs import forecast as fjob
+    from spark_jobs import forecast_tasks as ft
 
-    stat_ids = [m for m in model_ids if MODELS[m].family == "stat"]
-    ml_ids = [m for m in model_ids if MODELS[m].family != "stat"]
-    tasks = fjob._tasks(list(setup["origins"]["timeframe"]), stat_ids, ml_ids, settings.forecast.stat_buckets)
-    runner = fjob.make_task_runner(setup["inputs"]["history"], setup["inputs"]["statics"], setup["clusters"],
-                                   setup["origins"], setup["forward_origin"], stat_ids, ml_ids, settings)
-    frames = [pd.DataFrame([t], columns=["task_id", "kind", "bucket", "timeframe"]) for t in tasks]
+    stat_ids = [m for m in model_ids if MODELS[m].strategy == "local"]
+    ml_ids = [m for m in model_ids if MODELS[m].strategy != "local"]
+    n_buckets = settings.forecast.stat_buckets
+    tasks = ft._tasks(list(setup["origins"]["timeframe"]), stat_ids, ml_ids, n_buckets)
+    runner = ft.make_task_runner(tasks, setup["origins"], setup["forward_origin"], stat_ids, ml_ids, settings)
+    inp = setup["inputs"]
+    sources = ft.TaskInputs(*(ft.spark_frame(spark, part, frame) for part, frame in (
+        ("history", inp["history"]), ("external", inp["external"]), ("statics", inp["statics"]),
+        ("promo_plan", inp["promo_plan"]), ("clusters", setup["clusters"]))))
+    # each task's group as the Spark job hands it to its worker (collected here to run the tasks serially)
+    union: pd.DataFrame = ft.task_frame(spark, sources, tasks, setup["origins"], setup["forward_origin"],
+                                        n_buckets).toPandas()
+    frames = [g for _, g in union.groupby("task_id", sort=True)]
+    tasks = [t for t in tasks if t[0] in set(union["task_id"])]
     by_kind: dict[str, float] = {}
     t_all = time.process_time()
     for t, pdf in zip(tasks, frames, strict=True):
@@ -497,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
 
         prof = None
         if args.profile:
-            prof = profile_platform(settings, setup, model_ids)
+            prof = profile_platform(spark, settings, setup, model_ids)
             log(f"profile: serial task CPU {prof['serial_task_cpu_seconds']}s; {prof['cpu_by_task_kind']}")
         e2e_steps = None
         if args.end_to_end:

@@ -26,9 +26,9 @@ import hashlib
 import threading
 import time
 import uuid
-import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +40,7 @@ from pyspark.sql import functions as F
 from contracts.forecast import FORECAST_TABLES, PLANNING_GRAIN
 from contracts.gold import GATE_RESULTS, GOLD_TABLES
 from lakecast import lag as lagdef
-from lakecast.forecast.backtest import backtest_frame, forecast_frame, make_origins
+from lakecast.forecast.backtest import make_origins
 from lakecast.forecast.champion import add_combo, competition_groups
 from lakecast.forecast.champion import compete as core_compete
 from lakecast.forecast import intervals
@@ -49,11 +49,11 @@ from lakecast.forecast.promo import dfu_plan
 from lakecast.forecast.report import breakdown
 from lakecast.forecast.models import DEFAULT_MODELS, FAMILY_NAMES, MODELS
 from lakecast.settings import CompetitionSettings, Settings
+from spark_jobs import forecast_tasks as tasks_mod
 from spark_jobs import gates, io, publish
 
-FORWARD = "forward"  # timeframe label of the forward (baseline) origin; backtest origins are A..J
-TASK_SCHEMA = ("unique_id string, timeframe string, fcst_origin date, target_month date, lag int, "
-               "model_id string, fcst_qty double, y double, cluster_id int")
+FORWARD = tasks_mod.FORWARD  # timeframe label of the forward (baseline) origin; backtest origins are A..J
+bucket_of = tasks_mod.bucket_of
 SPECIAL_ALGORITHMS = {"champion": "selection", "ceiling": "oracle", "external": "external"}
 
 
@@ -107,11 +107,7 @@ def load_inputs(spark: SparkSession, settings: Settings) -> dict[str, pd.DataFra
     """History, statics (SCD2 item x location attributes), DFU keys and execution lag, legacy forecast."""
     cat = settings.catalog.name
     # pd.DataFrame annotations: pyspark types toPandas() with an alias mypy cannot resolve without pandas stubs
-    monthly: pd.DataFrame = spark.table(f"{cat}.gold.fact_sales_monthly").select(
-        F.col("dfu_id").alias("unique_id"), F.col("month_start").alias("ds"), F.col("qty").alias("y"),
-        F.col("avg_price").alias("price"),
-        F.when(F.col("qty") > 0, F.col("promo_qty") / F.col("qty")).otherwise(F.lit(0.0)).alias("promo"),
-    ).toPandas()
+    monthly: pd.DataFrame = history_df(spark, settings).toPandas()
     if monthly.empty:
         raise RuntimeError("gold.fact_sales_monthly is empty: run the gold job first (lakecast run pipeline)")
     dfu: pd.DataFrame = spark.table(f"{cat}.gold.dim_dfu").select("dfu_id", "item_id", "location_id", "execution_lag").toPandas()
@@ -119,8 +115,7 @@ def load_inputs(spark: SparkSession, settings: Settings) -> dict[str, pd.DataFra
         "item_id", "category", "brand", "supplier", "valid_from", "valid_to").toPandas()
     loc: pd.DataFrame = spark.table(f"{cat}.gold.dim_location").select(
         "location_id", "region", "location_type", "valid_from", "valid_to").toPandas()
-    external = spark.table(f"{cat}.gold.fact_external_forecast_monthly").select(
-        F.col("dfu_id").alias("unique_id"), "target_month", "lag", "fcst_qty").toPandas()
+    external = external_df(spark, settings).toPandas()
     # every plan version; read it as of an origin with lakecast.forecast.promo (published_at <= origin month end)
     promo_plan = spark.table(f"{cat}.gold.fact_promo_plan").select(
         "item_id", "promo_month", "discount_pct", "status", "published_at").toPandas()
@@ -130,6 +125,21 @@ def load_inputs(spark: SparkSession, settings: Settings) -> dict[str, pd.DataFra
     is_store["is_store"] = is_store["location_type"].fillna("store").str.lower() != "dc"
     return {"history": monthly, "dfu": dfu, "statics": dfu_statics(dfu, item, loc), "external": external,
             "promo_plan": dfu_plan(promo_plan, is_store)}
+
+
+def history_df(spark: SparkSession, settings: Settings) -> DataFrame:
+    """The history in Nixtla's long format (``unique_id, ds, y`` + price, promo share) from gold."""
+    return spark.table(f"{settings.catalog.name}.gold.fact_sales_monthly").select(
+        F.col("dfu_id").alias("unique_id"), F.col("month_start").alias("ds"), F.col("qty").alias("y"),
+        F.col("avg_price").alias("price"),
+        F.when(F.col("qty") > 0, F.col("promo_qty") / F.col("qty")).otherwise(F.lit(0.0)).alias("promo"),
+    )
+
+
+def external_df(spark: SparkSession, settings: Settings) -> DataFrame:
+    """The legacy forecast per DFU, target month and lag, from gold."""
+    return spark.table(f"{settings.catalog.name}.gold.fact_external_forecast_monthly").select(
+        F.col("dfu_id").alias("unique_id"), "target_month", "lag", "fcst_qty")
 
 
 def dfu_statics(dfu: pd.DataFrame, item: pd.DataFrame, loc: pd.DataFrame) -> pd.DataFrame:
@@ -147,65 +157,6 @@ def dfu_statics(dfu: pd.DataFrame, item: pd.DataFrame, loc: pd.DataFrame) -> pd.
     return x.rename(columns={"dfu_id": "unique_id"})[
         ["unique_id", "category", "brand", "supplier", "region", "location_type", "valid_from", "valid_to"]
     ].reset_index(drop=True)
-
-
-def bucket_of(unique_id: str, n_buckets: int) -> int:
-    """Stable DFU -> bucket (crc32; Python's hash() is salted per process)."""
-    return zlib.crc32(unique_id.encode()) % n_buckets
-
-
-# ---------------------------------------------------------------- distributed model runs
-def _tasks(timeframes: list[str], stat_ids: list[str], ml_ids: list[str], n_buckets: int) -> list[tuple]:
-    """(task_id, kind, bucket, timeframe): stat tasks cover every origin of one DFU bucket; ML tasks cover one
-    origin over all DFUs (global models must see every DFU of the origin)."""
-    tasks: list[tuple] = []
-    if stat_ids:
-        tasks += [("backtest", b, "*") for b in range(n_buckets)]
-        tasks += [("forward", b, FORWARD) for b in range(n_buckets)]
-    if ml_ids:
-        tasks += [("backtest", -1, tf) for tf in timeframes]
-        tasks += [("forward", -1, FORWARD)]
-    return [(i, *t) for i, t in enumerate(tasks)]
-
-
-def make_task_runner(hist: pd.DataFrame, statics: pd.DataFrame, clusters: pd.DataFrame, origins: pd.DataFrame,
-                     forward_origin: pd.Timestamp, stat_ids: list[str], ml_ids: list[str],
-                     settings: Settings, external: pd.DataFrame | None = None,
-                     promo_plan: pd.DataFrame | None = None) -> Callable[[pd.DataFrame], pd.DataFrame]:
-    """The per-task function. Its closure carries the (small) driver frames to the Python workers."""
-    fc = settings.forecast
-    n_buckets = fc.stat_buckets
-    common = {"statics": statics, "clusters": clusters, "seed": fc.seed, "season_length": fc.season_length,
-              "ml_params": dict(fc.ml_params), "external": external, "promo_plan": promo_plan}
-    cols = ["unique_id", "timeframe", "fcst_origin", "target_month", "lag", "model_id", "fcst_qty", "y",
-            "cluster_id"]
-
-    def run_task(pdf: pd.DataFrame) -> pd.DataFrame:
-        task = pdf.iloc[0]
-        stat = int(task["bucket"]) >= 0
-        models = stat_ids if stat else ml_ids
-        kw = dict(common)
-        h = hist
-        if stat:
-            h = hist.loc[hist["unique_id"].map(lambda u: bucket_of(u, n_buckets)) == int(task["bucket"])]
-            if h.empty:
-                return pd.DataFrame(columns=cols)
-            if external is not None:
-                kw["external"] = external.loc[external["unique_id"].isin(set(h["unique_id"]))]
-            kw["promo_plan"] = None  # per-series models do not read the plan
-        if task["kind"] == "backtest":
-            ors = origins if task["timeframe"] == "*" else origins.loc[origins["timeframe"] == task["timeframe"]]
-            out = backtest_frame(h, ors, models=models, horizon=fc.horizon, **kw)
-        else:
-            out = forecast_frame(h, origin=forward_origin, horizon=fc.forward_horizon, model_ids=models, **kw)
-            out.insert(1, "timeframe", FORWARD)
-            out["y"] = np.nan
-        out = out[cols].copy()
-        out["fcst_origin"] = pd.to_datetime(out["fcst_origin"]).dt.date
-        out["target_month"] = pd.to_datetime(out["target_month"]).dt.date
-        return out
-
-    return run_task
 
 
 @contextmanager
@@ -237,23 +188,26 @@ def _task_progress(spark: SparkSession, progress: Callable | None, n_tasks: int)
 
 def run_models(spark: SparkSession, settings: Settings, inputs: dict[str, pd.DataFrame], origins: pd.DataFrame,
                forward_origin: pd.Timestamp, clusters: pd.DataFrame, model_ids: list[str],
-               progress: Callable | None = None) -> pd.DataFrame:
+               progress: Callable | None = None, history: DataFrame | None = None,
+               external: DataFrame | None = None) -> pd.DataFrame:
+    """Every model at every origin, as Spark tasks over grouped data (:mod:`spark_jobs.forecast_tasks`).
+
+    ``history`` / ``external``: Spark frames of the history and the legacy forecast (the job passes the gold
+    tables, :func:`history_df` / :func:`external_df`); None = made from ``inputs``' pandas frames (tests that
+    change the inputs). Statics, plan and clusters (per DFU) always come from the driver frames."""
     stat_ids = [m for m in model_ids if MODELS[m].strategy == "local"]  # one fit per series: DFU buckets
     ml_ids = [m for m in model_ids if MODELS[m].strategy != "local"]  # global / cluster models: all DFUs
-    tasks = _tasks(list(origins["timeframe"]), stat_ids, ml_ids, settings.forecast.stat_buckets)
-    runner = make_task_runner(inputs["history"], inputs["statics"], clusters, origins, forward_origin, stat_ids,
-                              ml_ids, settings, external=inputs["external"], promo_plan=inputs["promo_plan"])
-    # Exactly one task per Spark partition, no shuffle: a groupBy would let adaptive execution coalesce the
-    # (tiny) task rows into one partition and run every model task on one core.
-    rdd = spark.sparkContext.parallelize(tasks, numSlices=len(tasks))
-    tdf = spark.createDataFrame(rdd, "task_id int, kind string, bucket int, timeframe string")
-
-    def run_partition(batches: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for pdf in batches:
-            for i in range(len(pdf)):
-                yield runner(pdf.iloc[[i]])
-
-    out = tdf.mapInPandas(run_partition, TASK_SCHEMA)
+    n_buckets = settings.forecast.stat_buckets
+    tasks = tasks_mod._tasks(list(origins["timeframe"]), stat_ids, ml_ids, n_buckets)
+    frame = partial(tasks_mod.spark_frame, spark)
+    sources = tasks_mod.TaskInputs(
+        history=history if history is not None else frame("history", inputs["history"]),
+        external=external if external is not None else frame("external", inputs["external"]),
+        statics=frame("statics", inputs["statics"]), promo_plan=frame("promo_plan", inputs["promo_plan"]),
+        clusters=frame("clusters", clusters))
+    runner = tasks_mod.make_task_runner(tasks, origins, forward_origin, stat_ids, ml_ids, settings)
+    grouped = tasks_mod.task_frame(spark, sources, tasks, origins, forward_origin, n_buckets)
+    out = grouped.groupBy("pkey").applyInPandas(runner, tasks_mod.TASK_SCHEMA)
     with _task_progress(spark, progress, len(tasks)):
         pdf: pd.DataFrame = out.toPandas()
     pdf["fcst_origin"] = pd.to_datetime(pdf["fcst_origin"])
@@ -433,7 +387,8 @@ def run(spark: SparkSession, settings: Settings, progress=None, models: list[str
     step("clusters", t0)
 
     t0 = time.perf_counter()
-    raw = run_models(spark, settings, inputs, origins, forward_origin, clusters, model_ids, progress)
+    raw = run_models(spark, settings, inputs, origins, forward_origin, clusters, model_ids, progress,
+                     history=history_df(spark, settings), external=external_df(spark, settings))
     step("models", t0)
 
     t0 = time.perf_counter()

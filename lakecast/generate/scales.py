@@ -57,6 +57,17 @@ SCALES: dict[str, ScaleSpec] = {
         n_months=60,
         lines_per_dfu_month=9.0,
     ),
+    # 10x small with the same months and lines per DFU-month, so per-DFU costs compare across the two
+    "medium": ScaleSpec(
+        name="medium",
+        n_items=4000,
+        n_stores=340,
+        n_dcs=60,
+        n_customers=1500,
+        n_dfus=20_000,
+        n_months=60,
+        lines_per_dfu_month=9.0,
+    ),
     "large": ScaleSpec(
         name="large",
         n_items=12000,
