@@ -229,7 +229,7 @@ def print_table(result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--scale", default="small", help="generator scale: tiny | small | large (default small)")
+    ap.add_argument("--scale", default="small", help="generator scale: tiny | small | medium | large (default small)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--messy-fraction", type=float, default=0.01)
     ap.add_argument("--data-dir", type=Path, default=None,

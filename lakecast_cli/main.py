@@ -34,7 +34,7 @@ def _fail(message: str, code: int = 1) -> None:
 
 @app.command()
 def generate(
-    scale: Annotated[str, typer.Option(help="tiny | small | large")] = "tiny",
+    scale: Annotated[str, typer.Option(help="tiny | small | medium | large")] = "tiny",
     seed: Annotated[int, typer.Option(help="Random seed; same seed gives identical files")] = 42,
     messy_fraction: Annotated[float | None, typer.Option(help="Share of deliberately bad rows")] = None,
     out: Annotated[Path | None, typer.Option(help="Landing dir (default <data_dir>/landing)")] = None,

@@ -6,10 +6,11 @@ Steps (every one leak-free; see docs/forecasting.md):
    origin), ``gold.dim_dfu`` (execution lag) and the legacy forecast.
 2. Origins A..J (``make_origins``) and the forward origin F = the last month of actuals. Clusters are computed
    on the driver once per origin over all DFUs, from data <= that origin only.
-3. One Spark pass of ``mapInPandas`` over *tasks* (one per partition): per-series (statistical) models in
-   hash buckets of DFUs (all origins per task), gradient-boosted models one task per origin over all DFUs
-   (they are global models), plus the same for the forward origin. The same job runs in ``local[*]`` and
-   through spark-submit.
+3. One Spark pass of ``groupBy(...).applyInPandas`` over grouped data (:mod:`spark_jobs.forecast_tasks`):
+   per-series (statistical and legacy) models per DFU hash bucket (all origins per task; the bucket is computed
+   by Spark), gradient-boosted models one task per origin over all DFUs (they are global models), plus the
+   same for the forward origin. History and legacy forecast go to the workers as rows of the task's group,
+   never in a closure. The same job runs in ``local[*]`` and through spark-submit.
 4. On the driver: combination, champion per DFU (at each DFU's execution lag by default, chosen on the
    selection window, scored on the later holdout), ceiling, FVA vs seasonal naive and vs the legacy forecast.
 5. Gates (not null, unique key, DFU references), then publish: ``fact_forecast`` scenarios ``backtest`` and

@@ -1,4 +1,4 @@
-"""Realistic landing-data generator: ``lakecast generate --scale tiny|small|large --seed N``.
+"""Realistic landing-data generator: ``lakecast generate --scale tiny|small|medium|large --seed N``.
 
 Writes ``out_dir/<source>/<batch_id>/<file>`` for every landing source in ``contracts/landing.py`` plus
 ``out_dir/_manifest.json`` and the evaluation-only truth ``out_dir/_truth/dfu_demand_type.csv`` (no job

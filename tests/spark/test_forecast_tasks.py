@@ -17,8 +17,8 @@ from spark_jobs import forecast_tasks as ft
 
 pytestmark = [pytest.mark.spark, pytest.mark.integration]
 
-MODELS = ["seasonal_naive", "croston_optimized", "legacy_vintages", "lgbm_global", "lgbm_per_cluster"]
-STAT, ML = MODELS[:3], MODELS[3:]
+MODELS = ["seasonal_naive", "legacy_vintages", "lgbm_per_cluster"]  # per-series, per-series on the legacy input, global
+STAT, ML = MODELS[:2], MODELS[2:]
 
 
 def test_spark_bucket_column_is_python_crc32(spark):
