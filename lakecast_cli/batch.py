@@ -9,14 +9,14 @@ import json
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from lakecast.settings import get_settings
+from lakecast_cli.console import make_console
 
 batch_app = typer.Typer(help="Landing batches: list, show, withdraw a bad one, replay a corrected one.",
                         no_args_is_help=True)
-console = Console()
+console = make_console()
 
 SourceOption = Annotated[str | None, typer.Option("--source", help="Only this landing source (e.g. sales_lines)")]
 FormatOption = Annotated[str, typer.Option("--format", help="table | csv | json")]

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from lakecast.settings import get_settings
 from lakecast_cli.batch import batch_app
+from lakecast_cli.console import make_console
 from lakecast_cli.stack import stack_app
 
 app = typer.Typer(
@@ -24,7 +24,7 @@ db_app = typer.Typer(help="Embedded Postgres (app database) lifecycle.", no_args
 app.add_typer(db_app, name="db")
 app.add_typer(stack_app, name="stack")
 app.add_typer(batch_app, name="batch")
-console = Console()
+console = make_console()
 
 
 def _fail(message: str, code: int = 1) -> None:

@@ -6,16 +6,16 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from lakecast.settings import get_settings
+from lakecast_cli.console import make_console
 
 stack_app = typer.Typer(
     help="Local production stack: MinIO (S3), the Iceberg JDBC catalog's Postgres, Trino (docs/compose.md).",
     no_args_is_help=True,
 )
-console = Console()
+console = make_console()
 
 
 @stack_app.command("up")

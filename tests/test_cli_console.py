@@ -1,0 +1,31 @@
+"""The CLI console does not cut tables to 80 columns when its output goes to a file or a pipe."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.table import Table
+
+from lakecast_cli import console as C
+
+pytestmark = pytest.mark.unit
+
+
+def test_off_a_terminal_tables_keep_their_values(monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    buf = io.StringIO()  # not a tty, like `lakecast demo > run.log`
+    monkeypatch.setattr("sys.stdout", buf)
+    con = C.make_console()
+    assert con.width == C.PIPE_WIDTH
+    t = Table("segment", *[f"metric {i}" for i in range(9)])
+    t.add_row("stable erratic mid-volume", *[f"{100 * i + 0.5:,.1f}" for i in range(9)])
+    con.print(t)
+    out = buf.getvalue()
+    assert "stable erratic mid-volume" in out and "800.5" in out and "…" not in out
+
+
+def test_columns_env_wins(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setattr("sys.stdout", io.StringIO())
+    assert C.make_console().width == 100
