@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import getpass
-import io
 import json
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from lakecast.settings import get_settings
-from lakecast_cli.console import make_console
+from lakecast_cli.console import FORMATS, emit_rows, make_console
 
 batch_app = typer.Typer(help="Landing batches: list, show, withdraw a bad one, replay a corrected one.",
                         no_args_is_help=True)
@@ -38,42 +35,13 @@ def _spark():
         return settings, get_spark(settings)
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return f"{value:,}"
-    if hasattr(value, "hour"):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if hasattr(value, "strftime"):
-        return value.strftime("%Y-%m-%d")
-    return str(value)
-
-
 def _emit(rows: list[dict[str, Any]], fmt: str, title: str) -> None:
-    if fmt == "json":
-        console.print_json(json.dumps(rows, default=str))
-    elif fmt == "csv":
-        buf = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        print(buf.getvalue(), end="")
-    else:
-        table = Table(title=title)  # values fold onto more lines rather than being cut (csv/json give them raw)
-        for name in rows[0] if rows else ["(none)"]:
-            table.add_column(name, overflow="fold")
-        for r in rows:
-            table.add_row(*[_fmt(v) for v in r.values()])
-        console.print(table)
+    emit_rows(console, rows, fmt, title)
 
 
 def _check_format(fmt: str) -> None:
-    if fmt not in ("table", "csv", "json"):
-        _fail(f"unknown --format {fmt!r}: table, csv or json", 2)
+    if fmt not in FORMATS:
+        _fail(f"unknown --format {fmt!r}: {', '.join(FORMATS[:-1])} or {FORMATS[-1]}", 2)
 
 
 @batch_app.command("list")

@@ -150,20 +150,26 @@ def tables() -> None:
 
 
 @app.command()
-def query(sql: Annotated[str, typer.Argument(help="One SELECT in the Trino dialect, e.g. over gold.dim_dfu")]) -> None:
-    """Run a read-only query on the serving engine (DuckDB locally)."""
+def query(
+    sql: Annotated[str, typer.Argument(help="One SELECT in the Trino dialect, e.g. over gold.dim_dfu")],
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json (csv and json: every row, raw values)")]
+    = "table",
+    max_rows: Annotated[int, typer.Option("--max-rows", help="Rows a table shows (csv and json show all)")] = 200,
+) -> None:
+    """Run a read-only query on the serving engine (DuckDB locally). Values are never cut: a table folds long
+    values onto more lines; ``--format csv|json`` print them raw."""
     from lakecast.runtime.engine import get_engine
+    from lakecast_cli.console import FORMATS, emit_rows
 
+    if fmt not in FORMATS:
+        _fail(f"unknown --format {fmt!r}: table, csv or json", 2)
     rows = get_engine(get_settings(), serving=False).query(sql)
-    if not rows:
+    if fmt == "table" and not rows:
         console.print("(no rows)")
         return
-    table = Table(*rows[0].keys())
-    for r in rows[:200]:
-        table.add_row(*[str(v) for v in r.values()])
-    console.print(table)
-    if len(rows) > 200:
-        console.print(f"... {len(rows) - 200} more rows")
+    emit_rows(console, rows if fmt != "table" else rows[:max_rows], fmt)
+    if fmt == "table" and len(rows) > max_rows:
+        console.print(f"... {len(rows) - max_rows:,} more rows (--max-rows, or --format csv|json for all)")
 
 
 @app.command("docs")

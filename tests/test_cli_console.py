@@ -29,3 +29,26 @@ def test_columns_env_wins(monkeypatch):
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setattr("sys.stdout", io.StringIO())
     assert C.make_console().width == 100
+
+
+def test_emit_rows_csv_and_json_are_raw_and_table_folds(capsys, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    long_id = "L" * 500
+    rows = [{"line_id": long_id, "qty": 1234567, "share": 0.123456789}]
+    C.emit_rows(C.make_console(), rows, "csv")
+    out = capsys.readouterr().out
+    assert out.splitlines() == ["line_id,qty,share", f"{long_id},1234567,0.123456789"]
+    C.emit_rows(C.make_console(), rows, "json")
+    assert '"share": 0.123456789' in capsys.readouterr().out
+    C.emit_rows(C.make_console(), rows, "table")
+    table = capsys.readouterr().out
+    assert table.count("L") >= 500 and "1,234,567" in table and "…" not in table  # folded, not cut
+
+
+def test_query_refuses_an_unknown_format():
+    from typer.testing import CliRunner
+
+    from lakecast_cli.main import app
+
+    res = CliRunner().invoke(app, ["query", "select 1", "--format", "xml"])
+    assert res.exit_code == 2 and "unknown --format 'xml'" in res.output
