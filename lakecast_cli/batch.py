@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from lakecast.settings import get_settings
-from lakecast_cli.console import FORMATS, emit_rows, make_console
+from lakecast_cli.console import emit_rows, format_error, make_console
 
 batch_app = typer.Typer(help="Landing batches: list, show, withdraw a bad one, replay a corrected one.",
                         no_args_is_help=True)
@@ -40,8 +40,8 @@ def _emit(rows: list[dict[str, Any]], fmt: str, title: str) -> None:
 
 
 def _check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        _fail(f"unknown --format {fmt!r}: {', '.join(FORMATS[:-1])} or {FORMATS[-1]}", 2)
+    if (message := format_error(fmt)) is not None:
+        _fail(message, 2)
 
 
 @batch_app.command("list")

@@ -30,6 +30,13 @@ def make_console(stderr: bool = False) -> Console:
 FORMATS = ("table", "csv", "json")
 
 
+def format_error(fmt: str) -> str | None:
+    """The message for an unknown ``--format`` value, or None when it is one of :data:`FORMATS`."""
+    if fmt in FORMATS:
+        return None
+    return f"unknown --format {fmt!r}: {', '.join(FORMATS[:-1])} or {FORMATS[-1]}"
+
+
 def cell(value: Any) -> str:
     """A value as the CLI tables print it: thousands separators for ints, ``-`` for null, dates ``YYYY-MM-DD``."""
     if value is None:

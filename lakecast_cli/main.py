@@ -159,10 +159,10 @@ def query(
     """Run a read-only query on the serving engine (DuckDB locally). Values are never cut: a table folds long
     values onto more lines; ``--format csv|json`` print them raw."""
     from lakecast.runtime.engine import get_engine
-    from lakecast_cli.console import FORMATS, emit_rows
+    from lakecast_cli.console import emit_rows, format_error
 
-    if fmt not in FORMATS:
-        _fail(f"unknown --format {fmt!r}: table, csv or json", 2)
+    if (message := format_error(fmt)) is not None:
+        _fail(message, 2)
     rows = get_engine(get_settings(), serving=False).query(sql)
     if fmt == "table" and not rows:
         console.print("(no rows)")
