@@ -15,7 +15,7 @@ To add a router: import it and append it to ``ROUTERS`` (one line). To add a rea
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -30,7 +30,7 @@ from psycopg_pool import PoolTimeout
 from api.engine import engine_check
 from api.metrics import install_metrics
 from api.ops_metrics import install_ops_metrics
-from api.routes import analytics, auth, chat, clusters, competition, health, metadata, ops, overrides
+from api.routes import analytics, auth, chat, clusters, competition, health, metadata, ops, overrides, versions
 from api.routes.health import ReadinessCheck, postgres_check
 from api.services import ServiceError
 from api.services.auth import jwt_secret
@@ -54,6 +54,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     clusters.router,
     ops.router,
     chat.router,
+    versions.router,
 )
 
 
@@ -77,11 +78,14 @@ def _first_line(exc: BaseException) -> str:
     return (message.strip().splitlines() or [type(exc).__name__])[0]
 
 
-def _validation_message(errors: list[dict[str, Any]]) -> str:
+def _validation_message(errors: Sequence[Any]) -> str:
+    """One line naming each invalid field, what it should be and, for a value outside a closed set, the value."""
     parts = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p != "body"]
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if err.get("type") in ("literal_error", "enum") and "input" in err:
+            msg += f" (got {repr(err['input'])[:100]})"
         parts.append(f"{'.'.join(loc)}: {msg}" if loc else msg)
     return "invalid request: " + "; ".join(parts)
 
@@ -98,7 +102,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
             for e in exc.errors()
         ]
-        return JSONResponse({"detail": _validation_message(errors), "errors": errors}, status_code=422)
+        return JSONResponse({"detail": _validation_message(exc.errors()), "errors": errors}, status_code=422)
 
     @app.exception_handler(psycopg.errors.IntegrityError)
     async def _integrity_error(request: Request, exc: psycopg.errors.IntegrityError) -> JSONResponse:

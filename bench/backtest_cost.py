@@ -465,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     temp = args.data_dir is None
     data_dir = Path(tempfile.mkdtemp(prefix="lakecast-bcost-")) if temp else args.data_dir.resolve()
     started = dt.datetime.now(dt.UTC)
+    machine_at_start = machine()  # load average before the runs (taking it with the result gave the end's twice)
     model_ids = args.models.split(",") if args.models else default_models()
     unsupported = [m for m in model_ids if m not in STAT_CLASSES and m != "lgbm_global"]
     if unsupported:
@@ -526,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
 
         result = {
             "benchmark": "backtest-cost", "scale": args.scale, "seed": args.seed,
-            "date": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": machine(), "versions": versions(),
+            "date": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "machine": machine_at_start, "versions": versions(),
             "data": {"n_series": int(hist["unique_id"].nunique()), "n_months": int(hist["ds"].nunique()),
                      "history_rows": len(hist)},
             "models": model_ids, "origins": {r.timeframe: str(r.fcst_origin.date())

@@ -90,3 +90,14 @@ def unwrap_optional(annotation: typing.Any) -> tuple[type, bool]:
 
 
 SUPPORTED_TYPES = (str, int, float, bool, dt.date, dt.datetime)
+
+
+def literal_values(literal: typing.Any, matches: typing.Iterable[str], what: str) -> tuple[str, ...]:
+    """Return the values of ``literal``; raise TypeError (at import) unless ``matches`` holds exactly those values.
+
+    Keeps a lookup table (e.g. sort name -> SQL) and the Literal that types the API parameter one definition."""
+    values = typing.get_args(literal)
+    given = tuple(matches)
+    if sorted(values) != sorted(given):
+        raise TypeError(f"{what}: {sorted(given)} differ from the Literal's {sorted(values)}")
+    return values

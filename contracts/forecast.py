@@ -10,17 +10,39 @@ Scenarios in ``fact_forecast``:
 * ``baseline``: the forward forecast from the last month of actuals; every competing model run forward and
   ``champion`` (each DFU's champion refit on all history).
 * ``final``: ``baseline`` champion with approved planner overrides folded in (``override_id`` lineage).
+
+Every published baseline champion and final forecast is also kept as a *version* in ``fact_forecast_version``
+(appended, never overwritten; lakecast/versions.py), from which ``forecast_waterfall`` (what was published at lags
+4..0 for each target month, and the actual) and ``override_value`` (the value added by each approved override)
+are rebuilt by the same jobs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal, get_args
 
 from pydantic import Field
 
 from contracts.base import LakecastModel, TableSpec
 
-SCENARIOS = ("backtest", "baseline", "final")
+Scenario = Literal["backtest", "baseline", "final"]
+SCENARIOS: tuple[str, ...] = get_args(Scenario)
+
+#: Every model of the registry (lakecast.forecast.models.MODELS, which refuses to load when its ids differ): the
+#: API types its model parameters with it without importing the model code.
+ModelId = Literal[
+    "adida", "auto_arima", "auto_ces", "auto_ets", "catboost_global", "catboost_per_cluster", "catboost_transfer",
+    "croston_optimized", "dynamic_optimized_theta", "legacy_asis", "legacy_debiased", "legacy_vintages",
+    "lgbm_global", "lgbm_per_cluster", "lgbm_transfer", "lgbm_tweedie_global", "optimized_theta", "seasonal_naive",
+    "theta", "tsb", "xgb_global", "xgb_per_cluster", "xgb_transfer", "xgb_tweedie_global",
+]
+#: Model ids of rows the competition derives from the competitors (and the legacy forecast as ``external``).
+DerivedModelId = Literal["champion", "ceiling", "external", "combo_mean"]
+#: Any model id in the accuracy facts and the competition tables.
+ScoredModelId = Literal[ModelId, DerivedModelId]
+MODEL_IDS: tuple[str, ...] = get_args(ModelId)
+DERIVED_MODEL_IDS: tuple[str, ...] = get_args(DerivedModelId)
 PLANNING_GRAIN = "dfu_month"
 
 
@@ -162,6 +184,74 @@ class ModelScoreDetail(LakecastModel):
     run_id: str = Field(description="Pipeline run")
 
 
+class FactForecastVersion(LakecastModel):
+    """One row of one published forecast version (lakecast/versions.py): kept for every cycle retained."""
+
+    version_id: str = Field(description="Version = run_id of the job run that published it (forecast-... or final-...)")
+    planning_cycle: str = Field(description="Planning cycle: month of the forecast origin (last month of actuals), "
+                                            "YYYY-MM")
+    scenario_id: str = Field(description="baseline (the statistical champion) | final (overrides folded in)")
+    base_version_id: str | None = Field(None, description="For final versions: the baseline version (forecast run) "
+                                                          "the overrides were folded into")
+    fcst_origin: dt.date = Field(description="Last month of actuals visible to the forecast")
+    dfu_id: str = Field(description="DFU key")
+    item_id: str = Field(description="Item key")
+    location_id: str = Field(description="Location key")
+    target_month: dt.date = Field(description="Month forecast = fcst_origin + lag + 1")
+    lag: int = Field(ge=0, description="Lag in months (0 = one month ahead), see lakecast/lag.py")
+    model_id: str = Field(description="champion (baseline) or final")
+    algorithm_id: str = Field(description="Model family of the row (override on a folded final row)")
+    source_model_id: str | None = Field(None, description="The model the champion was for this DFU")
+    model_version: str = Field(description="Version of the model code and parameters")
+    override_id: str | None = Field(None, description="For final rows: the approved override folded in, if any")
+    fcst_qty: float = Field(description="Forecast units")
+    stat_qty: float = Field(description="Statistical (baseline champion) units the row was folded from; equals "
+                                        "fcst_qty on baseline rows")
+    published_at: dt.datetime = Field(description="UTC time the version was published (same on all its rows)")
+
+
+class ForecastWaterfall(LakecastModel):
+    """The forecast published for a DFU-month at each lag, from the standing version of that lag's cycle."""
+
+    dfu_id: str = Field(description="DFU key")
+    item_id: str = Field(description="Item key")
+    location_id: str = Field(description="Location key")
+    target_month: dt.date = Field(description="Month forecast")
+    lag: int = Field(ge=0, le=4, description="Lag 0..4: published in cycle target_month - lag - 1")
+    planning_cycle: str = Field(description="Cycle whose standing versions gave the cells (YYYY-MM)")
+    fcst_origin: dt.date = Field(description="Forecast origin of that cycle = target_month - lag - 1 months")
+    baseline_version_id: str | None = Field(None, description="Standing baseline version of the cycle (null: none)")
+    baseline_qty: float | None = Field(None, description="Statistical (champion) forecast published, units")
+    final_version_id: str | None = Field(None, description="Standing final version of the cycle (null: none)")
+    final_qty: float | None = Field(None, description="Final forecast published (overrides folded in), units")
+    override_id: str | None = Field(None, description="Approved override folded into final_qty, if any")
+    actual_qty: float | None = Field(None, description="Actual units of the target month (0 for a month without "
+                                                       "sales); null while not yet known")
+    baseline_abs_error: float | None = Field(None, description="|baseline_qty - actual_qty| (null without both)")
+    final_abs_error: float | None = Field(None, description="|final_qty - actual_qty| (null without both)")
+
+
+class OverrideValue(LakecastModel):
+    """Forecast value added by one approved override at one lag: the final forecast with it vs the statistical
+    forecast it was folded from (without it), on the DFU-months it won in a standing final version (lags 0..4)
+    whose actual is known."""
+
+    override_id: str = Field(description="Override id (app database overrides.id)")
+    lag: int = Field(ge=0, le=4, description="Lag of the published forecasts compared")
+    n_rows: int = Field(ge=1, description="DFU-months with an actual (rows of gold.forecast_waterfall)")
+    n_dfus: int = Field(ge=1, description="Distinct DFUs among them")
+    first_month: dt.date = Field(description="First target month compared")
+    last_month: dt.date = Field(description="Last target month compared")
+    actual_qty: float = Field(description="Sum of actual units")
+    abs_actual: float = Field(ge=0, description="Sum of |actual| units (the WAPE denominator)")
+    baseline_qty: float = Field(description="Sum of the statistical forecast the override was folded into, units")
+    final_qty: float = Field(description="Sum of the final forecast (with the override), units")
+    baseline_abs_error: float = Field(ge=0, description="Sum |statistical - actual|, units")
+    final_abs_error: float = Field(ge=0, description="Sum |final - actual|, units")
+    fva: float | None = Field(None, description="Accuracy% of final minus Accuracy% of baseline, in points "
+                                                "(lakecast.kpi); null when sum |actual| is 0")
+
+
 _LINEAGE = {"dfu_id": "gold.dim_dfu.dfu_id"}
 
 FORECAST_TABLES: dict[str, TableSpec] = {
@@ -244,6 +334,43 @@ FORECAST_TABLES: dict[str, TableSpec] = {
             primary_key=("model_id", "lag", "segment"),
             sort_by=("segment", "lag", "model_id"),
             served=True,
+        ),
+        TableSpec(
+            "gold",
+            "fact_forecast_version",
+            FactForecastVersion,
+            "one row per published version x DFU x target month (baseline and final; appended, never overwritten)",
+            primary_key=("version_id", "dfu_id", "target_month"),
+            partition_by=("planning_cycle", "scenario_id"),
+            sort_by=("dfu_id", "target_month"),
+            served=True,
+            description="Every forecast the forecast and final jobs published, kept side by side; retention by "
+            "cycle (versions.retain_cycles); snapshot expiry never removes a version (rows, not snapshots).",
+            references=_LINEAGE,
+        ),
+        TableSpec(
+            "gold",
+            "forecast_waterfall",
+            ForecastWaterfall,
+            "one row per DFU x target month x lag 0..4 with a standing published version of that lag's cycle",
+            primary_key=("dfu_id", "target_month", "lag"),
+            partition_by=("years(target_month)",),
+            sort_by=("dfu_id", "target_month", "lag"),
+            served=True,
+            description="Rebuilt from gold.fact_forecast_version and gold.fact_sales_monthly by every forecast and "
+            "final run.",
+            references=_LINEAGE,
+        ),
+        TableSpec(
+            "gold",
+            "override_value",
+            OverrideValue,
+            "one row per approved override x lag with at least one compared DFU-month (actual known)",
+            primary_key=("override_id", "lag"),
+            sort_by=("override_id", "lag"),
+            served=True,
+            description="Rebuilt from gold.fact_forecast_version and gold.fact_sales_monthly by every forecast and "
+            "final run; planner and reason code live with the override in the app database.",
         ),
     )
 }

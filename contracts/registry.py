@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.aggregates import AGGREGATE_TABLES
 from contracts.base import TableSpec
 from contracts.bronze import BATCH_LIFECYCLE, BRONZE_TABLES, INGEST_FILES
 from contracts.forecast import FORECAST_TABLES
@@ -16,6 +17,7 @@ TABLES: dict[str, TableSpec] = {
         SILVER_TABLES,
         GOLD_TABLES,
         FORECAST_TABLES,
+        AGGREGATE_TABLES,
         {"x": INGEST_FILES, "y": GATE_RESULTS, "z": BATCH_RECONCILIATION, "w": BATCH_LIFECYCLE,
          "v": PUBLISHED_RUNS},
     )

@@ -13,15 +13,22 @@ same bound tables below.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 
+from contracts.base import literal_values
+
+AbcClass = Literal["A", "B", "C"]
+XyzClass = Literal["X", "Y", "Z"]
 #: (class, exclusive upper bound of the cumulative volume share before the DFU); anything else is ABC_LAST
 ABC_BOUNDS: tuple[tuple[str, float], ...] = (("A", 0.80), ("B", 0.95))
 ABC_LAST = "C"
 #: (class, exclusive upper bound of the coefficient of variation); anything else (or undefined) is XYZ_LAST
 XYZ_BOUNDS: tuple[tuple[str, float], ...] = (("X", 0.5), ("Y", 1.0))
 XYZ_LAST = "Z"
+ABC_CLASSES = literal_values(AbcClass, (*(c for c, _ in ABC_BOUNDS), ABC_LAST), "ABC classes")
+XYZ_CLASSES = literal_values(XyzClass, (*(c for c, _ in XYZ_BOUNDS), XYZ_LAST), "XYZ classes")
 
 
 def abc_class(share_before: float, volume: float) -> str:

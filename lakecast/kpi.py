@@ -47,6 +47,23 @@ def fva(model_accuracy: float | None, reference_accuracy: float | None) -> float
 
 # ---------------------------------------------------------------------------------------------- SQL
 # Arguments are column expressions (e.g. "a.abs_error"); only identifiers of the callers' whitelists go in.
+
+#: The additive sums every KPI above is a ratio of (a pre-aggregate keeps these; summing them again is exact).
+SUMS = ("actual_qty", "forecast_qty", "abs_error", "abs_actual", "ape_sum", "ape_rows")
+
+
+def sums_sql(abs_error: str, actual: str, forecast: str) -> dict[str, str]:
+    """Aggregate SQL of each of :data:`SUMS` over rows: ``sum A``, ``sum F``, ``sum |F-A|``, ``sum |A|`` and the
+    MAPE parts (``sum |F-A|/|A|`` and the count over the rows with ``A != 0``)."""
+    return {
+        "actual_qty": f"SUM({actual})",
+        "forecast_qty": f"SUM({forecast})",
+        "abs_error": f"SUM({abs_error})",
+        "abs_actual": f"SUM(ABS({actual}))",
+        "ape_sum": f"SUM(CASE WHEN {actual} <> 0 THEN {abs_error} / ABS({actual}) END)",
+        "ape_rows": f"COUNT(CASE WHEN {actual} <> 0 THEN 1 END)",
+    }
+
 def wape_sql(abs_error: str, actual: str) -> str:
     """Aggregate SQL of :func:`wape`: NULL when ``sum|A| = 0``."""
     return f"(SUM({abs_error}) / NULLIF(SUM(ABS({actual})), 0))"

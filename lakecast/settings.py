@@ -6,12 +6,14 @@ import datetime as dt
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from contracts.forecast import ModelId
+from lakecast.lag import MAX_LAG
 from lakecast.resources import PROJECT_ROOT as PROJECT_ROOT  # re-exported: the checkout root
 from lakecast.resources import resource_dir
 
@@ -151,6 +153,14 @@ class MaintenanceSettings(BaseModel):
     max_manifests: int = Field(4, ge=1)
 
 
+class VersionsSettings(BaseModel):
+    """Forecast versions (gold.fact_forecast_version, lakecast/versions.py): how many planning cycles are kept."""
+
+    # The newest N planning cycles (months of forecast origin) keep their versions; older cycles are deleted when a
+    # job records a new version. null keeps every cycle. The waterfall needs 5 cycles to show lags 4..0.
+    retain_cycles: int | None = Field(None, ge=1)
+
+
 class StackSettings(BaseModel):
     """`lakecast stack up|down|status`: MinIO, Postgres (the Iceberg JDBC catalog) and Trino on loopback."""
 
@@ -193,13 +203,13 @@ class CompetitionSettings(BaseModel):
 
     metric: CompetitionMetric = "wape"
     # an int lag, "execution_lag" (each DFU at its own dim_dfu.execution_lag) or "all" (every lag pooled)
-    lag: int | Literal["execution_lag", "all"] = "execution_lag"
+    lag: Annotated[int, Field(ge=0, le=MAX_LAG)] | Literal["execution_lag", "all"] = "execution_lag"
     min_rows: int = Field(3, ge=1)
-    models: list[str] | None = None  # competing models; None = every model the job ran
+    models: list[ModelId] | None = None  # competing models; None = every model the job ran
     n_holdout: int = Field(2, ge=1)
-    fallback_model: str = "seasonal_naive"
-    baseline_model: str = "seasonal_naive"
-    combo_members: list[str] | None = None  # None = no combination model
+    fallback_model: ModelId = "seasonal_naive"
+    baseline_model: ModelId = "seasonal_naive"
+    combo_members: list[ModelId] | None = None  # None = no combination model
     # dfu: champion per DFU | cluster: per segment, on the segment's pooled selection rows | global: one model
     scope: Literal["dfu", "cluster", "global"] = "dfu"
     # metric for intermittent / lumpy / dying segments (scope cluster): rmsse (M5) is minimised by the mean, so
@@ -234,7 +244,7 @@ class ChatSettings(BaseModel):
 class ForecastSettings(BaseModel):
     """The forecast job: which models, how many backtest origins, how far forward."""
 
-    models: list[str] | Literal["default", "all"] = "default"
+    models: list[ModelId] | Literal["default", "all"] = "default"
     n_origins: int = Field(10, ge=2, le=26)
     horizon: int = Field(5, ge=5)  # backtest months per origin (lags 0..4 need 5)
     forward_horizon: int = Field(12, ge=5)
@@ -303,6 +313,7 @@ class Settings(BaseSettings):
     generate: GenerateSettings = Field(default_factory=GenerateSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
     maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)
+    versions: VersionsSettings = Field(default_factory=VersionsSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     stack: StackSettings = Field(default_factory=StackSettings)
     forecast: ForecastSettings = Field(default_factory=ForecastSettings)

@@ -94,7 +94,8 @@ def log_forecast_run(
 ) -> str | None:
     """Log the forecast job: parameters, per-model holdout metrics, artifacts. Returns the MLflow run id.
 
-    Tracking problems never fail the job (the tables are already published); they are logged as warnings.
+    Tracking problems never fail the job (the tables are already published): the error is logged as a warning and
+    kept in ``result.tracking_error``, which the run record (pipeline_runs.details) carries.
     """
     if not settings.mlflow.enabled:
         return None
@@ -102,8 +103,9 @@ def log_forecast_run(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return _log_forecast_run(settings, result, tables, comp, fc)
-    except Exception as exc:  # tracking is best effort, the data is published
-        log.warning("MLflow logging failed (%s: %s); the forecast tables are published", type(exc).__name__, exc)
+    except Exception as exc:  # best effort whatever MLflow raises (store, artifacts, registry): logged and recorded
+        result.tracking_error = f"{type(exc).__name__}: {exc}"[:500]
+        log.warning("MLflow logging failed (%s); the forecast tables are published", result.tracking_error)
         return None
 
 

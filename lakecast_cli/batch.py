@@ -18,8 +18,8 @@ console = make_console()
 SourceOption = Annotated[str | None, typer.Option("--source", help="Only this landing source (e.g. sales_lines)")]
 FormatOption = Annotated[str, typer.Option("--format", help="table | csv | json")]
 ByOption = Annotated[str | None, typer.Option("--by", help="Who does it (default: the OS user)")]
-RerunOption = Annotated[bool, typer.Option("--rerun", help="Also run gold afterwards, so the served tables "
-                                                           "change now (otherwise at the next `lakecast run gold`)")]
+RerunOption = Annotated[bool, typer.Option("--rerun", help="Also run every job downstream (gold, forecast, final), "
+                                                           "so every served table changes now")]
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -85,21 +85,35 @@ def show_cmd(batch: Annotated[str, typer.Argument(help="Batch id (the landing di
         _emit(rows, fmt, f"{batch}: {title}")
 
 
-def _run_after(settings: Any, jobs: list[str]) -> None:
+def jobs_after(first: list[str], rerun: bool) -> tuple[list[str], list[str]]:
+    """(jobs to run now, jobs left to run) after a batch action that must rerun ``first``: the jobs downstream of
+    what ``first`` rewrites (spark_jobs.registry.downstream) run now with ``rerun``, else are left to the user."""
+    from spark_jobs.registry import JOBS, downstream
+
+    rest = downstream({t for name in first for t in (*JOBS[name].produces, *JOBS[name].updates)})
+    rest = [j for j in rest if j not in first]
+    return ([*first, *rest], []) if rerun else (list(first), rest)
+
+
+def _run_after(settings: Any, first: list[str], rerun: bool) -> None:
     from lakecast_cli.pipeline import run_jobs
     from spark_jobs.gates import GateFailure
 
+    now, later = jobs_after(first, rerun)
     try:
-        run_jobs(settings, jobs, console)
+        run_jobs(settings, now, console)
     except GateFailure as exc:
         _fail(str(exc))
+    if later:
+        console.print(f"the served tables still hold the batch's effect: run `lakecast run {' '.join(later)}` "
+                      "(or pass --rerun) to republish them")
 
 
 @batch_app.command("withdraw")
 def withdraw_cmd(batch: Annotated[str, typer.Argument(help="Batch id to withdraw")],
                  reason: Annotated[str, typer.Option("--reason", help="Why (recorded in the audit log)")],
                  source: SourceOption = None, by: ByOption = None, rerun: RerunOption = False) -> None:
-    """Remove a batch's rows from bronze and silver (the next gold run republishes without it), audited."""
+    """Remove a batch's rows from bronze and silver, audited; with --rerun every downstream job republishes now."""
     from spark_jobs.batches import BatchError, withdraw
 
     settings, spark = _spark()
@@ -108,9 +122,7 @@ def withdraw_cmd(batch: Annotated[str, typer.Argument(help="Batch id to withdraw
     except BatchError as exc:
         _fail(str(exc))
     console.print(f"[green]✓[/] {result.summary()}; audit ids {result.audit_ids}")
-    _run_after(settings, ["silver", *(["gold"] if rerun else [])])
-    if not rerun:
-        console.print("gold still serves the batch's rows: run `lakecast run gold` (then `forecast`) to republish")
+    _run_after(settings, ["silver"], rerun)
 
 
 @batch_app.command("replay")
@@ -126,4 +138,4 @@ def replay_cmd(batch: Annotated[str, typer.Argument(help="Batch id to land again
     except BatchError as exc:
         _fail(str(exc))
     console.print(f"[green]✓[/] {result.summary()}; audit ids {result.audit_ids}")
-    _run_after(settings, ["bronze", "silver", *(["gold"] if rerun else [])])
+    _run_after(settings, ["bronze", "silver"], rerun)

@@ -127,15 +127,20 @@ def demo(
     models: ModelsOption = None,
     maintain: Annotated[bool, typer.Option(help="Run lake maintenance (`lakecast run maintain`) after the "
                                                 "pipeline")] = True,
+    cycles: Annotated[int, typer.Option(min=1, max=24, help="Run the last N months as N monthly planning cycles "
+                                        "(land a month, forecast, seeded planner overrides approved, final), so "
+                                        "versions, the waterfall and override value have content; needs a new "
+                                        "lake. 6 fills every waterfall lag")] = 1,
 ) -> None:
     """Set up what is missing, generate data, run the whole pipeline, print a summary, then serve."""
+    from lakecast_cli.cycles import CyclesError
     from lakecast_cli.pipeline import run_demo
     from spark_jobs.gates import GateFailure
 
     try:
         run_demo(_settings_with_models(models), scale=scale, seed=seed, regenerate=regenerate, console=console,
-                 maintain=maintain)
-    except GateFailure as exc:
+                 maintain=maintain, cycles=cycles)
+    except (GateFailure, CyclesError) as exc:
         _fail(str(exc))
     if serve:
         _serve()

@@ -132,8 +132,12 @@ def _describe(result: Any) -> str:
 
 
 def run_demo(settings: Settings, scale: str, seed: int, regenerate: bool, console: Console,
-             maintain: bool = True) -> PipelineReport:
-    """Generate (if needed) and run the whole pipeline, then print the summary."""
+             maintain: bool = True, cycles: int = 1) -> PipelineReport:
+    """Generate (if needed) and run the whole pipeline, then print the summary.
+
+    ``cycles`` > 1: the last ``cycles`` months run as successive monthly planning cycles with seeded planner
+    overrides (lakecast_cli.cycles); the summary is the last cycle's, then versions, waterfall and override value.
+    """
     from lakecast.appdb import server
     from spark_jobs.registry import PIPELINE
 
@@ -153,6 +157,14 @@ def run_demo(settings: Settings, scale: str, seed: int, regenerate: bool, consol
     else:
         console.print(f"[green]✓[/] landing data present ({manifest_file}); use --regenerate to rebuild")
     gen_seconds = time.perf_counter() - t0
+    if cycles > 1:
+        from lakecast_cli.cycles import run_cycles
+
+        out = run_cycles(settings, cycles, url, console, maintain)
+        report = out["report"]
+        report.timings = {"generate": gen_seconds, **out["timings"]}
+        print_summary(settings, report, console, time.perf_counter() - started)
+        return report
     # the app database runs (started above), so the final scenario (approved overrides) is built too
     # then lake maintenance: compaction now, snapshots and orphans of earlier demo runs past their retention
     report = run_jobs(settings, [*PIPELINE, "final", *(["maintain"] if maintain else [])], console)
@@ -261,11 +273,8 @@ def value_table(detail: list[dict[str, Any]], by: str, title: str) -> Table:
 
 
 def _has(engine: Any, fqn: str) -> bool:
-    try:
-        engine.query(f"SELECT 1 FROM {fqn} LIMIT 1")
-        return True
-    except Exception:
-        return False
+    """Whether ``fqn`` is published (has a snapshot the engine reads); an engine error raises."""
+    return engine.snapshot_id(fqn) is not None
 
 
 def table_summary(settings: Settings, engine: Any = None) -> Table:

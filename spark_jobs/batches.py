@@ -202,6 +202,9 @@ class ActionResult:
 def audit_transaction(settings: Settings) -> Iterator[Any]:
     """An open app-database transaction for the audit rows of a batch action; raises BatchError (before anything
     changes) when the app database cannot be reached. Never starts the embedded server."""
+    import psycopg
+    import sqlalchemy.exc
+
     from lakecast.appdb import migrate, server
     from lakecast.appdb.db import connect
 
@@ -209,7 +212,7 @@ def audit_transaction(settings: Settings) -> Iterator[Any]:
         url = server.database_url(settings, start_if_needed=False)
         migrate.upgrade(url)  # idempotent; creates audit_log on a fresh database
         conn = connect(url)
-    except Exception as exc:
+    except (server.AppDbError, psycopg.Error, sqlalchemy.exc.SQLAlchemyError) as exc:
         first = (str(exc).strip().splitlines() or [""])[0]
         raise BatchError(
             f"the app database (audit log) is unreachable, so nothing was changed: {type(exc).__name__}: {first}. "

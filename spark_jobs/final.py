@@ -18,6 +18,10 @@ job renders its SQL (:func:`lakecast.final.fold_qty_sql`). Job-specific:
   the Iceberg snapshot and the overrides it folded, in the same all-or-nothing step as the publish: if the
   audit row cannot be committed, the table is rolled back to its previous snapshot.
 
+Each published final run is also kept as a version in ``gold.fact_forecast_version`` (with the statistical
+quantity each row was folded from), and the waterfall and override value are rebuilt (spark_jobs/versions.py),
+inside the same all-or-nothing step.
+
 Only the ``final`` scenario partition is replaced, in one Iceberg commit, after the gates pass; a rerun on the
 same inputs writes the same rows (only ``run_id`` differs). If the app database is unreachable the job fails
 before writing anything, so the previous final snapshot keeps serving.
@@ -38,7 +42,7 @@ from contracts.gold import GATE_RESULTS
 from contracts.ops import PUBLISHED_RUNS
 from lakecast import final as rule
 from lakecast.settings import Settings
-from spark_jobs import gates, io, publish
+from spark_jobs import gates, io, publish, versions
 from spark_jobs.batches import all_or_nothing
 
 FACT = FORECAST_TABLES["fact_forecast"]
@@ -76,7 +80,7 @@ def app_db_url(settings: Settings) -> str:
 
     try:
         return server.database_url(settings, start_if_needed=False)
-    except Exception as exc:  # AppDbError, or a misconfigured external URL
+    except server.AppDbError as exc:  # embedded server not running, or an empty external URL
         raise AppDbUnavailable(_unavailable(exc)) from exc
 
 
@@ -191,7 +195,12 @@ def run(spark: SparkSession, settings: Settings, progress=None, db_url: str | No
         if failed:
             publish.publish(spark, settings, "final", run_id, [GATE_RESULTS.fqn])
             raise gates.GateFailure(failed, run_id)
-        _publish(spark, settings, url, final, result)
+        try:  # the version's gates (spark_jobs/versions.py) block the publish like the job's own
+            version = versions.prepare(spark, settings, rule.SCENARIO, run_id, published=final, baseline=baseline)
+            _publish(spark, settings, url, final, result, version)
+        except gates.GateFailure:
+            publish.publish(spark, settings, "final", run_id, [GATE_RESULTS.fqn])
+            raise
         result.published = True
         if progress:
             progress("final", "published")
@@ -201,18 +210,23 @@ def run(spark: SparkSession, settings: Settings, progress=None, db_url: str | No
     return result
 
 
-def _publish(spark: SparkSession, settings: Settings, url: str, final: DataFrame, result: FinalResult) -> None:
-    """Replace scenario ``final`` and append its ``final.publish`` audit row; neither happens without the other."""
+def _publish(spark: SparkSession, settings: Settings, url: str, final: DataFrame, result: FinalResult,
+             version: versions.Prepared) -> None:
+    """Replace scenario ``final``, record it as a version (spark_jobs/versions.py) and append its ``final.publish``
+    audit row; none happens without the others."""
+    import psycopg
+
     from lakecast.appdb.audit import write_audit
     from lakecast.appdb.db import connect
 
     try:
         conn = connect(url)
-    except Exception as exc:
+    except psycopg.OperationalError as exc:
         raise AppDbUnavailable(_unavailable(exc)) from exc
-    with all_or_nothing(spark, settings, [FACT, PUBLISHED_RUNS]), conn, conn.transaction():
+    with all_or_nothing(spark, settings, [FACT, *versions.SPECS, PUBLISHED_RUNS]), conn, conn.transaction():
         result.snapshots[FACT.fqn] = io.overwrite(spark, settings, FACT, final,
                                                   where=F.col("scenario_id") == rule.SCENARIO)
+        result.snapshots |= versions.write(spark, settings, version)
         result.audit_id = write_audit(conn, actor=AUDIT_ACTOR, action=AUDIT_ACTION, entity=AUDIT_ENTITY,
                                       entity_id=result.run_id, after=audit_record(result))
         publish.publish(spark, settings, "final", result.run_id)  # last Iceberg commit (spark_jobs/publish.py)

@@ -14,8 +14,9 @@ Steps (every one leak-free; see docs/forecasting.md):
 4. On the driver: combination, champion per DFU (at each DFU's execution lag by default, chosen on the
    selection window, scored on the later holdout), ceiling, FVA vs seasonal naive and vs the legacy forecast.
 5. Gates (not null, unique key, DFU references), then publish: ``fact_forecast`` scenarios ``backtest`` and
-   ``baseline`` are replaced in one commit each table (scenario ``final`` is left to the ``final`` job), and
-   ``dim_dfu`` gets the current cluster. A failed gate publishes nothing.
+   ``baseline`` are replaced in one commit each table (scenario ``final`` is left to the ``final`` job),
+   ``dim_dfu`` gets the current cluster, and the dashboards' pre-aggregates are rebuilt from the new accuracy
+   facts (spark_jobs/aggregates.py). A failed gate publishes nothing.
 6. MLflow: one run with parameters, per-model metrics and artifacts (scores, cluster profiles, a
    forecast-vs-actual plot), when tracking is enabled.
 """
@@ -27,7 +28,7 @@ import hashlib
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ from lakecast.forecast.report import breakdown
 from lakecast.forecast.models import DEFAULT_MODELS, FAMILY_NAMES, MODELS
 from lakecast.settings import CompetitionSettings, Settings
 from spark_jobs import forecast_tasks as tasks_mod
-from spark_jobs import gates, io, publish
+from spark_jobs import aggregates, gates, io, publish, versions
 
 FORWARD = tasks_mod.FORWARD  # timeframe label of the forward (baseline) origin; backtest origins are A..J
 bucket_of = tasks_mod.bucket_of
@@ -72,9 +73,10 @@ class ForecastResult:
     detail: list[dict[str, Any]] = field(default_factory=list)  # gold.model_scores_detail rows
     seconds: dict[str, float] = field(default_factory=dict)
     mlflow_run_id: str | None = None
+    tracking_error: str | None = None  # MLflow logging failed (best effort): why; the tables are published anyway
 
 
-def resolve_model_ids(models: list[str] | str | None) -> list[str]:
+def resolve_model_ids(models: Sequence[str] | str | None) -> list[str]:
     if models is None or models == "default":
         return list(DEFAULT_MODELS)
     if models == "all":
@@ -227,7 +229,7 @@ def compete(backtest: pd.DataFrame, dfu: pd.DataFrame, external: pd.DataFrame, c
     if missing:
         raise ValueError(f"competition config refers to models the job did not run: {sorted(set(missing))}; "
                          f"ran: {model_ids}")
-    competing = list(comp.models) if comp.models else list(model_ids)
+    competing: list[str] = list(comp.models) if comp.models else list(model_ids)
     if comp.combo_members:
         competing.append("combo_mean")
     return core_compete(backtest, dfu, external, comp, competing, clusters, history)
@@ -425,6 +427,15 @@ def run(spark: SparkSession, settings: Settings, progress=None, models: list[str
         where = F.col("scenario_id").isin("backtest", "baseline") if name == "fact_forecast" else None
         result.snapshots[name] = io.overwrite(spark, settings, spec, sdf, where=where)
     result.snapshots["dim_dfu"] = _update_dim_dfu_clusters(spark, settings)
+    agg = aggregates.refresh(spark, settings, "forecast", run_id, progress=progress)  # from the tables just written
+    result.snapshots |= agg.snapshots
+    result.rows |= agg.rows
+    result.gates += agg.gates
+    try:  # kept as a version (spark_jobs/versions.py); its gates block the publish like the job's own
+        result.snapshots |= versions.record(spark, settings, "baseline", run_id)
+    except gates.GateFailure:
+        publish.publish(spark, settings, "forecast", run_id, [GATE_RESULTS.fqn])
+        raise
     publish.publish(spark, settings, "forecast", run_id)  # last step: the forecast tables become visible together
     result.published = True
     step("publish", t0)
@@ -451,10 +462,8 @@ def _feature_importance(inputs: dict[str, pd.DataFrame], clusters: pd.DataFrame,
 
 def _active_competition(settings: Settings) -> CompetitionSettings:
     """The competition config stored through the API if there is one, else the one in conf/."""
-    try:
-        from lakecast.forecast.competition_store import active_competition_settings
-    except ImportError:
-        return settings.forecast.competition
+    from lakecast.forecast.competition_store import active_competition_settings
+
     return active_competition_settings(settings)
 
 

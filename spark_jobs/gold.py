@@ -1,5 +1,8 @@
 """silver.* -> gold.*: star schema, monthly facts, weekly pre-aggregates; gated, all-or-nothing publish.
 
+Once the forecast job has published accuracy facts, the accuracy pre-aggregates are rebuilt here too (from those
+published facts and the new dim_dfu, spark_jobs/aggregates.py) and published with the gold tables.
+
 Every gold table is computed first, then every gate runs; only if all pass are the tables written (each in
 one atomic Iceberg commit) and then published together (one run manifest, spark_jobs/publish.py). A failed gate
 is recorded in ops.gate_results (published alone), printed, and raises GateFailure, and the served tables keep
@@ -20,7 +23,7 @@ from contracts.bronze import INGEST_FILES
 from contracts.gold import GATE_RESULTS, GOLD_TABLES
 from contracts.silver import SILVER_TABLES
 from lakecast.settings import Settings
-from spark_jobs import gates, io, publish
+from spark_jobs import aggregates, gates, io, publish
 from spark_jobs import gold_transforms as gt
 from spark_jobs.rows import one_row
 
@@ -169,6 +172,12 @@ def _gate_and_publish(spark: SparkSession, settings: Settings, run_id: str, tabl
         result.snapshots[name] = io.overwrite(spark, settings, GOLD_TABLES[name], df)
         if progress:
             progress("gold", name)
+    accuracy = aggregates.published_accuracy(spark, settings)
+    if accuracy is not None:  # the served accuracy facts, summed with the DFU classes just rebuilt
+        agg = aggregates.refresh(spark, settings, "gold", run_id, accuracy, progress)
+        result.snapshots |= agg.snapshots
+        result.rows |= agg.rows
+        result.gates += agg.gates
     publish.publish(spark, settings, "gold", run_id)  # last step: every gold table becomes visible together
     result.published = True
     return result

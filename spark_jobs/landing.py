@@ -274,6 +274,7 @@ def _spark_unreadable(pf) -> list[str]:
 
 
 def _plan_parquet(source: LandingSource, plan: FilePlan) -> FilePlan:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
@@ -284,7 +285,7 @@ def _plan_parquet(source: LandingSource, plan: FilePlan) -> FilePlan:
             # Decode every page now: a corrupt page must reject this file, not fail the Spark job later.
             for _ in pf.iter_batches(batch_size=1 << 16, use_threads=False):
                 pass
-    except Exception as exc:  # pyarrow raises several types for corrupt footers and pages
+    except (pa.ArrowException, OSError) as exc:  # corrupt footers and pages (ArrowInvalid, thrift OSError, ...)
         plan.rejected = f"unreadable parquet file: {exc}"
         return plan
     names = schema.names

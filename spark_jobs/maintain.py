@@ -95,10 +95,12 @@ def published_snapshots(settings: Settings) -> tuple[dict[str, dict[str, int]], 
     The app database is never started here; when it is not reachable there are no run pins (only the current
     snapshot and the retention protect a snapshot) and the note says so.
     """
-    try:
-        from lakecast.appdb import server
-        from lakecast.appdb.db import connect
+    import psycopg
 
+    from lakecast.appdb import server
+    from lakecast.appdb.db import connect
+
+    try:
         url = server.database_url(settings, start_if_needed=False)
         with connect(url) as conn:
             regclass = conn.execute("SELECT to_regclass('pipeline_runs') AS t").fetchone()  # one row, always
@@ -108,7 +110,7 @@ def published_snapshots(settings: Settings) -> tuple[dict[str, dict[str, int]], 
                 "SELECT DISTINCT ON (job) job, run_id, details -> 'snapshots' AS snapshots FROM pipeline_runs "
                 "WHERE status = 'succeeded' AND details ? 'snapshots' ORDER BY job, finished_at DESC NULLS LAST"
             ).fetchall()
-    except Exception as exc:  # no app database: reported, the rest of maintenance still runs
+    except (server.AppDbError, psycopg.Error) as exc:  # no app database: reported, the rest still runs
         first = (str(exc).strip().splitlines() or [""])[0]
         return {}, f"app database unreachable ({type(exc).__name__}: {first}); no run pins"
     pins: dict[str, dict[str, int]] = {}

@@ -35,7 +35,7 @@ log = logging.getLogger("lakecast.runs")
 
 #: Result attributes copied into ``pipeline_runs.details`` when a job returns them.
 DETAIL_KEYS = ("run_id", "published", "rows", "snapshots", "mlflow_run_id", "models", "holdout_timeframes",
-               "quarantined_by_rule", "seconds", "pins_source")
+               "quarantined_by_rule", "seconds", "pins_source", "tracking_error")
 ERROR_CHARS = 2000
 
 

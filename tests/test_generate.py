@@ -238,7 +238,7 @@ def test_messy_fraction_zero_gives_clean_files_that_add_up_to_the_plan(tmp_path)
         rows = _read(tmp_path / manifest["sources"]["sales_lines"]["batches"][batch]["files"][0]["path"])[1]
         assert rows and all(_is_date(r["sale_date"]) and r["sale_date"].startswith(batch) for r in rows)
         assert all(float(r["qty"]) > 0 for r in rows)
-        got = Counter()
+        got: defaultdict[tuple[str, str], float] = defaultdict(float)
         for r in rows:
             got[(r["item_id"], r["location_id"])] += float(r["qty"])
         plan = {
@@ -310,7 +310,7 @@ def test_dc_lines_have_customers_and_store_lines_do_not(tiny, sales):
 
 
 def test_promo_lines_are_cheaper(tiny, sales):
-    by_key = defaultdict(lambda: {0: [], 1: []})
+    by_key: defaultdict[tuple[str, str, str], dict[int, list[float]]] = defaultdict(lambda: {0: [], 1: []})
     for b, rows in sales.items():
         for r in rows:
             p, f = _num(r["unit_price"]), r["promo_flag"]
@@ -322,7 +322,7 @@ def test_promo_lines_are_cheaper(tiny, sales):
 
 
 def test_weekday_effect_in_store_sales(sales):
-    counts = Counter()
+    counts: Counter[int] = Counter()
     for rows in sales.values():
         for r in rows:
             if _is_date(r["sale_date"]) and not r["customer_id"]:
@@ -371,10 +371,10 @@ def test_seasonality_in_files_summer_vs_winter(tiny, sales, clean_monthly):
     items = _read(root / f"item_master/{first}/item_master_{first}.csv")[1]
     item_cat = {r["item_id"]: r["category"] for r in items}
     months = sorted(sales)
-    summer = sum(
-        _category_profile(clean_monthly, item_cat, c, months) for c in ("Beverages", "Ice Cream", "Garden")
+    summer = np.sum(
+        [_category_profile(clean_monthly, item_cat, c, months) for c in ("Beverages", "Ice Cream", "Garden")], axis=0
     )
-    winter = sum(_category_profile(clean_monthly, item_cat, c, months) for c in ("Winter", "Toys & Gifts"))
+    winter = np.sum([_category_profile(clean_monthly, item_cat, c, months) for c in ("Winter", "Toys & Gifts")], axis=0)
     assert summer[5:8].mean() > 1.3 * summer[[0, 1, 11]].mean()  # Jun-Aug vs Dec-Feb
     assert winter[[0, 11]].mean() > 1.5 * winter[5:8].mean()  # Dec-Jan vs Jun-Aug
 
@@ -414,7 +414,7 @@ def test_lifecycle_launches_and_discontinuations(tiny, clean_monthly):
 # ---------------------------------------------------------------- masters
 def test_master_snapshots_carry_attribute_changes(tiny):
     root, manifest = tiny
-    changed = Counter()
+    changed: Counter[str] = Counter()
     for source, key, attrs in (
         ("item_master", "item_id", ("brand", "category", "supplier", "lead_time_days")),
         ("location_master", "location_id", ("region",)),
@@ -462,8 +462,8 @@ def test_external_forecast_lag_identity_and_bias(tiny, clean_monthly):
     assert origins[0] == "2024-11" and origins[-1] == "2026-10"  # a year of history first, then monthly
     # persistent bias: per-DFU ratio of total forecast (lag 0) to total actuals spreads above and below 1
     months = sorted(manifest["sources"]["sales_lines"]["batches"])
-    fc = defaultdict(float)
-    act = defaultdict(float)
+    fc: defaultdict[tuple[str, str], float] = defaultdict(float)
+    act: defaultdict[tuple[str, str], float] = defaultdict(float)
     for r in rows:
         if r["lag"] == 0 and r["target_month"] in months:
             key = (r["item_id"], r["location_id"])

@@ -226,7 +226,7 @@ def test_sales_promotions_follow_the_plan(tiny, plan, store_lines):
 
 def test_promo_lines_carry_the_planned_discount(plan, store_lines):
     latest = _latest_before_month(plan)
-    prices = defaultdict(lambda: {"0": set(), "1": set()})
+    prices: defaultdict[tuple[str, str, str], dict[str, set[float]]] = defaultdict(lambda: {"0": set(), "1": set()})
     for r in store_lines:
         prices[(r["item_id"], r["location_id"], r["sale_date"][:7])][r["promo_flag"]].add(float(r["unit_price"]))
     checked = 0

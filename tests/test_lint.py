@@ -35,6 +35,16 @@ def test_mypy_is_clean() -> None:
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
 
 
+def test_mypy_checks_the_bodies_of_unannotated_functions() -> None:
+    """``check_untyped_defs`` stays on, with no module exempted: without it mypy skips the body of every
+    unannotated function, which is most tests and fixtures."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    assert config.get("check_untyped_defs") is True
+    exempt = [o["module"] for o in config.get("overrides", [])
+              if o.get("check_untyped_defs") is False or o.get("ignore_errors") is True]
+    assert not exempt, f"modules not checked: {exempt}"
+
+
 def test_mypy_covers_every_python_file() -> None:
     """Every .py file of the checkout is under ``[tool.mypy] files``: coverage is not narrowed again unnoticed."""
     files = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["files"]

@@ -16,8 +16,13 @@ from api.schemas.analytics import (
     DrilldownResponse,
     ExceptionPage,
     KpiResponse,
+    LagChoice,
     LagCurveResponse,
+    Ranking,
+    SliceDimension,
     SlicePage,
+    SliceSort,
+    SortOrder,
     TrendResponse,
 )
 from api.services.analytics import accuracy as acc
@@ -31,6 +36,8 @@ from api.services.analytics.common import (
     resolve_window,
 )
 from contracts.app import ErrorBody
+from contracts.forecast import ScoredModelId
+from lakecast.dfu_classes import AbcClass, XyzClass
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "not authenticated"},
@@ -42,11 +49,12 @@ router = APIRouter(tags=["analytics"], responses=_ERRORS)
 _MONTH = r"^\d{4}-\d{2}$"
 Values = Annotated[list[str] | None, Query(max_length=MAX_FILTER_VALUES)]
 LagParam = Annotated[
-    str | None,
+    LagChoice | None,
     Query(description="0..4, 'execution' (each DFU at its execution lag; default) or 'all' (every lag pooled)"),
 ]
-ModelParam = Annotated[str | None, Query(max_length=100, description="Model id (default: champion)")]
-ModelsParam = Annotated[list[str] | None, Query(max_length=30, description="Model ids (repeat; default: all)")]
+ModelParam = Annotated[ScoredModelId | None, Query(description="Model id (default: champion)")]
+ModelsParam = Annotated[list[ScoredModelId] | None, Query(max_length=30,
+                                                          description="Model ids (repeat; default: all)")]
 TimeframesParam = Annotated[list[str] | None, Query(max_length=26, description="Backtest origins A..J (repeat)")]
 
 
@@ -70,12 +78,13 @@ def dfu_filters(
     category: Values = None, brand: Values = None, supplier: Values = None, region: Values = None,
     location: Values = None, item: Values = None, customer: Values = None,
     cluster: Annotated[list[int] | None, Query(max_length=MAX_FILTER_VALUES)] = None,
-    abc_class: Values = None, xyz_class: Values = None,
+    abc_class: Annotated[list[AbcClass] | None, Query(max_length=MAX_FILTER_VALUES)] = None,
+    xyz_class: Annotated[list[XyzClass] | None, Query(max_length=MAX_FILTER_VALUES)] = None,
 ) -> DfuFilters:
     """DFU filters: repeat a parameter for several values (OR); different parameters combine with AND."""
     values = {"category": category, "brand": brand, "supplier": supplier, "region": region, "location": location,
               "item": item, "customer": customer, "cluster": [str(c) for c in cluster] if cluster else None,
-              "abc_class": abc_class, "xyz_class": xyz_class}
+              "abc_class": list(abc_class or []), "xyz_class": list(xyz_class or [])}
     return DfuFilters({k: list(v) for k, v in values.items() if v})
 
 
@@ -101,10 +110,10 @@ def trends(user: CurrentUser, engine: EngineDep, w: Window, filters: Filters, mo
 @router.get("/accuracy/slice", response_model=SlicePage, summary="Accuracy per value of one dimension (paged)")
 def accuracy_slice(
     user: CurrentUser, engine: EngineDep, w: Window, filters: Filters,
-    by: Annotated[str, Query(description=f"One of: {', '.join(acc.SLICE_DIMENSIONS)}")],
+    by: Annotated[SliceDimension, Query(description="The dimension to slice by")],
     model_id: ModelParam = None, lag: LagParam = None, timeframe: TimeframesParam = None,
-    sort: Annotated[str, Query(description=f"One of: {', '.join(acc.SLICE_SORTS)}")] = "actual_qty",
-    order: Annotated[str | None, Query(description="asc | desc (default desc; asc for key)")] = None,
+    sort: Annotated[SliceSort, Query(description="Sort key (key = the slice value)")] = "actual_qty",
+    order: Annotated[SortOrder | None, Query(description="Default desc; asc for key")] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size (max 500)")] = 50,
     offset: Annotated[int, Query(ge=0, le=10**6)] = 0,
 ) -> SlicePage:
@@ -126,11 +135,11 @@ def lag_curve(
 @router.get("/exceptions", response_model=ExceptionPage, summary="Worst DFUs by error, bias or FVA (sparklines)")
 def exceptions(
     user: CurrentUser, engine: EngineDep, w: Window, filters: Filters,
-    rank_by: Annotated[str, Query(description="error | bias | fva")] = "error",
+    rank_by: Annotated[Ranking, Query(description="error (sum |F - A|), bias (|sum F - sum A|) or fva")] = "error",
     n: Annotated[int, Query(ge=1, le=200, description="How many DFUs (max 200)")] = 20,
     offset: Annotated[int, Query(ge=0, le=10**6)] = 0,
     model_id: ModelParam = None,
-    fva_vs: Annotated[str | None, Query(max_length=100, description="FVA reference (default seasonal_naive)")] = None,
+    fva_vs: Annotated[ScoredModelId | None, Query(description="FVA reference (default seasonal_naive)")] = None,
     lag: LagParam = None,
 ) -> ExceptionPage:
     window = resolve_window(w.window, w.from_, w.to, accuracy_anchor(engine))
@@ -144,6 +153,9 @@ def dfu_drilldown(
     user: CurrentUser, engine: EngineDep, conn: DbConn, w: Window,
     dfu_id: Annotated[str, Path(max_length=201, description="item_id|location_id")],
     lag: LagParam = None,
+    as_of_cycle: Annotated[str | None, Query(pattern=_MONTH, description=(
+        "Planning cycle YYYY-MM: baseline champion and final as published then (gold.fact_forecast_version) "
+        "instead of the current ones"))] = None,
 ) -> DrilldownResponse:
     window = resolve_window(w.window, w.from_, w.to, dd.sales_anchor(engine), open_end=True)
-    return dd.drilldown(engine, conn, dfu_id, window=window, lag=LagSpec.parse(lag))
+    return dd.drilldown(engine, conn, dfu_id, window=window, lag=LagSpec.parse(lag), as_of_cycle=as_of_cycle)

@@ -16,6 +16,7 @@ import logging
 import threading
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
@@ -64,7 +65,7 @@ def _build_service(request: Request, settings: Settings) -> ChatService:
         written = store.ensure_index()
         log.info("chat retrieval index ready (%d documents written)", written)
         retriever = store
-    except Exception as exc:  # e.g. migration 0003 missing: keep answering, retrieval in memory
+    except psycopg.Error as exc:  # e.g. migration 0003 missing: keep answering, retrieval in memory (logged)
         log.warning("pgvector retrieval unavailable (%s); using the in-memory index", exc)
         retriever = MemoryStore(cfg.embedding_dim)
     llm = LLMClient(cfg) if cfg.llm_enabled else None

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import CurrentUser
 from api.engine import EngineDep
-from api.schemas.analytics import ClusterList, ClusterMemberPage
+from api.schemas.analytics import ClusterList, ClusterMemberPage, MemberSort
 from api.services.analytics import clusters as svc
 from contracts.app import ErrorBody
 
@@ -30,7 +30,7 @@ def clusters(user: CurrentUser, engine: EngineDep) -> ClusterList:
 def members(
     user: CurrentUser, engine: EngineDep,
     cluster_id: Annotated[int, Path(ge=0, le=10**6)],
-    sort: Annotated[str, Query(description=f"One of: {', '.join(svc.MEMBER_SORTS)}")] = "dfu_id",
+    sort: Annotated[MemberSort, Query(description="dfu_id, or qty_12m (largest first)")] = "dfu_id",
     limit: Annotated[int, Query(ge=1, le=500, description="Page size (max 500)")] = 50,
     offset: Annotated[int, Query(ge=0, le=10**6)] = 0,
 ) -> ClusterMemberPage:

@@ -19,6 +19,7 @@ from api.schemas.analytics import (
 )
 from api.services.analytics import competition as svc
 from contracts.app import ErrorBody
+from contracts.forecast import ScoredModelId
 from lakecast.lag import MAX_LAG
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -64,6 +65,7 @@ def detail(
                                      description=f"One lag 0..{MAX_LAG} (default: every lag)")] = None,
     segment: Annotated[str | None, Query(min_length=1, max_length=200,
                                          description="Segment label, or 'all' (default: every segment)")] = None,
-    model_id: Annotated[list[str] | None, Query(max_length=30, description="Model ids (repeat; default: all)")] = None,
+    model_id: Annotated[list[ScoredModelId] | None, Query(max_length=30,
+                                                          description="Model ids (repeat; default: all)")] = None,
 ) -> CompetitionDetail:
     return svc.detail(engine, lag=lag, segment=segment, model_ids=model_id)

@@ -7,6 +7,7 @@ components append theirs) and answers 503 with the failures if any check raises.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from contracts.app import ErrorBody, HealthStatus, ReadyStatus
+
+log = logging.getLogger("lakecast.api")
 
 router = APIRouter(tags=["health"])
 
@@ -53,8 +56,9 @@ def ready(request: Request) -> Any:
         try:
             item.check(request.app)
             checks[item.name] = "ok"
-        except Exception as exc:  # any failure means not ready
+        except Exception as exc:  # a check may fail any way; each failure is named in the 503 and logged
             message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            log.warning("readiness check %s failed: %s: %s", item.name, type(exc).__name__, message)
             checks[item.name] = f"failed: {message}"
             failed.append(item.name)
     if failed:

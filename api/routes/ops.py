@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -10,7 +10,7 @@ from api.deps import CurrentUser, DbConn, SettingsDep
 from api.engine import EngineDep
 from api.schemas.analytics import GatePage, QuarantineSummary, RunsPage
 from api.services.analytics import ops as svc
-from contracts.app import ErrorBody
+from contracts.app import ErrorBody, RunStatus
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "not authenticated"},
@@ -26,7 +26,7 @@ Offset = Annotated[int, Query(ge=0, le=10**6)]
 def runs(
     user: CurrentUser, conn: DbConn, engine: EngineDep, settings: SettingsDep,
     job: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] = None,
-    status: Annotated[Literal["running", "succeeded", "failed", "skipped"] | None, Query()] = None,
+    status: Annotated[RunStatus | None, Query()] = None,
     limit: Limit = 50, offset: Offset = 0,
 ) -> RunsPage:
     return svc.runs(conn, engine, settings, job=job, status=status, limit=limit, offset=offset)

@@ -13,11 +13,25 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from contracts.app import OverridePublic
+from contracts.app import OverridePublic, RunStatus
 from contracts.base import LakecastModel
 from lakecast.settings import CompetitionSettings
 
-Scenario = Literal["backtest", "baseline", "final"]
+# ---------------------------------------------------------------------------------------------- parameters
+#: The lag of an accuracy answer: one lag 0..MAX_LAG (lakecast.lag; api.services.analytics.common checks the
+#: digits against it), ``execution`` (each DFU at its execution lag) or ``all`` (every lag pooled).
+LagChoice = Literal["0", "1", "2", "3", "4", "execution", "all"]
+#: /accuracy/slice ``by`` (api.services.analytics.accuracy.SLICE_DIMENSIONS has one entry per value).
+SliceDimension = Literal["category", "brand", "supplier", "region", "abc_class", "xyz_class", "cluster", "location",
+                         "item", "customer", "dfu", "lag", "model", "timeframe"]
+#: /accuracy/slice ``sort`` (SLICE_SORTS).
+SliceSort = Literal["actual_qty", "forecast_qty", "abs_error", "n_rows", "wape", "accuracy_pct", "bias", "abs_bias",
+                    "key"]
+SortOrder = Literal["asc", "desc"]
+#: /exceptions ``rank_by`` (api.services.analytics.exceptions_topn.RANKINGS).
+Ranking = Literal["error", "bias", "fva"]
+#: /clusters/{id}/members ``sort`` (api.services.analytics.clusters.MEMBER_SORTS).
+MemberSort = Literal["dfu_id", "qty_12m"]
 
 
 # ---------------------------------------------------------------------------------------------- shared
@@ -86,7 +100,7 @@ class SearchResponse(LakecastModel):
 # ---------------------------------------------------------------------------------------------- accuracy
 class KpiResponse(Metrics):
     model_id: str
-    lag: str = Field(description="0..4, 'execution' (each DFU at its execution lag) or 'all'")
+    lag: LagChoice = Field(description="0..4, 'execution' (each DFU at its execution lag) or 'all'")
     window: TimeWindow
     filters: dict[str, list[str]] = Field(description="Dimension filters applied")
 
@@ -101,7 +115,7 @@ class TrendSeries(LakecastModel):
 
 
 class TrendResponse(LakecastModel):
-    lag: str
+    lag: LagChoice
     window: TimeWindow
     filters: dict[str, list[str]]
     series: list[TrendSeries]
@@ -113,12 +127,12 @@ class SliceRow(Metrics):
 
 
 class SlicePage(Page):
-    by: str
+    by: SliceDimension
     model_id: str | None = Field(description="Model (null when slicing by model)")
-    lag: str
+    lag: LagChoice
     window: TimeWindow
     filters: dict[str, list[str]]
-    sort: str
+    sort: str = Field(description="The sort applied: a SliceSort and its direction, e.g. 'actual_qty desc'")
     items: list[SliceRow]
 
 
@@ -161,10 +175,10 @@ class ExceptionRow(Metrics):
 
 
 class ExceptionPage(Page):
-    rank_by: Literal["error", "bias", "fva"]
+    rank_by: Ranking
     model_id: str
     fva_vs: str
-    lag: str
+    lag: LagChoice
     window: TimeWindow
     filters: dict[str, list[str]]
     items: list[ExceptionRow]
@@ -248,6 +262,9 @@ class DrilldownResponse(LakecastModel):
         description="The final forecast: the baseline champion with the overrides approved at the time of the "
         "request folded in (lakecast/final.py); null when the window holds no baseline champion month")
     overrides: list[OverridePublic] = Field(description="The DFU's overrides in the app database (any status)")
+    as_of_cycle: str | None = Field(None, description="With as_of_cycle: the cycle; baseline (champion only) and "
+                                    "final are the versions published as of it")
+    as_of_versions: list[str] = Field(default_factory=list, description="With as_of_cycle: the version ids served")
 
 
 # ---------------------------------------------------------------------------------------------- competition
@@ -395,7 +412,7 @@ class ClusterMember(LakecastModel):
 class ClusterMemberPage(Page):
     cluster_id: int
     cluster_label: str
-    sort: str
+    sort: MemberSort
     items: list[ClusterMember]
 
 
@@ -403,7 +420,7 @@ class ClusterMemberPage(Page):
 class PipelineRunOut(LakecastModel):
     run_id: str
     job: str
-    status: str
+    status: RunStatus
     started_at: dt.datetime
     finished_at: dt.datetime | None
     details: dict[str, Any]

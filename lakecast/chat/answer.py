@@ -24,14 +24,28 @@ class Chart:
         return asdict(self)
 
 
+# columns whose numbers are labels, not quantities: a dimension's output column (year, lag, ...), an id, a
+# year/month number a free SQL query computed (``EXTRACT(year FROM ...) AS sales_year``)
+LABEL_COLUMNS = frozenset(d.column for d in DIMENSIONS.values()) | {"year", "month", "quarter", "lag", "period"}
+
+
+def is_label_column(column: str) -> bool:
+    c = column.lower()
+    return (c in LABEL_COLUMNS or c.endswith(("_id", "_year", "_month", "_quarter", "_lag"))
+            or c.startswith(("year_", "month_")))
+
+
 def fmt(value: Any, column: str) -> str:
-    """Format one value for a sentence: units with separators, percentages with one decimal."""
+    """Format one value for a sentence: units with separators, percentages with one decimal; a year, month,
+    lag or id is printed as it is (2025, not "2,025")."""
     if value is None:
         return "n/a"
     if isinstance(value, dt.date):
         return f"{value:%Y-%m}" if column in ("month", "quarter") else value.isoformat()
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
+    if is_label_column(column) and float(value).is_integer():
+        return str(int(value))
     metric = METRICS.get(column)
     if metric is not None and metric.unit in ("%", "pp"):
         return f"{value:.1f}{' pp' if metric.unit == 'pp' else '%'}"

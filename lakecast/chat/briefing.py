@@ -175,16 +175,19 @@ def build_briefing(executor: ChatExecutor, dfu_id: str) -> Briefing:
     dfu = dfus[0]
     hist = executor.query("SELECT month_start, qty, promo_qty FROM gold.fact_sales_monthly "
                           f"WHERE dfu_id = {key} ORDER BY month_start")
-    champ = next(iter(_safe(executor, f"SELECT * FROM gold.champion_selection WHERE dfu_id = {key}")), None)
-    fwd_rows = _safe(executor, "SELECT target_month, fcst_qty FROM gold.fact_forecast WHERE scenario_id = 'baseline' "
-                               f"AND model_id = 'champion' AND dfu_id = {key} ORDER BY target_month LIMIT 3")
+    champ = next(iter(_published(executor, "gold.champion_selection",
+                                 f"SELECT * FROM gold.champion_selection WHERE dfu_id = {key}")), None)
+    fwd_rows = _published(executor, "gold.fact_forecast",
+                          "SELECT target_month, fcst_qty FROM gold.fact_forecast WHERE scenario_id = 'baseline' "
+                          f"AND model_id = 'champion' AND dfu_id = {key} ORDER BY target_month LIMIT 3")
     fwd = sum(float(r["fcst_qty"]) for r in fwd_rows) if fwd_rows else None
     months = {add_months(r["target_month"], -12) for r in fwd_rows}
     last_year = sum(float(r["qty"]) for r in hist if r["month_start"] in months) if fwd_rows else None
     lag = int(dfu["execution_lag"])
     acc_sql = kpi.accuracy_pct_sql("abs_error", "actual_qty")
-    acc_rows = _safe(executor, f"SELECT model_id, {acc_sql} AS accuracy_pct FROM gold.fact_forecast_accuracy "
-                               f"WHERE dfu_id = {key} AND lag = {lag} GROUP BY model_id")
+    acc_rows = _published(executor, "gold.fact_forecast_accuracy",
+                          f"SELECT model_id, {acc_sql} AS accuracy_pct FROM gold.fact_forecast_accuracy "
+                          f"WHERE dfu_id = {key} AND lag = {lag} GROUP BY model_id")
     sections = [_trend(hist), _seasonality(hist), _volatility(hist, dfu), _promotions(hist),
                 _risk(champ, fwd, last_year, dfu), _accuracy(acc_rows, lag)]
     headline = (f"{dfu_id}: {dfu['category']} / {dfu['brand']} in {dfu['region']}, ABC {dfu['abc_class']}, "
@@ -194,9 +197,7 @@ def build_briefing(executor: ChatExecutor, dfu_id: str) -> Briefing:
     return Briefing(dfu_id, dfu["item_id"], dfu["location_id"], headline, sections, sources)
 
 
-def _safe(executor: ChatExecutor, sql: str) -> list[dict[str, Any]]:
-    """Rows of a forecast-table query, or none when the forecast tables are not published yet."""
-    try:
-        return executor.query(sql)
-    except Exception:
-        return []
+def _published(executor: ChatExecutor, table: str, sql: str) -> list[dict[str, Any]]:
+    """Rows of a query over ``table``, or none while the table is not published (before the forecast job ran);
+    an engine error on a published table raises."""
+    return executor.query(sql) if executor.snapshot_id(table) is not None else []

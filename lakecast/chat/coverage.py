@@ -36,7 +36,7 @@ FUNCTION_WORDS = frozenset({"whats", "whos", "hows", "wheres", "whens", "thats",
                             "ive", "weve", "were", "youre", "lets", "did", "does", "do", "got", "going", "go", "one",
                             "gone", "make", "made", "come", "came", "happen", "happened", "ask", "question"})
 #: measures planners ask for that the semantic layer does not have: asked back with the list of measures
-UNSUPPORTED_MEASURES = frozenset({"average", "avg", "mean", "median", "price", "prices", "asp", "margin",
+UNSUPPORTED_MEASURES = frozenset({"average", "avg", "mean", "median", "margin",
                                   "margins", "profit", "profits", "cost", "costs", "stock", "stocks", "inventory",
                                   "growth", "yoy", "mom", "increase", "decrease", "change",
                                   "competitor", "competitors", "market", "elasticity", "returns", "waste"})

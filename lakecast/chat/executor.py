@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
+import duckdb
 import sqlglot
 from sqlglot import exp
 
@@ -41,6 +42,10 @@ class ChatExecutor(Protocol):
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         """Run a fixed internal query (vocabulary, briefing); rows as dicts."""
+        ...
+
+    def query_errors(self) -> tuple[type[Exception], ...]:
+        """The exceptions the engine raises for a query it cannot run (a bad column, a type error, a limit)."""
         ...
 
     def refresh(self) -> None:
@@ -108,7 +113,7 @@ class SandboxedDuckDB:
             rel = cur.execute(translated)
             cols = [d[0] for d in rel.description]
             rows = [tuple(_plain(v) for v in r) for r in rel.fetchall()]
-        except Exception as exc:
+        except duckdb.Error as exc:
             if time.perf_counter() - start >= self.timeout_seconds * 0.95 and "nterrupt" in str(exc):
                 raise QueryTimeout(f"query cancelled after {self.timeout_seconds:g} s (statement timeout)") from None
             raise
@@ -120,6 +125,9 @@ class SandboxedDuckDB:
     def query(self, sql: str) -> list[dict[str, Any]]:
         cols, rows = self.run(sql)
         return [dict(zip(cols, r, strict=True)) for r in rows]
+
+    def query_errors(self) -> tuple[type[Exception], ...]:
+        return (duckdb.Error,)
 
 
 class TrinoExecutor:
@@ -135,9 +143,16 @@ class TrinoExecutor:
         return None
 
     def snapshot_id(self, fqn: str) -> int | None:
+        import trino  # type: ignore[import-not-found]
+
         from lakecast.runtime.engine import trino_snapshot_sql
 
-        rows = self.query(trino_snapshot_sql(fqn))
+        try:
+            rows = self.query(trino_snapshot_sql(fqn))
+        except trino.exceptions.TrinoUserError as exc:
+            if getattr(exc, "error_name", None) != "TABLE_NOT_FOUND":
+                raise
+            return None  # not published yet
         return rows[0]["snapshot_id"] if rows else None
 
     def run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -159,6 +174,11 @@ class TrinoExecutor:
     def query(self, sql: str) -> list[dict[str, Any]]:
         cols, rows = self.run(sql)
         return [dict(zip(cols, r, strict=True)) for r in rows]
+
+    def query_errors(self) -> tuple[type[Exception], ...]:
+        import trino  # type: ignore[import-not-found]
+
+        return (trino.exceptions.TrinoQueryError, trino.exceptions.DatabaseError)
 
 
 def make_executor(settings: Settings, *, timeout_seconds: float = 10.0) -> ChatExecutor:

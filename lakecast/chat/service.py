@@ -99,7 +99,8 @@ class ChatService:
             stale = time.monotonic() - self._vocab_at > self._vocab_ttl or key != self._vocab_key
             if reload or self._vocab is None or self._index is None or stale:
                 self.executor.refresh()
-                self._vocab = load_vocabulary(self.executor.query, self.allowed)
+                self._vocab = load_vocabulary(self.executor.query, self.allowed,
+                                              published=lambda t: self.executor.snapshot_id(t) is not None)
                 self._index = Parser(self._vocab).index
                 self._vocab_key = key
                 self._vocab_at = time.monotonic()
@@ -114,7 +115,7 @@ class ChatService:
             return self.executor.run(guarded.sql)
         except QueryTimeout as exc:
             raise ChatRefused(f"refused: {exc}; narrow the question (a time window, a filter, top N)") from None
-        except Exception as exc:  # engine errors are the query's fault here, never a 500
+        except self.executor.query_errors() as exc:  # the guarded query's fault here: a 400, never a 500
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise ChatBadRequest(f"the query failed on the serving engine: {first[:300]}") from None
 

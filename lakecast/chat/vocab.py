@@ -100,22 +100,24 @@ class Vocabulary:
                 self.models.setdefault(normalize(phrase), mid)
 
 
-def _rows(query: QueryFn, sql: str) -> list[dict[str, Any]]:
-    try:
-        return query(sql)
-    except Exception:  # a table not published yet (e.g. before the forecast job ran): no words from it
-        return []
+def load_vocabulary(query: QueryFn, tables: Iterable[str] = (),
+                    published: Callable[[str], bool] | None = None) -> Vocabulary:
+    """Read the vocabulary with fixed queries through ``query`` (Trino SQL in, rows as dicts out).
 
+    ``published(table)`` says whether a table is published yet (default: every one is): an unpublished table (e.g.
+    the forecast tables before the forecast job ran) contributes no words; a query that fails on a published table
+    raises (an engine error never turns into a silently smaller vocabulary)."""
 
-def load_vocabulary(query: QueryFn, tables: Iterable[str] = ()) -> Vocabulary:
-    """Read the vocabulary with fixed queries through ``query`` (Trino SQL in, rows as dicts out)."""
-    last = _rows(query, "SELECT MAX(month_start) AS m FROM gold.fact_sales_monthly")
+    def _rows(table: str, sql: str) -> list[dict[str, Any]]:
+        return query(sql) if published is None or published(table) else []
+
+    last = _rows("gold.fact_sales_monthly", "SELECT MAX(month_start) AS m FROM gold.fact_sales_monthly")
     anchor = last[0]["m"] if last and last[0]["m"] else dt.date.today().replace(day=1)
     vocab = Vocabulary(anchor=anchor, tables=tuple(tables))
-    for r in _rows(query, "SELECT item_id, item_name FROM gold.dim_item WHERE is_current"):
+    for r in _rows("gold.dim_item", "SELECT item_id, item_name FROM gold.dim_item WHERE is_current"):
         vocab.add("item", r["item_id"], r["item_name"])
-    locations = _rows(query, "SELECT location_id, location_name, location_type, country FROM gold.dim_location "
-                             "WHERE is_current")
+    locations = _rows("gold.dim_location", "SELECT location_id, location_name, location_type, country "
+                      "FROM gold.dim_location WHERE is_current")
     for r in locations:
         vocab.add("location", r["location_id"], r["location_name"])
         code = r["country"]
@@ -124,12 +126,13 @@ def load_vocabulary(query: QueryFn, tables: Iterable[str] = ()) -> Vocabulary:
         kind = r["location_type"]
         if kind:
             vocab.add("location_type", kind, *LOCATION_TYPE_WORDS.get(str(kind).lower(), ()), value_is_phrase=False)
-    for r in _rows(query, "SELECT customer_id, customer_name, segment FROM gold.dim_customer WHERE is_current"):
+    for r in _rows("gold.dim_customer",
+                   "SELECT customer_id, customer_name, segment FROM gold.dim_customer WHERE is_current"):
         vocab.add("customer", r["customer_id"], r["customer_name"])
         vocab.add("segment", r["segment"])
     dfu_sql = ("SELECT DISTINCT brand, category, supplier, region, cluster_label, abc_class, xyz_class "
                "FROM gold.dim_dfu")
-    for r in _rows(query, dfu_sql):
+    for r in _rows("gold.dim_dfu", dfu_sql):
         for dim in ("brand", "category", "supplier", "region"):
             vocab.add(dim, r[dim])
         vocab.add("cluster", r["cluster_label"])
@@ -139,14 +142,14 @@ def load_vocabulary(query: QueryFn, tables: Iterable[str] = ()) -> Vocabulary:
         if r["xyz_class"]:
             vocab.add("xyz_class", r["xyz_class"], f"class {r['xyz_class']}", f"{r['xyz_class']} items",
                       f"{r['xyz_class']} class", value_is_phrase=False)
-    models = _rows(query, "SELECT DISTINCT model_id FROM gold.fact_forecast_accuracy")
+    models = _rows("gold.fact_forecast_accuracy", "SELECT DISTINCT model_id FROM gold.fact_forecast_accuracy")
     vocab.add_models(r["model_id"] for r in models)
-    champ = _rows(query, "SELECT MIN(target_month) AS a, MAX(target_month) AS b FROM gold.fact_forecast_accuracy "
-                         "WHERE model_id = 'champion'")
+    champ = _rows("gold.fact_forecast_accuracy", "SELECT MIN(target_month) AS a, MAX(target_month) AS b "
+                  "FROM gold.fact_forecast_accuracy WHERE model_id = 'champion'")
     if champ and champ[0]["a"]:
         vocab.champion_months = (champ[0]["a"], champ[0]["b"])
-    fwd = _rows(query, "SELECT MIN(target_month) AS a, MAX(target_month) AS b FROM gold.fact_forecast "
-                       "WHERE scenario_id = 'baseline'")
+    fwd = _rows("gold.fact_forecast", "SELECT MIN(target_month) AS a, MAX(target_month) AS b "
+                "FROM gold.fact_forecast WHERE scenario_id = 'baseline'")
     if fwd and fwd[0]["a"]:
         vocab.forecast_months = (fwd[0]["a"], fwd[0]["b"])
     return vocab

@@ -18,23 +18,42 @@ log = logging.getLogger("lakecast.competition")
 LATEST_SQL = "SELECT id, config, created_by FROM competition_configs ORDER BY id DESC LIMIT 1"
 
 
+class CompetitionConfigUnavailable(RuntimeError):
+    """The app database exists but cannot be read, so whether a saved competition config applies is unknown."""
+
+
 def active_competition_settings(settings: Settings) -> CompetitionSettings:
-    """The competition config saved through the API, else ``settings.forecast.competition``.
+    """The competition config saved through the API, else ``settings.forecast.competition`` (conf/).
 
-    Never starts the embedded Postgres and never fails: when the app database is down, not migrated to 0002,
-    or holds no saved config, the configured (conf/) settings apply, so a forecast run does not depend on the
-    app database being up.
+    conf/ applies when there is no app database (embedded and never initialised, e.g. a fresh data dir), when it is
+    not migrated to 0002 (no ``competition_configs``), or when it holds no saved config. An app database that exists
+    but cannot be read (embedded server stopped, external server down) raises
+    :class:`CompetitionConfigUnavailable`: it may hold the config the planners saved, and a forecast silently run
+    with conf/ instead would choose different champions. Never starts the embedded Postgres.
     """
-    from lakecast.appdb.db import connect
-    from lakecast.appdb.server import database_url
+    import psycopg
 
-    try:
-        url = database_url(settings, start_if_needed=False)
-        with connect(url) as conn:
-            row = conn.execute(LATEST_SQL).fetchone()
-    except Exception as exc:  # noqa: BLE001 - any problem with the app DB means "use conf/"
-        log.info("competition config from conf/ (app database not usable: %s)", (str(exc).splitlines() or [""])[0])
+    from lakecast.appdb.db import connect
+    from lakecast.appdb.server import status
+
+    st = status(settings)
+    if st.mode == "embedded" and st.pgdata is not None and not (st.pgdata / "PG_VERSION").exists():
+        log.info("competition config from conf/ (no app database at %s)", st.pgdata)
         return settings.forecast.competition
+    if not st.running or st.url is None:
+        raise CompetitionConfigUnavailable(
+            f"the app database ({st.mode}) is not reachable ({st.detail}); it may hold a saved competition config, "
+            "so the forecast does not fall back to conf/: start it (`lakecast db start`), or set "
+            "LAKECAST_POSTGRES__URL to a reachable server")
+    try:
+        with connect(st.url) as conn:
+            row = conn.execute(LATEST_SQL).fetchone()
+    except psycopg.errors.UndefinedTable:
+        log.info("competition config from conf/ (app database not migrated to 0002: no competition_configs)")
+        return settings.forecast.competition
+    except psycopg.OperationalError as exc:
+        raise CompetitionConfigUnavailable(
+            f"the app database stopped answering while reading the competition config: {exc}") from exc
     if row is None:
         return settings.forecast.competition
     log.info("competition config version %s (saved by %s) from the app database", row["id"], row["created_by"])

@@ -11,6 +11,13 @@ Nothing else: a legacy forecast made after the origin, or an error whose actual 
 reaches a model. :func:`legacy_cube` builds the one array every consumer reads, from rows with
 ``fcst_origin <= origin`` only; :func:`bias_ratio` reads only targets <= the anchor month.
 
+A DFU missing from a delivery is a forecast of 0 (:func:`legacy_cube`, ``absent_as_zero``): the legacy export
+lists the DFUs the legacy system plans, for the months it plans them; once it stops planning a DFU (a phase-out)
+its rows stop. Read at origin ``o``: if the delivery made at ``o`` exists (it has rows for some DFU) and the DFU
+had a legacy row at some origin <= ``o`` (the legacy system knew it), every lag of ``o`` the delivery leaves
+out for that DFU is 0. A DFU the legacy system has never listed stays unknown (NaN). All of it is read from
+rows made at or before ``o``.
+
 Debiasing rule (``legacy_debiased``): per DFU, the ratio of summed actuals to summed legacy forecasts over
 the last ``window`` target months (every lag pooled: the bias is a property of the DFU, and pooling gives
 more rows), shrunk toward 1 (no correction) with ``kappa`` pseudo-rows:
@@ -54,10 +61,12 @@ def normalise_external(external: pd.DataFrame) -> pd.DataFrame:
 
 
 def legacy_cube(external: pd.DataFrame | None, ids: np.ndarray, months: pd.DatetimeIndex,
-                n_lags: int = N_LAGS) -> np.ndarray | None:
+                n_lags: int = N_LAGS, absent_as_zero: bool = True) -> np.ndarray | None:
     """(N, T, L) array: ``cube[i, t, k]`` = the legacy forecast made at ``months[t]`` for lag ``k``.
 
-    Only rows made at or before the last month of ``months`` (the origin) are read; NaN where absent."""
+    Only rows made at or before the last month of ``months`` (the origin) are read. Where a row is absent:
+    0 if the delivery of ``months[t]`` exists and the DFU had a row at some origin <= ``months[t]``
+    (``absent_as_zero``, see the module docstring), else NaN."""
     if external is None:
         return None
     e = external if "fcst_origin" in external.columns and external["fcst_origin"].dtype.kind == "M" \
@@ -72,6 +81,14 @@ def legacy_cube(external: pd.DataFrame | None, ids: np.ndarray, months: pd.Datet
     col = (e["fcst_origin"].dt.year * 12 + e["fcst_origin"].dt.month - 1 - m0).to_numpy()
     ok = row >= 0
     cube[row[ok], col[ok], e["lag"].to_numpy()[ok]] = e["fcst_qty"].to_numpy()[ok]
+    if absent_as_zero:
+        delivered = np.zeros(len(months), dtype=bool)
+        delivered[np.unique(col)] = True  # a delivery exists for this origin (rows of any DFU)
+        listed = np.zeros((len(ids), len(months)), dtype=bool)
+        listed[row[ok], col[ok]] = True
+        known = np.maximum.accumulate(listed, axis=1)  # the DFU was listed at this origin or an earlier one
+        zero = np.isnan(cube) & (known & delivered[None, :])[:, :, None]
+        cube[zero] = 0.0
     return cube
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from lakecast import kpi
 
 ArrayLike = Sequence[float] | np.ndarray
+SeriesIds = Sequence[str] | np.ndarray  # one series id (``unique_id``) per value
 
 
 def _pair(actual: ArrayLike, forecast: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -93,7 +94,7 @@ def mase(actual: ArrayLike, forecast: ArrayLike, *, insample: ArrayLike, season_
     return None if scale is None else float(np.abs(f - a).mean() / scale)
 
 
-def mean_mase_per_series(actual: ArrayLike, forecast: ArrayLike, *, unique_id: ArrayLike,
+def mean_mase_per_series(actual: ArrayLike, forecast: ArrayLike, *, unique_id: SeriesIds,
                          insample: Mapping[str, ArrayLike], season_length: int = 1,
                          **_: object) -> float | None:
     """MASE computed per series (each with its own in-sample scale) then averaged (M3/M4 style).
@@ -115,7 +116,7 @@ def mean_mase_per_series(actual: ArrayLike, forecast: ArrayLike, *, unique_id: A
     return float(np.mean(scores)) if scores else None
 
 
-def mean_smape_per_series(actual: ArrayLike, forecast: ArrayLike, *, unique_id: ArrayLike,
+def mean_smape_per_series(actual: ArrayLike, forecast: ArrayLike, *, unique_id: SeriesIds,
                           **_: object) -> float | None:
     """sMAPE per series, then averaged over series (equals pooled sMAPE when all horizons are equal)."""
     a, f = _pair(actual, forecast)

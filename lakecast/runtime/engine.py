@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import shutil
+import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -111,8 +114,14 @@ class DuckDBEngine:
         self._served: dict[str, tuple[tuple[str, Any], int | None, bool]] = {}
         self._manifest: tuple[str, dict[str, PublishedTable]] = ("", {})  # (its metadata file, table -> entry)
         self._missing_warned: set[tuple[str, int]] = set()
+        # Its own spill directory: an in-memory DuckDB spills to `.tmp` in the working directory by default, so two
+        # engines (two API workers, or the API beside a benchmark) started in one directory shared one spill file
+        # and failed with an IO Error under memory pressure. Removed when the engine is collected.
+        self.temp_directory = tempfile.mkdtemp(prefix="lakecast-duckdb-")
+        weakref.finalize(self, shutil.rmtree, self.temp_directory, ignore_errors=True)
         self.con = duckdb.connect(
             config={
+                "temp_directory": self.temp_directory,
                 "extension_directory": duckdb_extension_dir(),
                 "autoinstall_known_extensions": False,
                 "autoload_known_extensions": False,
@@ -336,9 +345,11 @@ class TrinoEngine:
             now = time.monotonic()
             if self._manifest is not None and now - self._manifest[0] < self.MANIFEST_TTL_SECONDS:
                 return self._manifest[1]
+            import trino  # type: ignore[import-not-found]
+
             try:
                 current = latest(self._run(trino_manifest_sql()))
-            except Exception as exc:  # trino.exceptions.TrinoUserError; only "no such table" = nothing published
+            except trino.exceptions.TrinoUserError as exc:  # only "no such table" = nothing published
                 if getattr(exc, "error_name", None) != "TABLE_NOT_FOUND":
                     raise
                 current = {}

@@ -106,9 +106,9 @@ def test_run_with_another_config_equals_run_competition_on_spark_rows(client, he
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"models": ["theta", "nope"]}, "unknown model ids ['nope']"),
+        ({"models": ["theta", "nope"]}, "config.models.1: Input should be 'adida'"),
         ({"combo_members": ["theta"]}, "at least 2"),
-        ({"lag": 9}, "lag must be 0..4"),
+        ({"lag": 9}, "config.lag.constrained-int: Input should be less than or equal to 4"),
         ({"n_holdout": 12}, "n_holdout must leave selection timeframes"),
         ({"fallback_model": "auto_arima"}, "not in the published backtests"),
         ({"metric": "r2"}, "metric"),
@@ -171,12 +171,12 @@ def test_config_defaults_to_conf_then_put_stores_audited_versions(client, header
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"models": ["nope"]}, "unknown model ids ['nope']"),
+        ({"models": ["nope"]}, "models.0: Input should be 'adida'"),
         ({"models": []}, "must not be empty"),
         ({"models": ["theta", "theta"]}, "duplicates"),
-        ({"lag": -1}, "lag must be 0..4"),
+        ({"lag": -1}, "lag.constrained-int: Input should be greater than or equal to 0"),
         ({"lag": "sometimes"}, "lag"),
-        ({"baseline_model": "naive"}, "baseline_model: unknown"),
+        ({"baseline_model": "naive"}, "baseline_model: Input should be 'adida'"),
         ({"min_rows": 100_000}, "min_rows must be <= 10000"),
         ({"unknown_field": 1}, "unknown_field"),
     ],
@@ -304,7 +304,8 @@ def test_detail_serves_the_published_table(client, headers, sq) -> None:
     ({"lag": "execution"}, 422, "lag"),
     ({"segment": "no such segment"}, 404, "unknown segment 'no such segment'"),
     ({"segment": ""}, 422, "segment"),
-    ({"model_id": "no_such_model"}, 422, "unknown model_id 'no_such_model'"),
+    ({"model_id": "no_such_model"}, 422, "Input should be 'adida'"),
+    ({"model_id": "auto_arima"}, 422, "unknown model_id 'auto_arima'"),  # registered, not run
 ])
 def test_detail_rejects_bad_parameters(client, headers, params, status, message) -> None:
     r = client.get("/competition/detail", params=params, headers=headers["viewer"])

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lakecast.settings import PostgresSettings
+from spark_jobs.publish import job_tables
 
 pytestmark = [pytest.mark.integration, pytest.mark.spark]
 
@@ -131,7 +132,7 @@ def test_the_spark_final_job_writes_what_the_api_serves(client, headers, target,
 
     _, url = analytics_pg
     s = pipeline.settings.model_copy(update={"postgres": PostgresSettings(mode="external", url=url)})
-    with rolled_back("gold.fact_forecast", "ops.gate_results"):
+    with rolled_back(*job_tables("final")):
         result = fjob.run(spark, s)
         assert result.published
         job = sq("SELECT dfu_id, target_month, fcst_qty, override_id FROM gold.fact_forecast "

@@ -59,7 +59,7 @@ def test_cluster_members_paged_and_sorted(client, headers, sq, forecast_ready) -
     r = client.get("/clusters/999/members", headers=headers["viewer"])
     assert r.status_code == 404 and "cluster 999 not found" in r.json()["detail"]
     r = client.get(f"/clusters/{cluster}/members", params={"sort": "size"}, headers=headers["viewer"])
-    assert r.status_code == 422 and "sort must be one of" in r.json()["detail"]
+    assert r.status_code == 422 and "query.sort: Input should be 'dfu_id' or 'qty_12m'" in r.json()["detail"]
     assert client.get("/clusters", headers=headers["anon"]).status_code == 401
 
 

@@ -153,7 +153,8 @@ def test_an_unknown_word_that_is_not_name_like_is_answered_and_reported(chat_ser
 @pytest.mark.parametrize(("question", "term"), [
     ("revenue 2026 vs 2025", "2025"),  # a second period: not silently dropped
     ("units sold excluding Beverages in 2025", "excluding"),  # a negation the rules cannot apply
-    ("average selling price by brand in 2025", "average"),  # a measure the semantic layer does not have
+    ("margin by brand in 2025", "margin"),  # a measure the semantic layer does not have
+    ("average units per month by brand in 2025", "average"),  # an average of what over what: not guessed
 ])
 def test_words_that_would_change_the_answer_are_asked_about(chat_service: ChatService, question: str,
                                                              term: str) -> None:

@@ -160,6 +160,13 @@ def option_value(args: list[str], option: str) -> str:
     return args[args.index(option) + 1]
 
 
+def first_group(pattern: str, text: str, flags: int = 0) -> str:
+    """Return group 1 of the first match of `pattern` in `text`; fails the test if nothing matches."""
+    match = re.search(pattern, text, flags)
+    assert match, f"{pattern!r} not found in {text[:200]!r}"
+    return match[1]
+
+
 def one_shot_services() -> set[str]:
     """Services that others wait on with service_completed_successfully (they run once and exit)."""
     return {
@@ -384,7 +391,7 @@ def test_published_container_port_is_the_port_the_service_listens_on(service):
 
 def test_postgres_data_volume_matches_the_image_layout():
     svc = services()["postgres"]
-    major = int(re.search(r"-pg(\d+)", svc["image"])[1])
+    major = int(first_group(r"-pg(\d+)", svc["image"]))
     data_mounts = [m.split(":")[1] for m in svc["volumes"] if m.startswith("postgres-data:")]
     # The official images from PostgreSQL 18 on keep PGDATA in /var/lib/postgresql/<major>/docker.
     expected = "/var/lib/postgresql" if major >= 18 else "/var/lib/postgresql/data"
@@ -493,12 +500,12 @@ def test_runtime_image_matches_the_locked_project():
     # The Iceberg runtime jar the image copies is the one inside the locked PyPI package.
     import snowpark_connect_deps_iceberg
 
-    iceberg_version = re.search(r"^ARG ICEBERG_VERSION=(\S+)", dockerfile, flags=re.M)[1]
+    iceberg_version = first_group(r"^ARG ICEBERG_VERSION=(\S+)", dockerfile, flags=re.M)
     jar = f"iceberg-spark-runtime-3.5_2.12-{iceberg_version}.jar"
     assert (Path(snowpark_connect_deps_iceberg.__file__).parent / "jars" / jar).is_file()
 
     # Executors use the image's venv python, the one the Dockerfile exports.
-    pyspark_python = re.search(r"PYSPARK_PYTHON=(\S+)", dockerfile)[1]
+    pyspark_python = first_group(r"PYSPARK_PYTHON=(\S+)", dockerfile)
     assert read_spark_defaults()["spark.pyspark.python"] == pyspark_python
 
 
@@ -511,6 +518,8 @@ def test_runtime_image_has_the_trino_client_the_compose_engine_needs():
 
 
 def test_api_service_runs_the_app_factory_and_checks_a_real_route():
+    from fastapi.routing import APIRoute
+
     import api.main
     from api.routes import health
 
@@ -518,16 +527,16 @@ def test_api_service_runs_the_app_factory_and_checks_a_real_route():
     assert args[:3] == ["uvicorn", "--factory", "api.main:create_app"]
     assert callable(api.main.create_app)
     probe = services()["api"]["healthcheck"]["test"][-1]
-    url = urlparse(re.search(r"'(http://[^']+)'", probe)[1])
+    url = urlparse(first_group(r"'(http://[^']+)'", probe))
     assert (url.hostname, url.port) == ("localhost", listening_port("api"))
-    assert url.path in {route.path for route in health.router.routes}
+    assert url.path in {route.path for route in health.router.routes if isinstance(route, APIRoute)}
 
 
 def test_mlflow_image_runs_the_locked_mlflow_version():
     lock = tomllib.loads((PROJECT_ROOT / "uv.lock").read_text())
     locked = {p["name"]: p["version"] for p in lock["package"]}
     dockerfile = (COMPOSE_CONF / "mlflow" / "Dockerfile").read_text()
-    assert re.search(r"^ARG MLFLOW_VERSION=(\S+)", dockerfile, flags=re.M)[1] == locked["mlflow"]
+    assert first_group(r"^ARG MLFLOW_VERSION=(\S+)", dockerfile, flags=re.M) == locked["mlflow"]
     assert services()["mlflow"]["image"].endswith(":" + locked["mlflow"])
 
 

@@ -10,7 +10,9 @@ two phases, with checks of the API and the Spark ``final`` job beside them:
    ``POST /chat``'s rows and a DROP TABLE question is shown refused.
 2. ``after-final`` (no job run in between): the drilldown's final forecast shows the approved override for
    exactly its month -- the API folds approved overrides in at read time;
-3. the ``final`` job then materialises the same quantity in ``gold.fact_forecast`` (scenario ``final``).
+3. the ``final`` job then materialises the same quantity in ``gold.fact_forecast`` (scenario ``final``);
+4. ``waterfall``: the Waterfall page of that DFU shows, for the overridden month, the final run's version (with
+   the override) and the forecast run's baseline version at their lag, as ``gold.fact_forecast_version`` holds them.
 
 Screenshots go to ``tests/e2e/artifacts/`` (gitignored). A missing prerequisite (UI not built, node or its
 packages missing, no ``/usr/bin/chromium``: ``LAKECAST_NEED_CHROMIUM=1 scripts/bootstrap.sh`` installs it) fails
@@ -35,6 +37,7 @@ import httpx
 import pytest
 
 from lakecast.settings import PostgresSettings, Settings
+from spark_jobs.publish import job_tables
 
 pytestmark = [pytest.mark.e2e, pytest.mark.spark]
 
@@ -141,7 +144,7 @@ def _token(api: LiveApi, username: str) -> dict[str, str]:
 
 def test_ui_end_to_end(live_api: LiveApi, spark: Any, tmp_path: Path, rolled_back: Any) -> None:
     # the final job writes to the session pipeline's tables: put their snapshots back for the other tests
-    with rolled_back("gold.fact_forecast", "ops.gate_results"):
+    with rolled_back(*job_tables("final")):
         _ui_end_to_end(live_api, spark, tmp_path)
 
 
@@ -184,3 +187,19 @@ def _ui_end_to_end(live_api: LiveApi, spark: Any, tmp_path: Path) -> None:
     ).collect()
     assert len(row) == 1 and row[0]["override_id"] == str(override_id), row
     assert row[0]["fcst_qty"] == pytest.approx(second["final_qty"], rel=1e-6, abs=1e-6)
+
+    # The final run was kept as a version: the Waterfall page shows, for the overridden month, the version rows
+    # published for it -- the final run's (with the override) and the forecast run's baseline -- at their lag.
+    third = _run_phase("waterfall", live_api, state_file)
+    kept = spark.sql(
+        f"SELECT version_id, scenario_id, lag, fcst_qty FROM {live_api.settings.catalog.name}"
+        f".gold.fact_forecast_version WHERE dfu_id = '{first['dfu_id']}' AND target_month = DATE'{first['month']}'"
+    ).collect()
+    by_scenario = {r["scenario_id"]: r for r in kept}
+    assert len(kept) == 2 and by_scenario["final"]["version_id"] == result.run_id, kept
+    assert by_scenario["baseline"]["lag"] == by_scenario["final"]["lag"]
+    [cell] = third["cells"]  # one cycle published: one lag
+    assert cell["lag"] == by_scenario["final"]["lag"]
+    assert cell["final"] == pytest.approx(second["final_qty"], rel=1e-9)
+    assert cell["final"] == pytest.approx(by_scenario["final"]["fcst_qty"], rel=1e-9)
+    assert cell["baseline"] == pytest.approx(second["champion_qty"], rel=1e-9)

@@ -159,8 +159,10 @@ def test_srmse_does_not_reward_a_zero_forecast_of_lumpy_demand():
 
     y = np.array([0, 0, 6, 0, 0, 0, 4, 0, 0, 2], dtype=float)  # mean 1.2, median 0
     zero, mean = np.zeros_like(y), np.full_like(y, y.mean())
-    assert M.wape(y, zero) < M.wape(y, mean)  # WAPE prefers the biased zero
-    assert M.srmse(y, mean) < M.srmse(y, zero)  # srmse prefers the unbiased mean
+    wape_zero, wape_mean, srmse_zero, srmse_mean = M.wape(y, zero), M.wape(y, mean), M.srmse(y, zero), M.srmse(y, mean)
+    assert wape_zero is not None and wape_mean is not None and srmse_zero is not None and srmse_mean is not None
+    assert wape_zero < wape_mean  # WAPE prefers the biased zero
+    assert srmse_mean < srmse_zero  # srmse prefers the unbiased mean
 
 
 def test_rmsse_scale_and_pooled_rmsse_by_hand():
@@ -177,7 +179,8 @@ def test_rmsse_scale_and_pooled_rmsse_by_hand():
     assert M.rmsse(y, f, np.array([np.nan, 0, np.nan])) is None
     lumpy = np.array([0, 0, 6, 0, 0, 0, 4, 0, 0, 2], dtype=float)
     sc = np.full_like(lumpy, M.rmsse_scale(lumpy))
-    assert M.rmsse(lumpy, np.full_like(lumpy, lumpy.mean()), sc) < M.rmsse(lumpy, np.zeros_like(lumpy), sc)
+    of_mean, of_zero = M.rmsse(lumpy, np.full_like(lumpy, lumpy.mean()), sc), M.rmsse(lumpy, np.zeros_like(lumpy), sc)
+    assert of_mean is not None and of_zero is not None and of_mean < of_zero
 
 
 def test_rmsse_scales_use_only_actuals_up_to_the_decision_origin():
@@ -209,7 +212,8 @@ def test_intermittent_groups_rank_by_rmsse_with_the_decision_origin_scale(monkey
 
     monkeypatch.setattr(C, "MIN_GROUP_ROWS", 1)
     f = synthetic_frame()
-    cfg = CompetitionConfig(lag=0, scope="cluster", models=("seasonal_naive", "m_a", "m_b"))
+    models = ("seasonal_naive", "m_a", "m_b")
+    cfg = CompetitionConfig(lag=0, scope="cluster", models=models)
     assert cfg.intermittent_metric == "rmsse"
     groups = pd.DataFrame({"unique_id": ["u1", "u2", "u3"], "group": ["g", "g", "g"],
                            "intermittent": [True, True, True]})
@@ -222,8 +226,8 @@ def test_intermittent_groups_rank_by_rmsse_with_the_decision_origin_scale(monkey
         scale[u] = M.rmsse_scale(g.sort_values("target_month")["y"].to_numpy())
     d = f.loc[f["timeframe"].isin(sel_tf) & (f["lag"] == 0)]
     score = {m: np.sqrt(np.mean([(r.fcst_qty - r.y) ** 2 / scale[r.unique_id]
-                                 for r in d.loc[d.model_id == m].itertuples()])) for m in cfg.models}
-    best = min(cfg.models, key=lambda m: (score[m], cfg.models.index(m)))
+                                 for r in d.loc[d.model_id == m].itertuples()])) for m in models}
+    best = min(models, key=lambda m: (score[m], models.index(m)))
     assert set(res.selection["champion_model_id"]) == {best}
     assert set(res.selection["selection_metric"]) == {"rmsse"}
 
@@ -236,7 +240,8 @@ def test_cluster_scope_pools_rows_by_the_segment_at_their_origin_and_new_dfus_ta
 
     monkeypatch.setattr(C, "MIN_GROUP_ROWS", 1)
     f = synthetic_frame()
-    cfg = CompetitionConfig(lag=0, scope="cluster", models=("seasonal_naive", "m_a", "m_b"))
+    models = ("seasonal_naive", "m_a", "m_b")
+    cfg = CompetitionConfig(lag=0, scope="cluster", models=models)
     sel_tf, hold_tf = resolve_windows(f, cfg)
     decision = f.loc[f["timeframe"] == hold_tf[0], "fcst_origin"].iloc[0]
     new = f.loc[(f["unique_id"] == "u1") & f["timeframe"].isin(hold_tf)].assign(unique_id="u4")
@@ -258,8 +263,8 @@ def test_cluster_scope_pools_rows_by_the_segment_at_their_origin_and_new_dfus_ta
     for grp in ("g1", "g2"):
         part = d.loc[owner == grp]
         w = {m: (part.loc[part.model_id == m, "fcst_qty"] - part.loc[part.model_id == m, "y"]).abs().sum()
-             / part.loc[part.model_id == m, "y"].abs().sum() for m in cfg.models}
-        expected[grp] = min(cfg.models, key=lambda m: (w[m], cfg.models.index(m)))
+             / part.loc[part.model_id == m, "y"].abs().sum() for m in models}
+        expected[grp] = min(models, key=lambda m: (w[m], models.index(m)))
     assert expected["g1"] != expected["g2"]  # the test separates the segments
     assert sel.loc["u1", "champion_model_id"] == sel.loc["u3", "champion_model_id"] == expected["g1"]
     assert sel.loc["u2", "champion_model_id"] == expected["g2"]

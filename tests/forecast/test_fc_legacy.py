@@ -55,15 +55,45 @@ def test_debiased_ratio_matches_hand_computation(hist):
 
 def test_asis_is_the_legacy_made_at_the_origin(hist):
     ext = legacy_of(hist, factor=1.3, noise=0.2)
-    drop = (ext.unique_id == "sea_01") & (ext.lag == 3)  # a hole: that lag falls back to the seasonal naive
+    # a lag the delivery leaves out for a DFU it lists is a legacy forecast of 0 (the legacy stops planning it);
+    # a DFU the legacy has never listed falls back to the seasonal naive
+    drop = ((ext.unique_id == "sea_01") & (ext.lag == 3)) | (ext.unique_id == "sea_02")
     f = backtest_frame(hist, {"A": ORIGIN}, models=["legacy_asis", "seasonal_naive"], external=ext.loc[~drop],
                        horizon=5)
     made = ext.loc[ext.fcst_origin == ORIGIN].set_index(["unique_id", "lag"])["fcst_qty"]
     got = f.loc[f.model_id == "legacy_asis"].set_index(["unique_id", "lag"])["fcst_qty"]
-    hole = ("sea_01", 3)
-    np.testing.assert_allclose(got.drop(hole), made.drop(hole).reindex(got.drop(hole).index), rtol=1e-12)
+    hole, never = ("sea_01", 3), [k for k in got.index if k[0] == "sea_02"]
+    kept = got.drop([hole, *never])
+    np.testing.assert_allclose(kept, made.reindex(kept.index), rtol=1e-12)
+    assert got[hole] == 0.0
     naive = f.loc[f.model_id == "seasonal_naive"].set_index(["unique_id", "lag"])["fcst_qty"]
-    assert got[hole] == pytest.approx(naive[hole])
+    np.testing.assert_allclose(got[never], naive[never])
+
+
+def test_absent_rows_read_as_zero_only_where_known_at_the_origin():
+    months = pd.date_range("2024-01-01", periods=4, freq="MS")
+    ids = np.array(["a", "b", "c"])
+    rows = [("a", months[0], 0, 5.0), ("a", months[0], 1, 6.0),  # a: listed at month 0, lags 0-1 only
+            ("a", months[2], 0, 7.0),                             # ... and again at month 2; month 1 omits it
+            ("b", months[2], 0, 9.0)]                             # b: first listed at month 2
+    ext = pd.DataFrame(rows, columns=["unique_id", "fcst_origin", "lag", "fcst_qty"])
+    ext["target_month"] = [m + pd.DateOffset(months=k + 1) for _, m, k, _ in rows]
+    cube = L.legacy_cube(ext, ids, months, n_lags=3)
+    assert cube is not None
+    np.testing.assert_array_equal(cube[0, 0], [5.0, 6.0, 0.0])  # lag 2 left out at a listed origin: 0
+    assert np.isnan(cube[0, 1]).all()  # no delivery at month 1 at all (no DFU has rows): unknown
+    np.testing.assert_array_equal(cube[0, 2], [7.0, 0.0, 0.0])
+    assert np.isnan(cube[0, 3]).all()  # month 3: no delivery
+    assert np.isnan(cube[1, 0]).all()  # b was not yet listed at month 0: unknown, not 0 (no look-ahead)
+    np.testing.assert_array_equal(cube[1, 2], [9.0, 0.0, 0.0])
+    assert np.isnan(cube[2]).all()  # c: never listed
+    # as of month 0 (the cube built at that origin) nothing of later deliveries is read
+    early = L.legacy_cube(ext, ids, months[:1], n_lags=3)
+    assert early is not None
+    np.testing.assert_array_equal(early[0, 0], [5.0, 6.0, 0.0])
+    assert np.isnan(early[1:]).all()
+    raw = L.legacy_cube(ext, ids, months, n_lags=3, absent_as_zero=False)
+    assert raw is not None and np.isnan(raw[0, 0, 2]) and np.isnan(raw[1, 2, 1])
 
 
 @pytest.mark.parametrize("models", [["legacy_asis", "legacy_debiased", "legacy_vintages"], ["lgbm_global"]])

@@ -17,7 +17,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from contracts.gold import GOLD_TABLES
-from lakecast.appdb.db import connect
+from lakecast.appdb.db import connect, one_row
 from lakecast.appdb.testing import temporary_server
 from lakecast.runtime.spark import get_spark
 from lakecast.settings import PostgresSettings
@@ -145,7 +145,7 @@ def test_a_failure_inside_a_withdrawal_rolls_the_tables_back_and_audits_nothing(
     assert {x.fqn: io.snapshot_id(spark, s, x) for x in (spec, BATCH_LIFECYCLE)} == snaps
     assert _table(lake, "bronze.sales_lines").where(F.col("_batch_id") == BAD).count() == 8
     with connect(lake["url"]) as conn:
-        assert conn.execute("SELECT count(*) AS n FROM audit_log WHERE entity = 'landing_batch'").fetchone()["n"] == 0
+        assert one_row(conn.execute("SELECT count(*) AS n FROM audit_log WHERE entity = 'landing_batch'"))["n"] == 0
 
 
 def test_withdraw_and_rerun_restore_every_gold_table_exactly(lake):
@@ -210,7 +210,7 @@ def test_replay_of_a_corrected_file_publishes_exactly_its_rows(lake):
     now = {(x.item_id, x.location_id, x.month_start): x.qty for x in spark.table(io.table_name(s, spec)).collect()}
     assert now == expected  # same keys (no November any more) and the sums
     with connect(lake["url"]) as conn:
-        last = conn.execute("SELECT actor, action, after FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+        last = one_row(conn.execute("SELECT actor, action, after FROM audit_log ORDER BY id DESC LIMIT 1"))
     assert (last["actor"], last["action"], last["after"]["reason"]) == ("tester", "batch.replay", "corrected delivery")
     shown = batches.show(spark, s, BAD)
     assert [a["action"] for a in shown["actions"]] == ["withdrawn", "replayed"]

@@ -48,7 +48,8 @@ def test_full_table_content_agrees(spark, engine, pipeline, table):
     s = pipeline.settings
     assert engine.snapshot_id(f"gold.{table}") == _published_snapshot(pipeline, table)
     duck, sp = _both(spark, engine, s, f"SELECT * FROM gold.{table}")
-    assert len(duck) > 0 or table == "agg_loc_customer_week"
+    # no customer sales in some tiny lakes; no approved override with an actual in the pipeline's single cycle
+    assert len(duck) > 0 or table in ("agg_loc_customer_week", "override_value")
     assert duck == sp
 
 

@@ -15,12 +15,13 @@ import pytest
 from pyspark.sql import functions as F
 
 from contracts.forecast import FORECAST_TABLES
-from lakecast.appdb.db import connect
+from lakecast.appdb.db import connect, one_row
 from lakecast.appdb.seed import seed_demo_users
 from lakecast.appdb.testing import temporary_server
 from lakecast.settings import PostgresSettings, Settings
 from spark_jobs import final as fjob
 from spark_jobs import io
+from spark_jobs.publish import job_tables
 
 pytestmark = [pytest.mark.spark, pytest.mark.integration]
 
@@ -150,7 +151,12 @@ def test_only_approved_overrides_change_exactly_their_dfu_and_months(spark, unit
     after_other = io.read(spark, unit, FACT).where(F.col("scenario_id") != "final").collect()
     assert sorted(map(tuple, after_other)) == sorted(map(tuple, before_other))
     gate_rows = spark.table(f"{unit.catalog.name}.ops.gate_results").where(F.col("run_id") == result.run_id)
-    assert {r["gate"] for r in gate_rows.collect()} == {"not_null", "unique_key", "matches_baseline", "non_negative"}
+    gate_rows = gate_rows.collect()
+    assert {r["gate"] for r in gate_rows if r["table_name"] == FACT.fqn} == {
+        "not_null", "unique_key", "matches_baseline", "non_negative"}
+    # the final forecast's version, waterfall and override value were gated in the same run (spark_jobs/versions.py)
+    assert {"gold.fact_forecast_version", "gold.forecast_waterfall", "gold.override_value"} <= {
+        r["table_name"] for r in gate_rows}
     # the audit log names the snapshot and the overrides this run folded, with the months each won
     audit = publish_audit(appdb, result.run_id)
     assert audit["id"] == result.audit_id and audit["actor"] == "job:final"
@@ -166,6 +172,31 @@ def test_only_approved_overrides_change_exactly_their_dfu_and_months(spark, unit
     assert again.run_id != result.run_id
     assert without_run_id(final_rows(spark, unit)) == first
     assert io.read(spark, unit, FACT).where(F.col("scenario_id") == "final").count() == len(first)
+
+
+def test_a_failed_version_gate_blocks_the_final_publish(spark, unit, appdb):
+    """The version's own gates (spark_jobs/versions.py) block the publish like the job's: a bound every version row
+    breaks (|fcst_qty| <= 50; the final's own gates have no such bound) fails the run, names it, serves its gate
+    results, and leaves the final forecast, its versions and the waterfall as they were."""
+    from spark_jobs import gates, publish
+
+    versions = FORECAST_TABLES["fact_forecast_version"]
+    waterfall = FORECAST_TABLES["forecast_waterfall"]
+    before = {spec.fqn: io.snapshot_id(spark, unit, spec) for spec in (FACT, versions, waterfall)}
+    served = publish.published(spark, unit)[FACT.fqn]
+    tight = unit.model_copy(update={"quality": unit.quality.model_copy(update={"max_abs_value": 50.0})})
+    with pytest.raises(gates.GateFailure, match=r"quality gates failed in run final-") as err:
+        fjob.run(spark, tight)
+    run_id = err.value.run_id
+    assert run_id and {(g.table_name, g.gate) for g in err.value.failed} == {(versions.fqn, "value_range")}
+    assert {spec.fqn: io.snapshot_id(spark, unit, spec) for spec in (FACT, versions, waterfall)} == before
+    manifest = publish.published(spark, unit)
+    assert manifest[FACT.fqn] == served  # the previous final keeps serving
+    gate_results = manifest["ops.gate_results"]
+    assert (gate_results.job, gate_results.run_id) == ("final", run_id)
+    failed = spark.table(f"{unit.catalog.name}.ops.gate_results").where(
+        (F.col("run_id") == run_id) & ~F.col("passed")).collect()
+    assert {(r["table_name"], r["gate"]) for r in failed} == {(versions.fqn, "value_range")}
 
 
 def publish_audit(url: str, run_id: str) -> dict[str, Any]:
@@ -214,7 +245,7 @@ def test_no_baseline_fails_before_writing(spark, isolated_settings, appdb):
 @pytest.fixture()
 def restore_final(rolled_back) -> Iterator[None]:
     """Put the session pipeline's forecast tables back at their snapshots, so no other test depends on order."""
-    with rolled_back("gold.fact_forecast", "ops.gate_results"):
+    with rolled_back(*job_tables("final")):
         yield
 
 
@@ -223,8 +254,12 @@ def test_a_failed_audit_row_rolls_the_publish_back(spark, pipeline, restore_fina
     session pipeline's catalog: Spark resolves the rollback procedure in the session's default catalog only.)"""
     s = pipeline.settings
     before = io.snapshot_id(spark, s, FACT)
-    dfu, month = io.read(spark, s, FACT).where("scenario_id = 'baseline' AND model_id = 'champion'").select(
+    versions_before = {name: io.snapshot_id(spark, s, FORECAST_TABLES[name])
+                       for name in ("fact_forecast_version", "forecast_waterfall", "override_value")}
+    champion = io.read(spark, s, FACT).where("scenario_id = 'baseline' AND model_id = 'champion'").select(
         "dfu_id", "target_month").first()
+    assert champion is not None, "the session pipeline published no champion row"
+    dfu, month = champion
     with temporary_server() as (_, url):
         seed_demo_users(url)
         make_override(url, dfu, month, month, "approved", new_qty=11)
@@ -236,9 +271,10 @@ def test_a_failed_audit_row_rolls_the_publish_back(spark, pipeline, restore_fina
         with pytest.raises(Exception, match="audit refused by the test"):
             fjob.run(spark, with_db(s, url))
         with connect(url) as conn:
-            assert conn.execute("SELECT count(*) AS n FROM audit_log WHERE action = 'final.publish'").fetchone()[
-                "n"] == 0
+            assert one_row(conn.execute("SELECT count(*) AS n FROM audit_log WHERE action = 'final.publish'"))["n"] == 0
     assert io.snapshot_id(spark, s, FACT) == before
+    for name in ("fact_forecast_version", "forecast_waterfall", "override_value"):  # the version went with it
+        assert io.snapshot_id(spark, s, FORECAST_TABLES[name]) == versions_before[name], name
 
 
 def test_approved_override_on_the_pipeline_forecast(spark, pipeline, engine, restore_final):

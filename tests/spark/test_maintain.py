@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from pyiceberg.table import StaticTable
 
+from contracts.app import RunStatus
 from contracts.registry import TABLES
 from lakecast.appdb.runs import record_run
 from lakecast.appdb.testing import temporary_server
@@ -23,6 +24,7 @@ from lakecast.runtime.published import MANIFEST_TABLE
 from lakecast.runtime.spark import get_spark
 from lakecast.settings import PostgresSettings, Settings
 from spark_jobs import io, maintain
+from spark_jobs.gold import GoldResult
 from spark_jobs.registry import get_job
 
 pytestmark = [pytest.mark.spark, pytest.mark.integration]
@@ -83,8 +85,9 @@ def test_maintain_keeps_answers_and_needed_snapshots_compacts_and_removes_orphan
         # the last *succeeded* gold run is the second one; the third is recorded as failed (its snapshots are
         # current all the same), the first succeeded earlier and is not needed any more
         t = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-        for n, (run, status) in enumerate(((old_gold, "succeeded"), (published_gold, "succeeded"),
-                                           (failed_gold, "failed"))):
+        runs: tuple[tuple[GoldResult, RunStatus], ...] = ((old_gold, "succeeded"), (published_gold, "succeeded"),
+                                                          (failed_gold, "failed"))
+        for n, (run, status) in enumerate(runs):
             record_run(url, run_id=f"gold-{n + 1}", job="gold", status=status, started_at=t + dt.timedelta(hours=n),
                        finished_at=t + dt.timedelta(hours=n, minutes=1), details={"snapshots": run.snapshots})
         settings = base.model_copy(update={
@@ -106,7 +109,8 @@ def test_maintain_keeps_answers_and_needed_snapshots_compacts_and_removes_orphan
     engine = get_engine(base)
     for _, _, _, fqn, snap, _ in added:  # the compacted snapshot is current, published, pinned and served
         table = _table(base, fqn)
-        assert table.current_snapshot().snapshot_id == snap == engine.snapshot_id(fqn), fqn
+        current = table.current_snapshot()
+        assert current is not None and current.snapshot_id == snap == engine.snapshot_id(fqn), fqn
         assert table.metadata.refs["lakecast_published"].snapshot_id == snap, fqn
 
     # snapshots kept: the current one and the one the last succeeded run published (tagged), nothing else

@@ -11,6 +11,7 @@ from pyspark.sql import functions as F
 from contracts.gold import GOLD_TABLES
 from contracts.registry import TABLES
 from spark_jobs import io
+from tests.spark.run_lineage import comparable, rows
 
 pytestmark = [pytest.mark.spark, pytest.mark.integration]
 
@@ -142,10 +143,8 @@ def test_monthly_fact_matches_silver_lines(spark, pipeline):
 
 
 def _content(spark, settings, fqn):
-    """Every row of the table, sorted; the ``run_id`` lineage column (new per run by design) left out."""
-    df = spark.table(_t(settings, fqn))
-    df = df.drop("run_id") if "run_id" in df.columns and fqn != "ops.gate_results" else df
-    return sorted((tuple(r) for r in df.collect()), key=repr)
+    """Every row of the table, sorted; run lineage (new per run by design) left out (tests/spark/run_lineage.py)."""
+    return rows(comparable(spark.table(_t(settings, fqn)), fqn))
 
 
 def test_rerunning_every_job_leaves_content_unchanged(spark, pipeline):

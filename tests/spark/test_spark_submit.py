@@ -19,6 +19,7 @@ from contracts.gold import GOLD_TABLES
 from contracts.silver import SILVER_TABLES
 from lakecast.settings import Settings
 from lakecast_cli.submit import build_py_files, submit_command
+from tests.spark.run_lineage import comparable
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e]
 
@@ -96,11 +97,9 @@ def test_spark_submit_builds_the_same_tables(spark, pipeline, standalone_cluster
 
     get_spark(submitted)  # registers the `submitted` catalog on this session
     for spec in [*SILVER_TABLES.values(), *GOLD_TABLES.values(), *FORECAST_TABLES.values()]:
-        # run_id is lineage (new per run); everything else, backtests and forecasts included, must be equal
-        ours = spark.table(f"{local.catalog.name}.{spec.fqn}")
-        theirs = spark.table(f"submitted.{spec.fqn}")
-        if "run_id" in ours.columns:
-            ours, theirs = ours.drop("run_id"), theirs.drop("run_id")
+        # run lineage is new per run; everything else, backtests, forecasts and standing versions, must be equal
+        ours = comparable(spark.table(f"{local.catalog.name}.{spec.fqn}"), spec.fqn)
+        theirs = comparable(spark.table(f"submitted.{spec.fqn}"), spec.fqn)
         assert _norm(theirs.collect()) == _norm(ours.collect()), spec.fqn
 
 

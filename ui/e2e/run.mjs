@@ -5,6 +5,8 @@
 //                                   an override, the planner is refused approval, an approver approves; chat:
 //                                   a question's table = POST /chat's rows, a DROP TABLE is refused
 //   node e2e/run.mjs after-final    the drilldown shows the final forecast changed for exactly that month
+//   node e2e/run.mjs waterfall      (after the final job) the Waterfall page of that DFU shows, for that month,
+//                                   the final and statistical forecast published at each lag = GET /waterfall
 // Env: LAKECAST_E2E_URL (API base), LAKECAST_E2E_ARTIFACTS (screenshots), LAKECAST_E2E_STATE (JSON handed
 // from the first phase to the second), LAKECAST_E2E_CHROMIUM (default /usr/bin/chromium).
 // The last stdout line is `RESULT <json>`; any failed check exits 1 after a screenshot.
@@ -450,11 +452,42 @@ async function afterFinal() {
   return { champion_qty: championQty, final_qty: finalQty, other_months_unchanged: otherMonthsUnchanged };
 }
 
+async function waterfall() {
+  // after the final job ran (its final forecast is kept as a version): the Waterfall page of the overridden DFU
+  // shows, for the overridden month, the final and statistical forecast published at each lag, as the API serves them
+  const state = JSON.parse(readFileSync(STATE, "utf-8"));
+  const viewerTok = await token("viewer");
+  const viewer = await session("viewer", "viewer");
+  await viewer.goto(`${BASE}/app/waterfall?dfu=${encodeURIComponent(state.dfu_id)}`);
+  const m = state.month.slice(0, 7);
+  const prefix = `wf-${m}-lag`;
+  await viewer.locator(`[data-testid^="${prefix}"]`).first().waitFor();
+  const cells = await viewer.locator(`[data-testid^="${prefix}"]`).evaluateAll((els, p) =>
+    els.map((e) => ({
+      lag: Number(e.getAttribute("data-testid").slice(p.length)),
+      final: e.getAttribute("data-final") === "" ? null : Number(e.getAttribute("data-final")),
+      baseline: e.getAttribute("data-baseline") === "" ? null : Number(e.getAttribute("data-baseline")),
+    })), prefix);
+  const body = await apiGet(`/waterfall?window=12&dfu=${encodeURIComponent(state.dfu_id)}`, viewerTok);
+  const apiMonth = body.months.find((x) => x.target_month === state.month);
+  check(apiMonth, `the API's waterfall has no month ${state.month}`);
+  check(apiMonth.cells.length === cells.length, `UI shows ${cells.length} lags, the API ${apiMonth.cells.length}`);
+  for (const c of cells) {
+    const a = apiMonth.cells.find((x) => x.lag === c.lag);
+    check(a && same(a.final_qty, c.final) && same(a.baseline_qty, c.baseline),
+      `lag ${c.lag}: UI final ${c.final} / stat ${c.baseline}, API ${a && a.final_qty} / ${a && a.baseline_qty}`);
+  }
+  await shot(viewer, "10-waterfall");
+  log(`waterfall ${m}: ${cells.map((c) => `lag ${c.lag} final ${c.final} stat ${c.baseline}`).join("; ")}`);
+  return { cells };
+}
+
 const phase = process.argv[2];
 let exitCode = 0;
 try {
-  const result = phase === "before-final" ? await beforeFinal() : phase === "after-final" ? await afterFinal() : null;
-  if (result === null) throw new Error(`unknown phase ${phase} (before-final | after-final)`);
+  const phases = { "before-final": beforeFinal, "after-final": afterFinal, waterfall };
+  const result = Object.hasOwn(phases, phase) ? await phases[phase]() : null;
+  if (result === null) throw new Error(`unknown phase ${phase} (${Object.keys(phases).join(" | ")})`);
   console.log(`RESULT ${JSON.stringify(result)}`);
 } catch (err) {
   exitCode = 1;

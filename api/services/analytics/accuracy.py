@@ -1,7 +1,12 @@
-"""KPIs, trends, slices and the lag curve over ``gold.fact_forecast_accuracy`` (rows defined in ``common``)."""
+"""KPIs, trends, slices and the lag curve over ``gold.fact_forecast_accuracy`` (rows defined in ``common``).
+
+Each answer comes from the accuracy cube when it keeps every dimension the request uses (``cube.serves``), else
+from the raw facts: the same rows, the same numbers (tests/api_analytics/test_preaggregates.py).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,14 +16,17 @@ from api.schemas.analytics import (
     LagCurveResponse,
     LagCurveSeries,
     LagPoint,
+    SliceDimension,
     SlicePage,
     SliceRow,
+    SliceSort,
     TimeWindow,
     TrendPoint,
     TrendResponse,
     TrendSeries,
 )
 from api.services import Invalid
+from api.services.analytics import cube
 from api.services.analytics.common import (
     ACCURACY,
     DIM_DFU,
@@ -33,6 +41,7 @@ from api.services.analytics.common import (
     where,
     window_sql,
 )
+from contracts.base import literal_values
 from lakecast import kpi
 
 #: Default model of single-model answers: the per-DFU champion (scored on the holdout timeframes only).
@@ -73,7 +82,7 @@ class RowSet:
         return sql, params
 
 
-def _models(engine: ServingEngine, model_ids: list[str] | None, default_all: bool) -> tuple[str, ...]:
+def _models(engine: ServingEngine, model_ids: Sequence[str] | None, default_all: bool) -> tuple[str, ...]:
     if not model_ids:
         return tuple(known_models(engine)) if default_all else (DEFAULT_MODEL,)
     if len(model_ids) > MAX_MODELS:
@@ -88,25 +97,35 @@ def kpis(engine: ServingEngine, *, model_id: str | None, window: TimeWindow, lag
     engine.require(ACCURACY, DIM_DFU)
     model = model_id or DEFAULT_MODEL
     check_models(engine, [model])
-    rows = RowSet(window, lag, filters, (model,), tuple(check_timeframes(engine, timeframes)))
-    frm, params = rows.sql()
-    result = engine.query(f"SELECT {metric_columns()} {frm}", params)
+    tfs = tuple(check_timeframes(engine, timeframes))
+    if cube.serves(engine, filters, tfs):
+        cells = cube.CubeRows(window, lag, filters, (model,))
+        select, sp = cells.metric_columns()
+        frm, params = cells.sql()
+        result = engine.query(f"SELECT {select} {frm}", sp + params)
+    else:
+        frm, params = RowSet(window, lag, filters, (model,), tfs).sql()
+        result = engine.query(f"SELECT {metric_columns()} {frm}", params)
     return KpiResponse(model_id=model, lag=lag.text, window=window, filters=filters.applied(),
                        **metrics_from(result[0] if result else {}))
 
 
 # ---------------------------------------------------------------------------------------------- /trends
-def trends(engine: ServingEngine, *, model_ids: list[str] | None, window: TimeWindow, lag: LagSpec,
+def trends(engine: ServingEngine, *, model_ids: Sequence[str] | None, window: TimeWindow, lag: LagSpec,
            filters: DfuFilters) -> TrendResponse:
     """Per model and target month: pooled metrics and volumes (all models by default)."""
     engine.require(ACCURACY, DIM_DFU)
     models = _models(engine, model_ids, default_all=True)
-    frm, params = RowSet(window, lag, filters, models).sql()
-    result = engine.query(
-        f"SELECT a.model_id, a.target_month, {metric_columns()} {frm} "
-        "GROUP BY a.model_id, a.target_month ORDER BY a.model_id, a.target_month",
-        params,
-    )
+    if cube.serves(engine, filters):
+        cells = cube.CubeRows(window, lag, filters, models)
+        select, sp = cells.metric_columns(per_month=True)
+        frm, params = cells.sql()
+        sql = f"SELECT c.model_id, c.target_month, {select} {frm} GROUP BY c.model_id, c.target_month"
+        params = sp + params
+    else:
+        frm, params = RowSet(window, lag, filters, models).sql()
+        sql = f"SELECT a.model_id, a.target_month, {metric_columns()} {frm} GROUP BY a.model_id, a.target_month"
+    result = engine.query(f"{sql} ORDER BY model_id, target_month", params)
     by_model: dict[str, list[TrendPoint]] = {m: [] for m in models}
     for r in result:
         by_model[r["model_id"]].append(TrendPoint(month=r["target_month"], **metrics_from(r)))
@@ -123,7 +142,7 @@ _ALIGNED_JOIN = (
 )
 
 
-def lag_curve(engine: ServingEngine, *, model_ids: list[str] | None, window: TimeWindow, filters: DfuFilters,
+def lag_curve(engine: ServingEngine, *, model_ids: Sequence[str] | None, window: TimeWindow, filters: DfuFilters,
               aligned: bool = False) -> LagCurveResponse:
     """Per model and lag: pooled metrics over the window's target months (all models by default).
 
@@ -132,11 +151,16 @@ def lag_curve(engine: ServingEngine, *, model_ids: list[str] | None, window: Tim
     exist on the holdout origins only, have no such months)."""
     engine.require(ACCURACY, DIM_DFU)
     models = _models(engine, model_ids, default_all=True)
-    frm, params = RowSet(window, LagSpec("all"), filters, models).sql(_ALIGNED_JOIN if aligned else "")
-    result = engine.query(
-        f"SELECT a.model_id, a.lag, {metric_columns()} {frm} GROUP BY a.model_id, a.lag ORDER BY a.model_id, a.lag",
-        params,
-    )
+    if cube.serves(engine, filters):
+        cells = cube.CubeRows(window, LagSpec("all"), filters, models, aligned=aligned)
+        select, sp = cells.metric_columns(by_lag=True)
+        frm, params = cells.sql()
+        sql = f"SELECT c.model_id, c.lag, {select} {frm} GROUP BY c.model_id, c.lag"
+        params = sp + params
+    else:
+        frm, params = RowSet(window, LagSpec("all"), filters, models).sql(_ALIGNED_JOIN if aligned else "")
+        sql = f"SELECT a.model_id, a.lag, {metric_columns()} {frm} GROUP BY a.model_id, a.lag"
+    result = engine.query(f"{sql} ORDER BY model_id, lag", params)
     by_model: dict[str, list[LagPoint]] = {m: [] for m in models}
     for r in result:
         by_model[r["model_id"]].append(LagPoint(lag=int(r["lag"]), **metrics_from(r)))
@@ -169,6 +193,7 @@ SLICE_DIMENSIONS: dict[str, tuple[str, str | None, str]] = {
     "model": ("a.model_id", None, ""),
     "timeframe": ("a.timeframe", None, ""),
 }
+literal_values(SliceDimension, SLICE_DIMENSIONS, "SLICE_DIMENSIONS")
 
 #: sort name -> SQL expression over the grouped rows
 SLICE_SORTS: dict[str, str] = {
@@ -182,6 +207,7 @@ SLICE_SORTS: dict[str, str] = {
     "abs_bias": f"abs({kpi.bias_sql('a.fcst_qty', 'a.actual_qty')})",
     "key": "",  # the slice key itself
 }
+literal_values(SliceSort, SLICE_SORTS, "SLICE_SORTS")
 
 
 def accuracy_slice(
@@ -202,16 +228,25 @@ def accuracy_slice(
     else:
         models = (model_id or DEFAULT_MODEL,)
         check_models(engine, list(models))
-    key, label, joins = SLICE_DIMENSIONS[by]
-    label_sql = label or key
-    rows = RowSet(window, lag_spec, filters, models, tuple(check_timeframes(engine, timeframes)))
-    frm, params = rows.sql(joins)
     direction = (order or ("asc" if sort == "key" else "desc")).lower()
     if direction not in ("asc", "desc"):
         raise Invalid(f"order must be asc or desc, got {order!r}")
-    sort_sql = SLICE_SORTS[sort]
+    tfs = tuple(check_timeframes(engine, timeframes))
+    if cube.serves(engine, filters, tfs, by=by):
+        key, label, joins = cube.CUBE_SLICES[by]
+        sort_sql = cube.CUBE_SORTS[sort]
+        cells = cube.CubeRows(window, lag_spec, filters, models, by=by)
+        select, sp = cells.metric_columns(by_lag=by == "lag")
+        frm, fp = cells.sql(joins)
+        params = sp + fp
+    else:
+        key, label, joins = SLICE_DIMENSIONS[by]
+        sort_sql = SLICE_SORTS[sort]
+        select = metric_columns()
+        frm, params = RowSet(window, lag_spec, filters, models, tfs).sql(joins)
+    label_sql = label or key
     grouped = (
-        f"SELECT {key} AS slice_key, {label_sql} AS slice_label, {metric_columns()}, "
+        f"SELECT {key} AS slice_key, {label_sql} AS slice_label, {select}, "
         f"{sort_sql if sort != 'key' else key} "
         f"AS sort_value {frm} GROUP BY {key}, {label_sql}"
     )

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from api.engine import ServingEngine
-from api.schemas.analytics import ClusterList, ClusterMember, ClusterMemberPage, ClusterProfileOut
+from api.schemas.analytics import ClusterList, ClusterMember, ClusterMemberPage, ClusterProfileOut, MemberSort
 from api.services import Invalid, NotFound
 from api.services.analytics.common import DIM_DFU
+from contracts.base import literal_values
 
 PROFILES = "gold.cluster_profile"
 CURRENT = "gold.dfu_cluster_current"
 CHAMPIONS = "gold.champion_selection"
 #: sort name -> ORDER BY (dfu_id last, so pages are stable)
 MEMBER_SORTS = {"dfu_id": "c.dfu_id ASC", "qty_12m": "d.qty_12m DESC, c.dfu_id ASC"}
+literal_values(MemberSort, MEMBER_SORTS, "MEMBER_SORTS")
 
 
 def clusters(engine: ServingEngine) -> ClusterList:

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.engine import ServingEngine
-from api.schemas.analytics import Metrics, TimeWindow
+from api.schemas.analytics import LagChoice, Metrics, TimeWindow
 from api.services import Invalid
+from contracts.base import literal_values
 from lakecast import kpi
 from lakecast.lag import MAX_LAG, add_months, month_diff
 
@@ -33,7 +34,7 @@ DIM_DFU = "gold.dim_dfu"
 MAX_RANGE_MONTHS = 60
 #: Most values one multi-valued filter may carry.
 MAX_FILTER_VALUES = 100
-LAG_CHOICES = (*(str(k) for k in range(MAX_LAG + 1)), "execution", "all")
+LAG_CHOICES = literal_values(LagChoice, (*(str(k) for k in range(MAX_LAG + 1)), "execution", "all"), "lag choices")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -174,13 +175,9 @@ class DfuFilters:
 # ---------------------------------------------------------------------------------------------- metrics
 def metric_columns(a: str = "a") -> str:
     """SELECT list of the sums every pooled metric is derived from (see :func:`metrics_from`)."""
-    return (
-        f"count(*) AS n_rows, count(DISTINCT {a}.dfu_id) AS n_dfus, "
-        f"sum({a}.actual_qty) AS actual_qty, sum({a}.fcst_qty) AS forecast_qty, "
-        f"sum({a}.abs_error) AS abs_error, sum(abs({a}.actual_qty)) AS abs_actual, "
-        f"sum(CASE WHEN {a}.actual_qty <> 0 THEN {a}.abs_error / abs({a}.actual_qty) END) AS ape_sum, "
-        f"count(CASE WHEN {a}.actual_qty <> 0 THEN 1 END) AS ape_rows"
-    )
+    sums = kpi.sums_sql(f"{a}.abs_error", f"{a}.actual_qty", f"{a}.fcst_qty")
+    return f"count(*) AS n_rows, count(DISTINCT {a}.dfu_id) AS n_dfus, " + ", ".join(
+        f"{expr} AS {name}" for name, expr in sums.items())
 
 
 def _f(value: Any) -> float:

@@ -19,6 +19,7 @@ it is imported inside the functions that need it, never when the API starts.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from psycopg.types.json import Jsonb
@@ -37,9 +38,9 @@ from api.schemas.analytics import (
 from api.services import Invalid, NotFound
 from api.services.analytics.common import ACCURACY, DIM_DFU, known_models, known_timeframes
 from contracts.app import UserPublic
+from contracts.forecast import DERIVED_MODEL_IDS
 from lakecast.appdb.audit import write_audit
 from lakecast.appdb.db import Conn
-from lakecast.lag import MAX_LAG
 from lakecast.settings import CompetitionSettings, Settings
 
 CHAMPIONS = "gold.champion_selection"
@@ -48,7 +49,7 @@ EXTERNAL = "gold.fact_external_forecast_monthly"
 CLUSTERS = "gold.dfu_cluster"
 SALES = "gold.fact_sales_monthly"
 #: model ids in the accuracy facts that are outputs of a competition, not competitors
-DERIVED_MODELS = ("champion", "ceiling", "external", "combo_mean")
+DERIVED_MODELS = DERIVED_MODEL_IDS
 COMBO_ID = "combo_mean"
 #: sanity bounds of a stored config (a backtest has at most 26 origins A..Z)
 MAX_MIN_ROWS = 10_000
@@ -82,10 +83,9 @@ def get_config(conn: Conn, settings: Settings) -> CompetitionConfigOut:
 
 def validate_config(config: CompetitionSettings, available: list[str] | None = None,
                     timeframes: list[str] | None = None) -> CompetitionSettings:
-    """422 unless every model named is a registered model (and, with ``available``, one that was backtested)
-    and the windows fit (with ``timeframes``: at least one origin must remain for selection)."""
-    from lakecast.forecast.models import MODELS
-
+    """422 unless every model named was backtested (with ``available``) and the windows fit (with ``timeframes``:
+    at least one origin must remain for selection). Model ids and the lag range are already checked by the fields'
+    types (contracts.forecast.ModelId, lakecast.settings.CompetitionSettings)."""
     problems: list[str] = []
     if config.min_rows > MAX_MIN_ROWS:
         problems.append(f"min_rows must be <= {MAX_MIN_ROWS}, got {config.min_rows}")
@@ -94,8 +94,6 @@ def validate_config(config: CompetitionSettings, available: list[str] | None = N
     elif timeframes is not None and config.n_holdout >= len(timeframes):
         problems.append(f"n_holdout must leave selection timeframes: {config.n_holdout} of {len(timeframes)} "
                         f"backtest timeframes ({', '.join(timeframes)})")
-    if isinstance(config.lag, int) and not 0 <= config.lag <= MAX_LAG:
-        problems.append(f"lag must be 0..{MAX_LAG}, 'execution_lag' or 'all', got {config.lag}")
     named = {
         "models": list(config.models or []),
         "combo_members": list(config.combo_members or []),
@@ -109,10 +107,7 @@ def validate_config(config: CompetitionSettings, available: list[str] | None = N
     for field, ids in named.items():
         if len(set(ids)) != len(ids):
             problems.append(f"{field} has duplicates: {ids}")
-        unknown = [m for m in ids if m not in MODELS]
-        if unknown:
-            problems.append(f"{field}: unknown model ids {unknown} (known: {', '.join(sorted(MODELS))})")
-        elif available is not None:
+        if available is not None:
             missing = [m for m in ids if m not in available]
             if missing:
                 problems.append(f"{field}: {missing} not in the published backtests (backtested: "
@@ -231,7 +226,7 @@ def run(engine: ServingEngine, conn: Conn, settings: Settings,
         comp = CompetitionSettings.model_validate(config.model_dump())
     models = competing_models(engine, settings)
     validate_config(comp, available=models, timeframes=known_timeframes(engine))
-    competing = list(comp.models) if comp.models else list(models)
+    competing: list[str] = list(comp.models) if comp.models else list(models)
     if comp.combo_members:
         competing.append(COMBO_ID)
     out = _compete(competition_frames(engine, models, comp.lag), comp, competing)
@@ -288,7 +283,7 @@ ALL_SEGMENTS = "all"
 
 
 def detail(engine: ServingEngine, *, lag: int | None = None, segment: str | None = None,
-           model_ids: list[str] | None = None) -> CompetitionDetail:
+           model_ids: Sequence[str] | None = None) -> CompetitionDetail:
     """``gold.model_scores_detail`` rows at ``lag`` in ``segment`` for ``model_ids`` (each filter optional), with
     the lags, segments (flagged intermittent by :func:`lakecast.demand_segments.is_intermittent_label`) and
     models the table has. 404 for an unknown segment, 422 for an unknown model."""

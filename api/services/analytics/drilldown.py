@@ -10,6 +10,9 @@ by the forecast horizon); ``from``/``to`` restricts every series to those months
 are at one lag (default: the DFU's execution lag), so each has one point per target month. Backtest, baseline and
 final points carry the 80/95% prediction interval of ``gold.fact_forecast`` (null where a row has none; the
 legacy forecast has none).
+
+``as_of_cycle=YYYY-MM``: the baseline (champion) and final series are the versions published as of that planning
+cycle (``gold.fact_forecast_version``, lakecast/versions.py) instead of the current forecast and today's overrides.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from api.schemas.analytics import (
 )
 from api.services import NotFound
 from api.services import final as final_svc
+from api.services.analytics import versions as versions_svc
 from api.services.analytics.common import DIM_DFU, LagSpec, window_sql
 from api.services.overrides import list_overrides
 from lakecast.appdb.db import Conn
@@ -96,7 +100,8 @@ def _series(rows: list[dict[str, Any]], scenario: str) -> list[ForecastSeries]:
     return [ForecastSeries(scenario_id=scenario, model_id=m, points=_points(rs)) for m, rs in by_model.items()]
 
 
-def drilldown(engine: ServingEngine, conn: Conn, dfu_id: str, *, window: TimeWindow, lag: LagSpec) -> DrilldownResponse:
+def drilldown(engine: ServingEngine, conn: Conn, dfu_id: str, *, window: TimeWindow, lag: LagSpec,
+              as_of_cycle: str | None = None) -> DrilldownResponse:
     dfu = dfu_info(engine, dfu_id)
     lag_k = _lag_value(lag, dfu)
     lag_clause, lag_params = ("", []) if lag_k is None else (" AND lag = ?", [lag_k])
@@ -130,8 +135,19 @@ def drilldown(engine: ServingEngine, conn: Conn, dfu_id: str, *, window: TimeWin
         champion = ChampionInfo.model_validate(champ[0]) if champ else None
 
     overrides = list_overrides(conn, dfu_id=dfu_id, limit=MAX_OVERRIDES, offset=0).items
-    final = _series(final_svc.overlay(conn, [r for r in forecasts["baseline"] if final_svc.is_statistical(r)]),
-                    "final")
+    as_of_ids: list[str] = []
+    if as_of_cycle is None:
+        final = _series(final_svc.overlay(conn, [r for r in forecasts["baseline"] if final_svc.is_statistical(r)]),
+                        "final")
+    else:  # what was published as of the cycle: the kept versions, not the current forecast nor today's overrides
+        refs = versions_svc.as_of(engine, as_of_cycle)
+        as_of_ids = [r.version_id for r in refs]
+        kept = versions_svc.version_rows(engine, refs, dfu_id)
+        end = window.to_month
+        in_window = {s: [r for r in rows if r["target_month"] >= window.from_month
+                         and (end is None or r["target_month"] <= end)] for s, rows in kept.items()}
+        forecasts["baseline"] = in_window.get("baseline", [])
+        final = _series(in_window.get("final", []), "final")
     return DrilldownResponse(
         dfu=DfuInfo.model_validate(dfu),
         lag="all" if lag_k is None else str(lag_k),
@@ -144,4 +160,6 @@ def drilldown(engine: ServingEngine, conn: Conn, dfu_id: str, *, window: TimeWin
         baseline=_series(forecasts["baseline"], "baseline"),
         final=final[0] if final else None,
         overrides=overrides,
+        as_of_cycle=as_of_cycle,
+        as_of_versions=as_of_ids,
     )

@@ -10,6 +10,10 @@ Per DFU the model's rows (window, lag, filters as in ``common``) are pooled. Ran
   FVA as everywhere (:func:`lakecast.kpi.fva`): the model's Accuracy% minus the reference's on those shared rows.
 
 Ties are broken by ``dfu_id`` so pages are stable.
+
+An unfiltered page of the champion against its default reference, over ``window=N`` (N <= 12) and within the first
+200 ranks, is read from ``gold.exceptions_topn`` (ranked the same way by the jobs, spark_jobs/aggregates.py);
+anything else is ranked here from the raw facts. The sparklines always come from the facts (<= 200 DFUs).
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from __future__ import annotations
 from typing import Any
 
 from api.engine import ServingEngine
-from api.schemas.analytics import ExceptionPage, ExceptionRow, SparkPoint, TimeWindow
+from api.schemas.analytics import ExceptionPage, ExceptionRow, Ranking, SparkPoint, TimeWindow
 from api.services import Invalid
+from api.services.analytics import cube
 from api.services.analytics.accuracy import DEFAULT_MODEL, RowSet
 from api.services.analytics.common import (
     ACCURACY,
@@ -31,6 +36,7 @@ from api.services.analytics.common import (
     metrics_from,
     window_sql,
 )
+from contracts.base import literal_values
 from lakecast import kpi
 
 RANKINGS: dict[str, str] = {
@@ -38,6 +44,7 @@ RANKINGS: dict[str, str] = {
     "bias": "abs(sum(a.fcst_qty) - sum(a.actual_qty)) DESC",
     "fva": "sum(r.abs_error - a.abs_error) ASC",
 }
+literal_values(Ranking, RANKINGS, "RANKINGS")
 DEFAULT_FVA_REFERENCE = "seasonal_naive"
 
 
@@ -53,6 +60,21 @@ def exceptions(
     check_models(engine, [model, ref])
     if ref == model:
         raise Invalid(f"fva_vs must differ from model_id ({model!r})")
+    if cube.topn_serves(engine, model=model, ref=ref, window=window, filters=filters, n=n, offset=offset):
+        result, total = cube.topn_page(engine, rank_by=rank_by, model=model, ref=ref, window=window, lag=lag, n=n,
+                                       offset=offset)
+    else:
+        result, total = _ranked(engine, rank_by=rank_by, model=model, ref=ref, window=window, lag=lag,
+                                filters=filters, n=n, offset=offset)
+    series = _sparklines(engine, [r["dfu_id"] for r in result], model, window, lag)
+    items = [_row(offset + i + 1, r, series.get(r["dfu_id"], [])) for i, r in enumerate(result)]
+    return ExceptionPage(rank_by=rank_by, model_id=model, fva_vs=ref, lag=lag.text, window=window,  # type: ignore[arg-type]
+                         filters=filters.applied(), items=items, total=total, limit=n, offset=offset)
+
+
+def _ranked(engine: ServingEngine, *, rank_by: str, model: str, ref: str, window: TimeWindow, lag: LagSpec,
+            filters: DfuFilters, n: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """The page's per-DFU rows ranked from the raw facts, and the number of DFUs ranked."""
     frm, params = RowSet(window, lag, filters, (model,)).sql(
         f"LEFT JOIN {ACCURACY} r ON r.scenario_id = 'backtest' AND r.model_id = ? AND r.dfu_id = a.dfu_id "
         "AND r.fcst_origin = a.fcst_origin AND r.target_month = a.target_month"
@@ -81,10 +103,7 @@ def exceptions(
     else:
         count = engine.query(f"WITH g AS ({grouped}) SELECT count(*) AS n FROM g", params)
         total = int(count[0]["n"]) if count else 0
-    series = _sparklines(engine, [r["dfu_id"] for r in result], model, window, lag)
-    items = [_row(offset + i + 1, r, series.get(r["dfu_id"], [])) for i, r in enumerate(result)]
-    return ExceptionPage(rank_by=rank_by, model_id=model, fva_vs=ref, lag=lag.text, window=window,  # type: ignore[arg-type]
-                         filters=filters.applied(), items=items, total=total, limit=n, offset=offset)
+    return result, total
 
 
 def _row(rank: int, r: dict[str, Any], series: list[SparkPoint]) -> ExceptionRow:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from contracts.forecast import MODEL_IDS
 from lakecast.forecast.models.base import ForecastContext, ModelSpec, fallback_level
 from lakecast.forecast.models.legacy import legacy_specs
 from lakecast.forecast.models.ml import ml_specs
 from lakecast.forecast.models.stat import stat_specs
 
 MODELS: dict[str, ModelSpec] = {**stat_specs(), **ml_specs(), **legacy_specs()}
+if set(MODELS) != set(MODEL_IDS):  # the API's model parameters are typed with contracts.forecast.ModelId
+    raise ImportError(f"model registry and contracts.forecast.ModelId differ: registry only "
+                      f"{sorted(set(MODELS) - set(MODEL_IDS))}, contract only {sorted(set(MODEL_IDS) - set(MODELS))}")
 
 # Fast default set for ~2,000 DFUs x 60 months x 10 origins on 2 cores (see docs/forecasting.md for timings).
 DEFAULT_MODELS: tuple[str, ...] = (

@@ -6,6 +6,16 @@ import type { components, paths } from "./schema";
 export type Schemas = components["schemas"];
 export type { paths };
 
+/** The query parameters of GET `P` (generated). */
+export type GetQuery<P extends keyof paths> = paths[P] extends { get: { parameters: { query?: infer Q } } } ? NonNullable<Q> : never;
+// Closed sets the API defines (contracts/, lakecast/settings): the UI never re-lists them as free strings.
+export type LagChoice = NonNullable<GetQuery<"/kpis">["lag"]>;
+export type ModelId = NonNullable<GetQuery<"/kpis">["model_id"]>;
+export type SliceDimension = GetQuery<"/accuracy/slice">["by"];
+export type Ranking = NonNullable<GetQuery<"/exceptions">["rank_by"]>;
+export type AbcClass = NonNullable<GetQuery<"/kpis">["abc_class"]>[number];
+export type XyzClass = NonNullable<GetQuery<"/kpis">["xyz_class"]>[number];
+
 const TOKEN_KEY = "lakecast.token";
 
 export const tokenStore = {

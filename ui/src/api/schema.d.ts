@@ -569,6 +569,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/forecast/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Published forecast versions, as of a cycle */
+        get: operations["forecast_versions_forecast_versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/forecast/as-of": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Baseline and final forecast of a slice as published as of a cycle */
+        get: operations["forecast_as_of_forecast_as_of_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/waterfall": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Forecasts published at lags 4..0 per target month, actuals and accuracy by lag */
+        get: operations["waterfall_waterfall_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/override-value": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Did touching help? FVA of approved overrides by override, planner, reason code or lag */
+        get: operations["override_value_override_value_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -599,6 +667,47 @@ export interface components {
              * @default
              */
             note: string;
+        };
+        /** AsOfPoint */
+        AsOfPoint: {
+            /**
+             * Target Month
+             * Format: date
+             */
+            target_month: string;
+            /**
+             * Lag
+             * @description Lag of the forecast as of the cycle (target - origin - 1)
+             */
+            lag: number;
+            /**
+             * Baseline Qty
+             * @description Statistical forecast of the slice published as of the cycle
+             */
+            baseline_qty: number | null;
+            /**
+             * Final Qty
+             * @description Final forecast of the slice published as of the cycle
+             */
+            final_qty: number | null;
+            /** N Dfus */
+            n_dfus: number;
+        };
+        /** AsOfResponse */
+        AsOfResponse: {
+            /** As Of Cycle */
+            as_of_cycle: string;
+            /** As Of */
+            as_of: components["schemas"]["VersionRef"][];
+            /** Filters */
+            filters: {
+                [key: string]: string[];
+            };
+            /**
+             * Points
+             * @description Per target month of the versions, summed over the slice's DFUs
+             */
+            points: components["schemas"]["AsOfPoint"][];
         };
         /** AuditEntry */
         AuditEntry: {
@@ -885,8 +994,11 @@ export interface components {
             cluster_id: number;
             /** Cluster Label */
             cluster_label: string;
-            /** Sort */
-            sort: string;
+            /**
+             * Sort
+             * @enum {string}
+             */
+            sort: "dfu_id" | "qty_12m";
             /** Items */
             items: components["schemas"]["ClusterMember"][];
         };
@@ -964,7 +1076,7 @@ export interface components {
              */
             min_rows: number;
             /** Models */
-            models?: string[] | null;
+            models?: ("adida" | "auto_arima" | "auto_ces" | "auto_ets" | "catboost_global" | "catboost_per_cluster" | "catboost_transfer" | "croston_optimized" | "dynamic_optimized_theta" | "legacy_asis" | "legacy_debiased" | "legacy_vintages" | "lgbm_global" | "lgbm_per_cluster" | "lgbm_transfer" | "lgbm_tweedie_global" | "optimized_theta" | "seasonal_naive" | "theta" | "tsb" | "xgb_global" | "xgb_per_cluster" | "xgb_transfer" | "xgb_tweedie_global")[] | null;
             /**
              * N Holdout
              * @default 2
@@ -973,15 +1085,17 @@ export interface components {
             /**
              * Fallback Model
              * @default seasonal_naive
+             * @enum {string}
              */
-            fallback_model: string;
+            fallback_model: "adida" | "auto_arima" | "auto_ces" | "auto_ets" | "catboost_global" | "catboost_per_cluster" | "catboost_transfer" | "croston_optimized" | "dynamic_optimized_theta" | "legacy_asis" | "legacy_debiased" | "legacy_vintages" | "lgbm_global" | "lgbm_per_cluster" | "lgbm_transfer" | "lgbm_tweedie_global" | "optimized_theta" | "seasonal_naive" | "theta" | "tsb" | "xgb_global" | "xgb_per_cluster" | "xgb_transfer" | "xgb_tweedie_global";
             /**
              * Baseline Model
              * @default seasonal_naive
+             * @enum {string}
              */
-            baseline_model: string;
+            baseline_model: "adida" | "auto_arima" | "auto_ces" | "auto_ets" | "catboost_global" | "catboost_per_cluster" | "catboost_transfer" | "croston_optimized" | "dynamic_optimized_theta" | "legacy_asis" | "legacy_debiased" | "legacy_vintages" | "lgbm_global" | "lgbm_per_cluster" | "lgbm_transfer" | "lgbm_tweedie_global" | "optimized_theta" | "seasonal_naive" | "theta" | "tsb" | "xgb_global" | "xgb_per_cluster" | "xgb_transfer" | "xgb_tweedie_global";
             /** Combo Members */
-            combo_members?: string[] | null;
+            combo_members?: ("adida" | "auto_arima" | "auto_ces" | "auto_ets" | "catboost_global" | "catboost_per_cluster" | "catboost_transfer" | "croston_optimized" | "dynamic_optimized_theta" | "legacy_asis" | "legacy_debiased" | "legacy_vintages" | "lgbm_global" | "lgbm_per_cluster" | "lgbm_transfer" | "lgbm_tweedie_global" | "optimized_theta" | "seasonal_naive" | "theta" | "tsb" | "xgb_global" | "xgb_per_cluster" | "xgb_transfer" | "xgb_tweedie_global")[] | null;
             /**
              * Scope
              * @default dfu
@@ -1102,7 +1216,7 @@ export interface components {
              */
             min_rows: number;
             /** Models */
-            models?: string[] | null;
+            models?: ("adida" | "auto_arima" | "auto_ces" | "auto_ets" | "catboost_global" | "catboost_per_cluster" | "catboost_transfer" | "croston_optimized" | "dynamic_optimized_theta" | "legacy_asis" | "legacy_debiased" | "legacy_vintages" | "lgbm_global" | "lgbm_per_cluster" | "lgbm_transfer" | "lgbm_tweedie_global" | "optimized_theta" | "seasonal_naive" | "theta" | "tsb" | "xgb_global" | "xgb_per_cluster" | "xgb_transfer" | "xgb_tweedie_global")[] | null;
             /**
              * N Holdout
              * @default 2
@@ -1111,15 +1225,17 @@ export interface components {
             /**
              * Fallback Model
              * @default seasonal_naive
+             * @enum {string}
              */
-            fallback_model: string;
+            fallback_model: "adida" | "auto_arima" | "auto_ces" | "auto_ets" | "catboost_global" | "catboost_per_cluster" | "catboost_transfer" | "croston_optimized" | "dynamic_optimized_theta" | "legacy_asis" | "legacy_debiased" | "legacy_vintages" | "lgbm_global" | "lgbm_per_cluster" | "lgbm_transfer" | "lgbm_tweedie_global" | "optimized_theta" | "seasonal_naive" | "theta" | "tsb" | "xgb_global" | "xgb_per_cluster" | "xgb_transfer" | "xgb_tweedie_global";
             /**
              * Baseline Model
              * @default seasonal_naive
+             * @enum {string}
              */
-            baseline_model: string;
+            baseline_model: "adida" | "auto_arima" | "auto_ces" | "auto_ets" | "catboost_global" | "catboost_per_cluster" | "catboost_transfer" | "croston_optimized" | "dynamic_optimized_theta" | "legacy_asis" | "legacy_debiased" | "legacy_vintages" | "lgbm_global" | "lgbm_per_cluster" | "lgbm_transfer" | "lgbm_tweedie_global" | "optimized_theta" | "seasonal_naive" | "theta" | "tsb" | "xgb_global" | "xgb_per_cluster" | "xgb_transfer" | "xgb_tweedie_global";
             /** Combo Members */
-            combo_members?: string[] | null;
+            combo_members?: ("adida" | "auto_arima" | "auto_ces" | "auto_ets" | "catboost_global" | "catboost_per_cluster" | "catboost_transfer" | "croston_optimized" | "dynamic_optimized_theta" | "legacy_asis" | "legacy_debiased" | "legacy_vintages" | "lgbm_global" | "lgbm_per_cluster" | "lgbm_transfer" | "lgbm_tweedie_global" | "optimized_theta" | "seasonal_naive" | "theta" | "tsb" | "xgb_global" | "xgb_per_cluster" | "xgb_transfer" | "xgb_tweedie_global")[] | null;
             /**
              * Scope
              * @default dfu
@@ -1268,6 +1384,16 @@ export interface components {
              * @description The DFU's overrides in the app database (any status)
              */
             overrides: components["schemas"]["OverridePublic"][];
+            /**
+             * As Of Cycle
+             * @description With as_of_cycle: the cycle; baseline (champion only) and final are the versions published as of it
+             */
+            as_of_cycle?: string | null;
+            /**
+             * As Of Versions
+             * @description With as_of_cycle: the version ids served
+             */
+            as_of_versions?: string[];
         };
         /**
          * ErrorBody
@@ -1301,8 +1427,11 @@ export interface components {
             model_id: string;
             /** Fva Vs */
             fva_vs: string;
-            /** Lag */
-            lag: string;
+            /**
+             * Lag
+             * @enum {string}
+             */
+            lag: "0" | "1" | "2" | "3" | "4" | "execution" | "all";
             window: components["schemas"]["TimeWindow"];
             /** Filters */
             filters: {
@@ -1552,8 +1681,9 @@ export interface components {
             /**
              * Lag
              * @description 0..4, 'execution' (each DFU at its execution lag) or 'all'
+             * @enum {string}
              */
-            lag: string;
+            lag: "0" | "1" | "2" | "3" | "4" | "execution" | "all";
             window: components["schemas"]["TimeWindow"];
             /**
              * Filters
@@ -1562,6 +1692,20 @@ export interface components {
             filters: {
                 [key: string]: string[];
             };
+        };
+        /** LagAccuracy */
+        LagAccuracy: {
+            /** Lag */
+            lag: number;
+            /** @description Baseline pooled over the window's DFU-months with an actual */
+            baseline: components["schemas"]["Metrics"];
+            /** @description Final pooled over the window's DFU-months with an actual */
+            final: components["schemas"]["Metrics"];
+            /**
+             * Fva
+             * @description Final Accuracy% minus baseline Accuracy% on the rows both have
+             */
+            fva: number | null;
         };
         /** LagCurveResponse */
         LagCurveResponse: {
@@ -1659,6 +1803,57 @@ export interface components {
              * @description Actions this user's role may do (docs/governance.md, Roles)
              */
             permissions: ("override.create" | "override.decide" | "override.withdraw" | "override.comment" | "audit.read" | "competition.run" | "competition.save")[];
+        };
+        /**
+         * Metrics
+         * @description Pooled over rows (sums first, then ratios), never averaged per DFU.
+         */
+        Metrics: {
+            /**
+             * N Rows
+             * @description Forecast rows (DFU x target month at the lag) pooled
+             */
+            n_rows: number;
+            /**
+             * N Dfus
+             * @description Distinct DFUs among the rows
+             */
+            n_dfus: number;
+            /**
+             * Actual Qty
+             * @description Sum of actual units
+             */
+            actual_qty: number;
+            /**
+             * Forecast Qty
+             * @description Sum of forecast units
+             */
+            forecast_qty: number;
+            /**
+             * Abs Error
+             * @description Sum of |forecast - actual| (units)
+             */
+            abs_error: number;
+            /**
+             * Wape
+             * @description sum|F-A| / sum|A| (fraction); null when sum|A| = 0
+             */
+            wape: number | null;
+            /**
+             * Accuracy Pct
+             * @description 100 x (1 - WAPE), floored at 0
+             */
+            accuracy_pct: number | null;
+            /**
+             * Bias
+             * @description sum F / sum A - 1 (fraction; > 0 over-forecast); null when sum A = 0
+             */
+            bias: number | null;
+            /**
+             * Mape
+             * @description Mean of 100 |F-A| / |A| over rows with A != 0 (percent)
+             */
+            mape: number | null;
         };
         /**
          * ModelScoreDetailOut
@@ -1942,14 +2137,76 @@ export interface components {
             /** Reason Text */
             reason_text?: string | null;
         };
+        /** OverrideValuePage */
+        OverrideValuePage: {
+            /** By */
+            by: string;
+            /**
+             * Lag
+             * @description Lag kept (null: every lag pooled)
+             */
+            lag: number | null;
+            /** Items */
+            items: components["schemas"]["OverrideValueRow"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** OverrideValueRow */
+        OverrideValueRow: {
+            /**
+             * Key
+             * @description Override id, planner, reason code or lag (by)
+             */
+            key: string;
+            /** N Overrides */
+            n_overrides: number;
+            /**
+             * N Rows
+             * @description DFU-months x lags compared (actual known)
+             */
+            n_rows: number;
+            /** Actual Qty */
+            actual_qty: number;
+            /**
+             * Baseline Qty
+             * @description Statistical forecast the overrides were folded into, units
+             */
+            baseline_qty: number;
+            /**
+             * Final Qty
+             * @description Final forecast with the overrides, units
+             */
+            final_qty: number;
+            /** Baseline Accuracy Pct */
+            baseline_accuracy_pct: number | null;
+            /** Final Accuracy Pct */
+            final_accuracy_pct: number | null;
+            /**
+             * Fva
+             * @description Final minus statistical Accuracy%, points; > 0: touching helped
+             */
+            fva: number | null;
+            /**
+             * Detail
+             * @description by=override: DFU, months, adjustment, planner, reason
+             */
+            detail?: string | null;
+        };
         /** PipelineRunOut */
         PipelineRunOut: {
             /** Run Id */
             run_id: string;
             /** Job */
             job: string;
-            /** Status */
-            status: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "failed" | "skipped";
             /**
              * Started At
              * Format: date-time
@@ -2099,21 +2356,30 @@ export interface components {
             limit: number;
             /** Offset */
             offset: number;
-            /** By */
-            by: string;
+            /**
+             * By
+             * @enum {string}
+             */
+            by: "category" | "brand" | "supplier" | "region" | "abc_class" | "xyz_class" | "cluster" | "location" | "item" | "customer" | "dfu" | "lag" | "model" | "timeframe";
             /**
              * Model Id
              * @description Model (null when slicing by model)
              */
             model_id: string | null;
-            /** Lag */
-            lag: string;
+            /**
+             * Lag
+             * @enum {string}
+             */
+            lag: "0" | "1" | "2" | "3" | "4" | "execution" | "all";
             window: components["schemas"]["TimeWindow"];
             /** Filters */
             filters: {
                 [key: string]: string[];
             };
-            /** Sort */
+            /**
+             * Sort
+             * @description The sort applied: a SliceSort and its direction, e.g. 'actual_qty desc'
+             */
             sort: string;
             /** Items */
             items: components["schemas"]["SliceRow"][];
@@ -2298,8 +2564,11 @@ export interface components {
         };
         /** TrendResponse */
         TrendResponse: {
-            /** Lag */
-            lag: string;
+            /**
+             * Lag
+             * @enum {string}
+             */
+            lag: "0" | "1" | "2" | "3" | "4" | "execution" | "all";
             window: components["schemas"]["TimeWindow"];
             /** Filters */
             filters: {
@@ -2333,6 +2602,115 @@ export interface components {
              */
             meaning: string;
         };
+        /** VersionInfo */
+        VersionInfo: {
+            /** Version Id */
+            version_id: string;
+            /**
+             * Scenario Id
+             * @description baseline | final
+             */
+            scenario_id: string;
+            /**
+             * Planning Cycle
+             * @description YYYY-MM
+             */
+            planning_cycle: string;
+            /**
+             * Fcst Origin
+             * Format: date
+             */
+            fcst_origin: string;
+            /**
+             * Published At
+             * Format: date-time
+             */
+            published_at: string;
+            /**
+             * Base Version Id
+             * @description Final versions: the baseline version folded from
+             */
+            base_version_id: string | null;
+            /**
+             * N Rows
+             * @description DFU-months in the version
+             */
+            n_rows: number;
+            /** N Dfus */
+            n_dfus: number;
+            /**
+             * N Overridden
+             * @description DFU-months an approved override changed (final versions)
+             */
+            n_overridden: number;
+            /**
+             * Standing
+             * @description True if no later version of its scenario was published in its cycle
+             */
+            standing: boolean;
+        };
+        /** VersionPage */
+        VersionPage: {
+            /**
+             * As Of Cycle
+             * @description The cycle asked about (null: every cycle)
+             */
+            as_of_cycle: string | null;
+            /**
+             * As Of
+             * @description Per scenario, the version published as of the cycle (latest if none asked)
+             */
+            as_of: components["schemas"]["VersionRef"][];
+            /**
+             * Cycles
+             * @description Every planning cycle kept, oldest first
+             */
+            cycles: string[];
+            /**
+             * Items
+             * @description Versions up to the cycle, newest first (paged)
+             */
+            items: components["schemas"]["VersionInfo"][];
+            /** Total */
+            total: number;
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /**
+         * VersionRef
+         * @description A version that stands: the forecast a scenario had published as of a cycle.
+         */
+        VersionRef: {
+            /**
+             * Scenario Id
+             * @description baseline | final
+             */
+            scenario_id: string;
+            /**
+             * Version Id
+             * @description Version id (the publishing job's run id)
+             */
+            version_id: string;
+            /**
+             * Planning Cycle
+             * @description Cycle the version was published in (YYYY-MM, month of its origin)
+             */
+            planning_cycle: string;
+            /**
+             * Fcst Origin
+             * Format: date
+             * @description Its forecast origin (last month of actuals)
+             */
+            fcst_origin: string;
+            /**
+             * Published At
+             * Format: date-time
+             * @description UTC time it was published
+             */
+            published_at: string;
+        };
         /**
          * VersionedAction
          * @description Body of a state transition (submit): the version you read.
@@ -2343,6 +2721,87 @@ export interface components {
              * @description Version of the override this action is based on
              */
             version: number;
+        };
+        /** WaterfallCell */
+        WaterfallCell: {
+            /**
+             * Lag
+             * @description Published lag+1 months before the target month
+             */
+            lag: number;
+            /**
+             * Planning Cycle
+             * @description Cycle of the published forecast (YYYY-MM)
+             */
+            planning_cycle: string;
+            /**
+             * Baseline Qty
+             * @description Statistical forecast published, summed over the slice
+             */
+            baseline_qty: number | null;
+            /**
+             * Final Qty
+             * @description Final forecast published, summed over the slice
+             */
+            final_qty: number | null;
+            /**
+             * N Dfus
+             * @description DFUs with a published forecast in the cell
+             */
+            n_dfus: number;
+            /**
+             * N Overridden
+             * @description DFUs whose final was changed by an approved override
+             */
+            n_overridden: number;
+            /**
+             * Baseline Accuracy Pct
+             * @description Accuracy% of the baseline on the cell's DFUs with an actual (lakecast.kpi)
+             */
+            baseline_accuracy_pct: number | null;
+            /**
+             * Final Accuracy Pct
+             * @description Accuracy% of the final forecast, same rule
+             */
+            final_accuracy_pct: number | null;
+        };
+        /** WaterfallMonth */
+        WaterfallMonth: {
+            /**
+             * Target Month
+             * Format: date
+             */
+            target_month: string;
+            /**
+             * Actual Qty
+             * @description Actual units summed over the slice's DFUs; null while unknown
+             */
+            actual_qty: number | null;
+            /**
+             * Cells
+             * @description One per lag with a published forecast, lag 4 first
+             */
+            cells: components["schemas"]["WaterfallCell"][];
+        };
+        /** WaterfallResponse */
+        WaterfallResponse: {
+            window: components["schemas"]["TimeWindow"];
+            /** Filters */
+            filters: {
+                [key: string]: string[];
+            };
+            /**
+             * Lags
+             * @description Lags shown, 4..0
+             */
+            lags: number[];
+            /** Months */
+            months: components["schemas"]["WaterfallMonth"][];
+            /**
+             * Accuracy By Lag
+             * @description Accuracy of what was published, by lag, over the window
+             */
+            accuracy_by_lag: components["schemas"]["LagAccuracy"][];
         };
         /**
          * Withdrawal
@@ -3543,9 +4002,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Model id (default: champion) */
-                model_id?: string | null;
+                model_id?: ("adida" | "auto_arima" | "auto_ces" | "auto_ets" | "catboost_global" | "catboost_per_cluster" | "catboost_transfer" | "croston_optimized" | "dynamic_optimized_theta" | "legacy_asis" | "legacy_debiased" | "legacy_vintages" | "lgbm_global" | "lgbm_per_cluster" | "lgbm_transfer" | "lgbm_tweedie_global" | "optimized_theta" | "seasonal_naive" | "theta" | "tsb" | "xgb_global" | "xgb_per_cluster" | "xgb_transfer" | "xgb_tweedie_global" | "champion" | "ceiling" | "external" | "combo_mean") | null;
                 /** @description 0..4, 'execution' (each DFU at its execution lag; default) or 'all' (every lag pooled) */
-                lag?: string | null;
+                lag?: ("0" | "1" | "2" | "3" | "4" | "execution" | "all") | null;
                 /** @description Backtest origins A..J (repeat) */
                 timeframe?: string[] | null;
                 /** @description Last N months of data (1..12) */
@@ -3562,8 +4021,8 @@ export interface operations {
                 item?: string[] | null;
                 customer?: string[] | null;
                 cluster?: number[] | null;
-                abc_class?: string[] | null;
-                xyz_class?: string[] | null;
+                abc_class?: ("A" | "B" | "C")[] | null;
+                xyz_class?: ("X" | "Y" | "Z")[] | null;
             };
             header?: never;
             path?: never;
@@ -3613,9 +4072,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Model ids (repeat; default: all) */
-                model_id?: string[] | null;
+                model_id?: ("adida" | "auto_arima" | "auto_ces" | "auto_ets" | "catboost_global" | "catboost_per_cluster" | "catboost_transfer" | "croston_optimized" | "dynamic_optimized_theta" | "legacy_asis" | "legacy_debiased" | "legacy_vintages" | "lgbm_global" | "lgbm_per_cluster" | "lgbm_transfer" | "lgbm_tweedie_global" | "optimized_theta" | "seasonal_naive" | "theta" | "tsb" | "xgb_global" | "xgb_per_cluster" | "xgb_transfer" | "xgb_tweedie_global" | "champion" | "ceiling" | "external" | "combo_mean")[] | null;
                 /** @description 0..4, 'execution' (each DFU at its execution lag; default) or 'all' (every lag pooled) */
-                lag?: string | null;
+                lag?: ("0" | "1" | "2" | "3" | "4" | "execution" | "all") | null;
                 /** @description Last N months of data (1..12) */
                 window?: number | null;
                 /** @description First month, YYYY-MM */
@@ -3630,8 +4089,8 @@ export interface operations {
                 item?: string[] | null;
                 customer?: string[] | null;
                 cluster?: number[] | null;
-                abc_class?: string[] | null;
-                xyz_class?: string[] | null;
+                abc_class?: ("A" | "B" | "C")[] | null;
+                xyz_class?: ("X" | "Y" | "Z")[] | null;
             };
             header?: never;
             path?: never;
@@ -3680,18 +4139,18 @@ export interface operations {
     accuracy_slice_accuracy_slice_get: {
         parameters: {
             query: {
-                /** @description One of: category, brand, supplier, region, abc_class, xyz_class, cluster, location, item, customer, dfu, lag, model, timeframe */
-                by: string;
+                /** @description The dimension to slice by */
+                by: "category" | "brand" | "supplier" | "region" | "abc_class" | "xyz_class" | "cluster" | "location" | "item" | "customer" | "dfu" | "lag" | "model" | "timeframe";
                 /** @description Model id (default: champion) */
-                model_id?: string | null;
+                model_id?: ("adida" | "auto_arima" | "auto_ces" | "auto_ets" | "catboost_global" | "catboost_per_cluster" | "catboost_transfer" | "croston_optimized" | "dynamic_optimized_theta" | "legacy_asis" | "legacy_debiased" | "legacy_vintages" | "lgbm_global" | "lgbm_per_cluster" | "lgbm_transfer" | "lgbm_tweedie_global" | "optimized_theta" | "seasonal_naive" | "theta" | "tsb" | "xgb_global" | "xgb_per_cluster" | "xgb_transfer" | "xgb_tweedie_global" | "champion" | "ceiling" | "external" | "combo_mean") | null;
                 /** @description 0..4, 'execution' (each DFU at its execution lag; default) or 'all' (every lag pooled) */
-                lag?: string | null;
+                lag?: ("0" | "1" | "2" | "3" | "4" | "execution" | "all") | null;
                 /** @description Backtest origins A..J (repeat) */
                 timeframe?: string[] | null;
-                /** @description One of: actual_qty, forecast_qty, abs_error, n_rows, wape, accuracy_pct, bias, abs_bias, key */
-                sort?: string;
-                /** @description asc | desc (default desc; asc for key) */
-                order?: string | null;
+                /** @description Sort key (key = the slice value) */
+                sort?: "actual_qty" | "forecast_qty" | "abs_error" | "n_rows" | "wape" | "accuracy_pct" | "bias" | "abs_bias" | "key";
+                /** @description Default desc; asc for key */
+                order?: ("asc" | "desc") | null;
                 /** @description Page size (max 500) */
                 limit?: number;
                 offset?: number;
@@ -3709,8 +4168,8 @@ export interface operations {
                 item?: string[] | null;
                 customer?: string[] | null;
                 cluster?: number[] | null;
-                abc_class?: string[] | null;
-                xyz_class?: string[] | null;
+                abc_class?: ("A" | "B" | "C")[] | null;
+                xyz_class?: ("X" | "Y" | "Z")[] | null;
             };
             header?: never;
             path?: never;
@@ -3760,7 +4219,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Model ids (repeat; default: all) */
-                model_id?: string[] | null;
+                model_id?: ("adida" | "auto_arima" | "auto_ces" | "auto_ets" | "catboost_global" | "catboost_per_cluster" | "catboost_transfer" | "croston_optimized" | "dynamic_optimized_theta" | "legacy_asis" | "legacy_debiased" | "legacy_vintages" | "lgbm_global" | "lgbm_per_cluster" | "lgbm_transfer" | "lgbm_tweedie_global" | "optimized_theta" | "seasonal_naive" | "theta" | "tsb" | "xgb_global" | "xgb_per_cluster" | "xgb_transfer" | "xgb_tweedie_global" | "champion" | "ceiling" | "external" | "combo_mean")[] | null;
                 /** @description Only DFU-months forecast at every lag */
                 aligned?: boolean;
                 /** @description Last N months of data (1..12) */
@@ -3777,8 +4236,8 @@ export interface operations {
                 item?: string[] | null;
                 customer?: string[] | null;
                 cluster?: number[] | null;
-                abc_class?: string[] | null;
-                xyz_class?: string[] | null;
+                abc_class?: ("A" | "B" | "C")[] | null;
+                xyz_class?: ("X" | "Y" | "Z")[] | null;
             };
             header?: never;
             path?: never;
@@ -3827,17 +4286,17 @@ export interface operations {
     exceptions_exceptions_get: {
         parameters: {
             query?: {
-                /** @description error | bias | fva */
-                rank_by?: string;
+                /** @description error (sum |F - A|), bias (|sum F - sum A|) or fva */
+                rank_by?: "error" | "bias" | "fva";
                 /** @description How many DFUs (max 200) */
                 n?: number;
                 offset?: number;
                 /** @description Model id (default: champion) */
-                model_id?: string | null;
+                model_id?: ("adida" | "auto_arima" | "auto_ces" | "auto_ets" | "catboost_global" | "catboost_per_cluster" | "catboost_transfer" | "croston_optimized" | "dynamic_optimized_theta" | "legacy_asis" | "legacy_debiased" | "legacy_vintages" | "lgbm_global" | "lgbm_per_cluster" | "lgbm_transfer" | "lgbm_tweedie_global" | "optimized_theta" | "seasonal_naive" | "theta" | "tsb" | "xgb_global" | "xgb_per_cluster" | "xgb_transfer" | "xgb_tweedie_global" | "champion" | "ceiling" | "external" | "combo_mean") | null;
                 /** @description FVA reference (default seasonal_naive) */
-                fva_vs?: string | null;
+                fva_vs?: ("adida" | "auto_arima" | "auto_ces" | "auto_ets" | "catboost_global" | "catboost_per_cluster" | "catboost_transfer" | "croston_optimized" | "dynamic_optimized_theta" | "legacy_asis" | "legacy_debiased" | "legacy_vintages" | "lgbm_global" | "lgbm_per_cluster" | "lgbm_transfer" | "lgbm_tweedie_global" | "optimized_theta" | "seasonal_naive" | "theta" | "tsb" | "xgb_global" | "xgb_per_cluster" | "xgb_transfer" | "xgb_tweedie_global" | "champion" | "ceiling" | "external" | "combo_mean") | null;
                 /** @description 0..4, 'execution' (each DFU at its execution lag; default) or 'all' (every lag pooled) */
-                lag?: string | null;
+                lag?: ("0" | "1" | "2" | "3" | "4" | "execution" | "all") | null;
                 /** @description Last N months of data (1..12) */
                 window?: number | null;
                 /** @description First month, YYYY-MM */
@@ -3852,8 +4311,8 @@ export interface operations {
                 item?: string[] | null;
                 customer?: string[] | null;
                 cluster?: number[] | null;
-                abc_class?: string[] | null;
-                xyz_class?: string[] | null;
+                abc_class?: ("A" | "B" | "C")[] | null;
+                xyz_class?: ("X" | "Y" | "Z")[] | null;
             };
             header?: never;
             path?: never;
@@ -3903,7 +4362,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description 0..4, 'execution' (each DFU at its execution lag; default) or 'all' (every lag pooled) */
-                lag?: string | null;
+                lag?: ("0" | "1" | "2" | "3" | "4" | "execution" | "all") | null;
+                /** @description Planning cycle YYYY-MM: baseline champion and final as published then (gold.fact_forecast_version) instead of the current ones */
+                as_of_cycle?: string | null;
                 /** @description Last N months of data (1..12) */
                 window?: number | null;
                 /** @description First month, YYYY-MM */
@@ -4207,7 +4668,7 @@ export interface operations {
                 /** @description Segment label, or 'all' (default: every segment) */
                 segment?: string | null;
                 /** @description Model ids (repeat; default: all) */
-                model_id?: string[] | null;
+                model_id?: ("adida" | "auto_arima" | "auto_ces" | "auto_ets" | "catboost_global" | "catboost_per_cluster" | "catboost_transfer" | "croston_optimized" | "dynamic_optimized_theta" | "legacy_asis" | "legacy_debiased" | "legacy_vintages" | "lgbm_global" | "lgbm_per_cluster" | "lgbm_transfer" | "lgbm_tweedie_global" | "optimized_theta" | "seasonal_naive" | "theta" | "tsb" | "xgb_global" | "xgb_per_cluster" | "xgb_transfer" | "xgb_tweedie_global" | "champion" | "ceiling" | "external" | "combo_mean")[] | null;
             };
             header?: never;
             path?: never;
@@ -4321,8 +4782,8 @@ export interface operations {
     members_clusters__cluster_id__members_get: {
         parameters: {
             query?: {
-                /** @description One of: dfu_id, qty_12m */
-                sort?: string;
+                /** @description dfu_id, or qty_12m (largest first) */
+                sort?: "dfu_id" | "qty_12m";
                 /** @description Page size (max 500) */
                 limit?: number;
                 offset?: number;
@@ -4664,6 +5125,278 @@ export interface operations {
                 };
             };
             /** @description app database not initialised */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    forecast_versions_forecast_versions_get: {
+        parameters: {
+            query?: {
+                /** @description Planning cycle YYYY-MM (month of the forecast origin) */
+                as_of_cycle?: string | null;
+                /** @description baseline | final */
+                scenario?: string | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionPage"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no version published as of the cycle */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid or missing parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the forecast job) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    forecast_as_of_forecast_as_of_get: {
+        parameters: {
+            query: {
+                /** @description Planning cycle YYYY-MM */
+                cycle: string;
+                /** @description DFU ids (repeat) */
+                dfu?: string[] | null;
+                category?: string[] | null;
+                brand?: string[] | null;
+                supplier?: string[] | null;
+                region?: string[] | null;
+                location?: string[] | null;
+                item?: string[] | null;
+                customer?: string[] | null;
+                cluster?: number[] | null;
+                abc_class?: ("A" | "B" | "C")[] | null;
+                xyz_class?: ("X" | "Y" | "Z")[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsOfResponse"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no version published as of the cycle */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid or missing parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the forecast job) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    waterfall_waterfall_get: {
+        parameters: {
+            query?: {
+                /** @description DFU ids (repeat) */
+                dfu?: string[] | null;
+                /** @description Last N months of data (1..12) */
+                window?: number | null;
+                /** @description First month, YYYY-MM */
+                from?: string | null;
+                /** @description Last month, YYYY-MM (inclusive) */
+                to?: string | null;
+                category?: string[] | null;
+                brand?: string[] | null;
+                supplier?: string[] | null;
+                region?: string[] | null;
+                location?: string[] | null;
+                item?: string[] | null;
+                customer?: string[] | null;
+                cluster?: number[] | null;
+                abc_class?: ("A" | "B" | "C")[] | null;
+                xyz_class?: ("X" | "Y" | "Z")[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaterfallResponse"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no version published as of the cycle */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid or missing parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the forecast job) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    override_value_override_value_get: {
+        parameters: {
+            query?: {
+                /** @description One of: override, planner, reason_code, lag */
+                by?: string;
+                /** @description Keep one lag (default: every lag pooled) */
+                lag?: number | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OverrideValuePage"];
+                };
+            };
+            /** @description not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no version published as of the cycle */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid or missing parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the tables are not published yet (run the forecast job) */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -26,6 +26,7 @@ export const NAV: NavItem[] = [
       { path: "dfu/:dfuId", element: page(() => import("../features/dfu/DfuPage")) },
     ],
   },
+  { to: "/app/waterfall", label: "Waterfall", routes: [{ path: "waterfall", element: page(() => import("../features/waterfall/WaterfallPage")) }] },
   { to: "/app/overrides", label: "Overrides", routes: [{ path: "overrides", element: page(() => import("../features/overrides/index")) }] },
   { to: "/app/competition", label: "Competition", routes: [{ path: "competition", element: page(() => import("../features/competition/CompetitionPage")) }] },
   { to: "/app/clusters", label: "Clusters", routes: [{ path: "clusters", element: page(() => import("../features/clusters/ClustersPage")) }] },

@@ -35,12 +35,12 @@ describe("filters <-> URL", () => {
   });
 
   it("omits defaults when serialising, in spec order", () => {
-    const params = toSearchParams({ window: 3, dimension: "region", lag: 0, models: ["b", "a"], q: "" }, spec);
+    const params = toSearchParams({ window: 3, dimension: "region" as const, lag: 0, models: ["b", "a"], q: "" }, spec);
     expect(params.toString()).toBe("dimension=region&lag=0&models=b%2Ca");
   });
 
   it("round-trips", () => {
-    const values = { window: 12, dimension: "brand", lag: 4, models: ["theta"], q: "A 1" };
+    const values = { window: 12, dimension: "brand" as const, lag: 4, models: ["theta"], q: "A 1" };
     expect(parseFilters(toSearchParams(values, spec), spec)).toEqual(values);
   });
 

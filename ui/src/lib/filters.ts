@@ -16,7 +16,9 @@ type ValueOf<F extends FieldSpec> = F extends { kind: "int" }
     : number
   : F extends { kind: "list" }
     ? string[]
-    : string;
+    : F extends { kind: "enum"; options: readonly (infer O)[] }
+      ? O
+      : string;
 
 export type FilterValues<S extends FilterSpec> = { [K in keyof S]: ValueOf<S[K]> };
 

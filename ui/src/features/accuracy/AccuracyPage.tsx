@@ -2,7 +2,7 @@
 // dimension x lag heat table. Every control is in the URL. Activating a row drills in (filter on that value).
 import { useQueries, useQuery } from "@tanstack/react-query";
 import { useNavigate } from "react-router";
-import { api, unwrap, type Schemas } from "../../api/client";
+import { api, unwrap, type LagChoice, type Schemas, type SliceDimension } from "../../api/client";
 import { ChartCard, HeatTable, MultiLineChart } from "../../components/charts";
 import { DataTable, type Column } from "../../components/DataTable";
 import { PageHeader, SelectField } from "../../components/Field";
@@ -13,7 +13,7 @@ import { fmtMonth, fmtPct, fmtQty, fmtRatioPct, fmtSignedRatioPct } from "../../
 import { useFilters } from "../../lib/useFilters";
 import { AnalyticsFilters } from "../analytics/AnalyticsFilters";
 import { dimensionIndex, useDimensions } from "../analytics/hooks";
-import { BASE_SPEC, baseQuery, describeFilters, FILTER_DIMENSIONS, type BaseFilters, type FilterDimension } from "../analytics/params";
+import { BASE_SPEC, baseQuery, describeFilters, FILTER_DIMENSIONS, modelId, type BaseFilters, type FilterDimension } from "../analytics/params";
 
 export const SLICE_BY = [
   "category",
@@ -30,7 +30,9 @@ export const SLICE_BY = [
   "lag",
   "model",
   "timeframe",
-] as const;
+] as const satisfies readonly SliceDimension[];
+/** Compile-time: every dimension the API slices by is offered. */
+export const SLICE_BY_COVERED: Exclude<SliceDimension, (typeof SLICE_BY)[number]> extends never ? true : never = true;
 
 const SPEC = {
   ...BASE_SPEC,
@@ -39,7 +41,7 @@ const SPEC = {
 } as const satisfies FilterSpec;
 
 type SliceRow = Schemas["SliceRow"];
-const LAGS = ["0", "1", "2", "3", "4"];
+const LAGS: LagChoice[] = ["0", "1", "2", "3", "4"];
 const HEAT_ROWS = 15;
 
 const COLUMNS: Column<SliceRow>[] = [
@@ -60,9 +62,9 @@ export default function AccuracyPage() {
   const dims = useDimensions();
   const index = dimensionIndex(dims.data?.dimensions);
   const base = baseQuery(f);
-  const modelId = f.by === "model" ? undefined : f.model;
+  const model = f.by === "model" ? undefined : modelId(f.model);
   const lag = f.by === "lag" ? undefined : f.lag;
-  const common = { ...base, lag, model_id: modelId, timeframe: f.timeframe.length ? f.timeframe : undefined };
+  const common = { ...base, lag, model_id: model, timeframe: f.timeframe.length ? f.timeframe : undefined };
 
   const slice = useQuery({
     queryKey: ["slice", f.by, common],
@@ -71,7 +73,7 @@ export default function AccuracyPage() {
     placeholderData: (prev) => prev,
   });
 
-  const curveModels = [...new Set([f.model, "external", "seasonal_naive"])];
+  const curveModels = [...new Set([modelId(f.model), modelId("external"), modelId("seasonal_naive")])];
   const curve = useQuery({
     queryKey: ["lag-curve", base, curveModels],
     queryFn: async () =>
@@ -97,7 +99,7 @@ export default function AccuracyPage() {
     } else if (f.by === "model") {
       setF({ model: row.key, by: "cluster" });
     } else if (f.by === "lag") {
-      setF({ lag: row.key, by: "cluster" });
+      setF({ lag: row.key as LagChoice, by: "cluster" }); // a key of the by=lag slice is a lag
     } else if (f.by === "timeframe") {
       setF({ timeframe: [row.key], by: "cluster" });
     }

@@ -1,5 +1,6 @@
 // The analytics filters every accuracy page shares (window, lag, model, DFU dimension filters), their URL
 // spec and their translation into the API's query parameters (tested in params.test.ts).
+import type { AbcClass, GetQuery, LagChoice, ModelId, XyzClass } from "../../api/client";
 import type { FilterSpec, FilterValues } from "../../lib/filters";
 
 export const LAG_OPTIONS = [
@@ -10,7 +11,9 @@ export const LAG_OPTIONS = [
   { value: "3", label: "Lag 3" },
   { value: "4", label: "Lag 4" },
   { value: "all", label: "All lags pooled" },
-] as const;
+] as const satisfies readonly { value: LagChoice; label: string }[];
+/** Compile-time: every lag the API accepts has an option (a new one breaks the build). */
+export const LAGS_COVERED: Exclude<LagChoice, (typeof LAG_OPTIONS)[number]["value"]> extends never ? true : never = true;
 
 export const WINDOW_OPTIONS = [
   { value: "1", label: "Last month" },
@@ -47,18 +50,13 @@ export const BASE_SPEC = {
 
 export type BaseFilters = FilterValues<typeof BASE_SPEC>;
 
-export type DimensionQuery = {
-  category?: string[];
-  brand?: string[];
-  supplier?: string[];
-  region?: string[];
-  location?: string[];
-  item?: string[];
-  customer?: string[];
-  cluster?: number[];
-  abc_class?: string[];
-  xyz_class?: string[];
-};
+/** The DFU filter parameters as the API types them (generated). */
+export type DimensionQuery = { [K in FilterDimension]?: NonNullable<GetQuery<"/kpis">[K]> };
+
+/** A model id from the URL: typed as the API's set; a value outside it is the API's 422 (shown to the user). */
+export function modelId(value: string): ModelId {
+  return value as ModelId;
+}
 
 /** The DFU filters of `f` as API query parameters (cluster ids as numbers; empty filters left out). */
 export function dimensionQuery(f: Pick<BaseFilters, FilterDimension>): DimensionQuery {
@@ -69,6 +67,10 @@ export function dimensionQuery(f: Pick<BaseFilters, FilterDimension>): Dimension
     if (d === "cluster") {
       const ids = values.map(Number).filter((n) => Number.isInteger(n) && n >= 0);
       if (ids.length) out.cluster = ids;
+    } else if (d === "abc_class") {
+      out.abc_class = values as AbcClass[]; // the API refuses (422, with the allowed values) anything else
+    } else if (d === "xyz_class") {
+      out.xyz_class = values as XyzClass[];
     } else {
       out[d] = [...values];
     }
@@ -77,7 +79,7 @@ export function dimensionQuery(f: Pick<BaseFilters, FilterDimension>): Dimension
 }
 
 /** window + lag + DFU filters, the common part of /kpis, /trends, /accuracy/slice, /exceptions. */
-export function baseQuery(f: BaseFilters): { window: number; lag: string } & DimensionQuery {
+export function baseQuery(f: BaseFilters): { window: number; lag: LagChoice } & DimensionQuery {
   return { window: f.window, lag: f.lag, ...dimensionQuery(f) };
 }
 

@@ -54,7 +54,7 @@ export default function DfuPage() {
           label="Backtest lag"
           value={f.lag}
           options={[{ value: "execution", label: "Execution lag" }, ...["0", "1", "2", "3", "4"].map((l) => ({ value: l, label: `Lag ${l}` }))]}
-          onChange={(lag) => setF({ lag })}
+          onChange={(lag) => setF({ lag: lag as typeof f.lag })}
         />
       </FilterBar>
       <QueryView query={drill} label="Loading DFU…">

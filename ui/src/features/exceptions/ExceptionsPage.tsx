@@ -2,7 +2,7 @@
 // a row (or its DFU link) opens the drilldown.
 import { useQuery } from "@tanstack/react-query";
 import { Link, useNavigate } from "react-router";
-import { api, unwrap, type Schemas } from "../../api/client";
+import { api, unwrap, type Ranking, type Schemas } from "../../api/client";
 import { Sparkline } from "../../components/charts";
 import { DataTable, type Column } from "../../components/DataTable";
 import { PageHeader, SelectField } from "../../components/Field";
@@ -12,11 +12,11 @@ import type { FilterSpec } from "../../lib/filters";
 import { fmtMonth, fmtPct, fmtPoints, fmtQty, fmtSignedQty } from "../../lib/format";
 import { useFilters } from "../../lib/useFilters";
 import { AnalyticsFilters } from "../analytics/AnalyticsFilters";
-import { BASE_SPEC, baseQuery, type BaseFilters } from "../analytics/params";
+import { BASE_SPEC, baseQuery, modelId, type BaseFilters } from "../analytics/params";
 
 const SPEC = {
   ...BASE_SPEC,
-  rank_by: { kind: "enum", options: ["error", "bias", "fva"], default: "error" },
+  rank_by: { kind: "enum", options: ["error", "bias", "fva"] satisfies Ranking[], default: "error" },
   n: { kind: "int", default: 20, min: 1, max: 200 },
   fva_vs: { kind: "enum", options: ["seasonal_naive", "external"], default: "seasonal_naive" },
 } as const satisfies FilterSpec;
@@ -56,7 +56,7 @@ function columns(): Column<Row>[] {
 export default function ExceptionsPage() {
   const [f, setF] = useFilters(SPEC);
   const navigate = useNavigate();
-  const query = { ...baseQuery(f), model_id: f.model, rank_by: f.rank_by, n: f.n, fva_vs: f.fva_vs };
+  const query = { ...baseQuery(f), model_id: modelId(f.model), rank_by: f.rank_by, n: f.n, fva_vs: f.fva_vs };
   const page = useQuery({
     queryKey: ["exceptions", query],
     queryFn: async () => unwrap(await api.GET("/exceptions", { params: { query } })),

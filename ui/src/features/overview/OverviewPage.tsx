@@ -10,7 +10,7 @@ import type { FilterSpec } from "../../lib/filters";
 import { fmtMonth, fmtPct, fmtQty, fmtRatioPct, fmtSignedRatioPct, shortMonth } from "../../lib/format";
 import { useFilters } from "../../lib/useFilters";
 import { AnalyticsFilters } from "../analytics/AnalyticsFilters";
-import { BASE_SPEC, baseQuery, type BaseFilters } from "../analytics/params";
+import { BASE_SPEC, baseQuery, modelId, type BaseFilters } from "../analytics/params";
 
 const SPEC = {
   ...BASE_SPEC,
@@ -43,7 +43,7 @@ export default function OverviewPage() {
   const query = baseQuery(f);
   const kpis = useQuery({
     queryKey: ["kpis", query, f.model],
-    queryFn: async () => unwrap(await api.GET("/kpis", { params: { query: { ...query, model_id: f.model } } })),
+    queryFn: async () => unwrap(await api.GET("/kpis", { params: { query: { ...query, model_id: modelId(f.model) } } })),
   });
   const trends = useQuery({
     queryKey: ["trends", query],
