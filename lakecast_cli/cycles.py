@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,11 +163,14 @@ def apply_overrides(settings: Settings, url: str, origin: dt.date, console: Cons
     return made
 
 
-def run_cycles(settings: Settings, n: int, url: str, console: Console, maintain: bool) -> dict[str, Any]:
-    """Run ``n`` planning cycles on landing data generated beforehand; return the timings per cycle."""
+def run_cycles(settings: Settings, n: int, url: str, console: Console, maintain: bool,
+               run_jobs: Callable[[Settings, list[str], Console], Any]) -> dict[str, Any]:
+    """Run ``n`` planning cycles on landing data generated beforehand; return the timings per cycle.
+
+    ``run_jobs`` is ``lakecast_cli.pipeline.run_jobs``, passed in by the demo so that this module does not import the
+    module that imports it (no cycle between the CLI's modules)."""
     from lakecast.appdb.seed import seed_demo_users
     from lakecast.runtime.spark import get_spark
-    from lakecast_cli.pipeline import run_jobs
     from spark_jobs.registry import PIPELINE
 
     seed_demo_users(url)

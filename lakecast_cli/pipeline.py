@@ -160,7 +160,7 @@ def run_demo(settings: Settings, scale: str, seed: int, regenerate: bool, consol
     if cycles > 1:
         from lakecast_cli.cycles import run_cycles
 
-        out = run_cycles(settings, cycles, url, console, maintain)
+        out = run_cycles(settings, cycles, url, console, maintain, run_jobs)
         report = out["report"]
         report.timings = {"generate": gen_seconds, **out["timings"]}
         print_summary(settings, report, console, time.perf_counter() - started)
