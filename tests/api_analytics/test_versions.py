@@ -327,3 +327,189 @@ def test_the_forecast_job_publishes_its_baseline_champion_as_a_version(spark, pi
     manifest = publish.published(spark, s)
     for spec in (VERSIONS, WATERFALL, VALUE):  # tests that run the final job here roll the manifest back
         assert (manifest[spec.fqn].job, manifest[spec.fqn].run_id) == ("forecast", run_id)
+
+
+# ---------------------------------------------------------------- the API on the same lake
+@pytest.fixture(scope="module")
+def api(lake) -> Iterator[tuple[Any, dict[str, str]]]:
+    """A TestClient of the app serving the four-cycle lake (DuckDB engine), and a viewer's auth header."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    s, _ = lake
+    with TestClient(create_app(s, seed_demo_users=True)) as c:
+        r = c.post("/auth/token", data={"username": "viewer", "password": "lakecast"})
+        assert r.status_code == 200, r.text
+        yield c, {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _ids_as_of(pub: Published, cycle: str) -> dict[str, str]:
+    """scenario -> version id published as of ``cycle``, by the test's own bookkeeping."""
+    out: dict[str, str] = {}
+    for scen in ("baseline", "final"):
+        cycles = sorted({v["cycle"] for v in pub.versions if v["scenario"] == scen and v["cycle"] <= cycle})
+        if cycles:
+            v = pub.standing(scen, cycles[-1])
+            assert v is not None
+            out[scen] = v["id"]
+    return out
+
+
+def test_versions_endpoint_lists_pages_and_answers_as_of(api, lake):
+    c, h = api
+    _, pub = lake
+    newest_first = [v["id"] for v in reversed(pub.versions)]
+    r = c.get("/forecast/versions", params={"limit": 500}, headers=h)
+    assert r.status_code == 200, r.text
+    page = r.json()
+    assert [i["version_id"] for i in page["items"]] == newest_first
+    assert page["total"] == 8 and page["cycles"] == ["2025-01", "2025-02", "2025-03", "2025-04"]
+    assert {a["scenario_id"]: a["version_id"] for a in page["as_of"]} == _ids_as_of(pub, "2025-04")
+    by_id = {v["id"]: v for v in pub.versions}
+    for item in page["items"]:
+        v = by_id[item["version_id"]]
+        assert (item["scenario_id"], item["planning_cycle"]) == (v["scenario"], v["cycle"])
+        assert item["standing"] == (pub.standing(v["scenario"], v["cycle"])["id"] == v["id"])  # type: ignore[index]
+        assert item["n_rows"] == len(v["rows"]) == len(DFUS) * HORIZON
+        assert item["n_dfus"] == len(DFUS)
+        assert item["n_overridden"] == sum(1 for (_, _, oid) in v["rows"].values() if oid is not None)
+        assert item["base_version_id"] == v.get("base")
+    assert [i["standing"] for i in page["items"]].count(False) == 1  # forecast-c2 was replaced by forecast-c2b
+
+    # paging: a middle page, and a page past the end still reports the total
+    mid = c.get("/forecast/versions", params={"limit": 3, "offset": 3}, headers=h).json()
+    assert [i["version_id"] for i in mid["items"]] == newest_first[3:6] and mid["total"] == 8
+    past = c.get("/forecast/versions", params={"limit": 3, "offset": 50}, headers=h).json()
+    assert past["items"] == [] and past["total"] == 8
+
+    # as of 2025-02: versions of cycles <= 2025-02 only; the rerun baseline stands
+    feb = c.get("/forecast/versions", params={"as_of_cycle": "2025-02"}, headers=h).json()
+    assert [i["version_id"] for i in feb["items"]] == [
+        v["id"] for v in reversed(pub.versions) if v["cycle"] <= "2025-02"]
+    assert feb["total"] == 5
+    assert {a["scenario_id"]: a["version_id"] for a in feb["as_of"]} == _ids_as_of(pub, "2025-02")
+    assert _ids_as_of(pub, "2025-02")["baseline"] == "forecast-c2b"
+    # as of 2025-03: that cycle ran no final job, so the final published then is cycle 2025-02's
+    mar = c.get("/forecast/versions", params={"as_of_cycle": "2025-03"}, headers=h).json()
+    refs = {a["scenario_id"]: (a["version_id"], a["planning_cycle"]) for a in mar["as_of"]}
+    assert refs["baseline"] == ("forecast-c3", "2025-03") and refs["final"][1] == "2025-02"
+    finals = c.get("/forecast/versions", params={"scenario": "final", "limit": 500}, headers=h).json()
+    assert finals["total"] == 3 and {i["scenario_id"] for i in finals["items"]} == {"final"}
+
+    # bad input: 4xx with a message, never a 500
+    for params, code in (({"as_of_cycle": "2024-12"}, 404), ({"as_of_cycle": "2025-13"}, 422),
+                         ({"as_of_cycle": "March"}, 422), ({"scenario": "plan"}, 422), ({"limit": 0}, 422)):
+        r = c.get("/forecast/versions", params=params, headers=h)
+        assert r.status_code == code, (params, r.status_code, r.text)
+        assert r.json().get("detail") or r.json().get("message"), r.text
+    assert c.get("/forecast/versions").status_code == 401
+
+
+def test_as_of_slice_sums_what_was_published_then(api, lake):
+    c, h = api
+    _, pub = lake
+    for cycle, dfus in (("2025-03", None), ("2025-02", ["B|L1"]), ("2025-04", ["A|L1", "C|L2"])):
+        refs = _ids_as_of(pub, cycle)
+        keep = set(dfus or DFUS)
+        want: dict[str, dict[str, Any]] = {}
+        for scen, vid in refs.items():
+            v = next(x for x in pub.versions if x["id"] == vid)
+            for (dfu, target), (qty, _, _) in v["rows"].items():
+                if dfu not in keep:
+                    continue
+                p = want.setdefault(f"{target:%Y-%m-%d}", {"baseline_qty": None, "final_qty": None, "dfus": set(),
+                                                           "lags": set()})
+                p[f"{scen}_qty"] = (p[f"{scen}_qty"] or 0.0) + qty
+                p["dfus"].add(dfu)
+                p["lags"].add((target.year - v["origin"].year) * 12 + target.month - v["origin"].month - 1)
+        params: dict[str, Any] = {"cycle": cycle} | ({"dfu": dfus} if dfus else {})
+        r = c.get("/forecast/as-of", params=params, headers=h)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert {a["scenario_id"]: a["version_id"] for a in body["as_of"]} == refs
+        got = {p["target_month"]: p for p in body["points"]}
+        assert got.keys() == want.keys(), cycle
+        for month, w in want.items():
+            for col in ("baseline_qty", "final_qty"):
+                assert (got[month][col] is None) == (w[col] is None), (cycle, month, col)
+                if w[col] is not None:
+                    assert got[month][col] == pytest.approx(w[col]), (cycle, month, col)
+            assert got[month]["n_dfus"] == len(w["dfus"])
+            assert got[month]["lag"] == min(w["lags"])
+    # a filter on the dimension: category snacks is A|L1 and C|L2
+    snacks = c.get("/forecast/as-of", params={"cycle": "2025-04", "category": "snacks"}, headers=h).json()
+    both = c.get("/forecast/as-of", params={"cycle": "2025-04", "dfu": ["A|L1", "C|L2"]}, headers=h).json()
+    assert snacks["points"] == both["points"]
+    assert c.get("/forecast/as-of", params={"cycle": "2024-06"}, headers=h).status_code == 404
+    assert c.get("/forecast/as-of", headers=h).status_code == 422  # cycle is required
+
+
+def test_waterfall_endpoint_sums_the_standing_cells(api, lake):
+    c, h = api
+    _, pub = lake
+    want = expected_waterfall(pub)
+    r = c.get("/waterfall", params={"from": "2025-01", "to": "2025-12", "dfu": ["A|L1", "B|L1"]}, headers=h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["lags"] == [4, 3, 2, 1, 0]
+    cells: dict[tuple[str, int], dict[str, Any]] = {}
+    for (dfu, target, lag), w in want.items():
+        if dfu == "C|L2":
+            continue
+        cell = cells.setdefault((f"{target:%Y-%m-%d}", lag), {"baseline_qty": None, "final_qty": None, "n": 0,
+                                                               "ov": 0, "cycle": w["planning_cycle"]})
+        for col in ("baseline_qty", "final_qty"):
+            if w[col] is not None:
+                cell[col] = (cell[col] or 0.0) + w[col]
+        cell["n"] += 1
+        cell["ov"] += w["override_id"] is not None
+    got = {(m["target_month"], cl["lag"]): cl for m in body["months"] for cl in m["cells"]}
+    assert got.keys() == cells.keys()
+    for key, w in cells.items():
+        g = got[key]
+        assert (g["planning_cycle"], g["n_dfus"], g["n_overridden"]) == (w["cycle"], w["n"], w["ov"]), key
+        for col in ("baseline_qty", "final_qty"):
+            assert (g[col] is None) == (w[col] is None), (key, col)
+            if w[col] is not None:
+                assert g[col] == pytest.approx(w[col]), (key, col)
+    for m in body["months"]:  # lag 4 first, as the classic waterfall reads
+        assert [cl["lag"] for cl in m["cells"]] == sorted((cl["lag"] for cl in m["cells"]), reverse=True)
+    # accuracy by lag of the final forecast: pooled over the cells with an actual, computed here
+    for la in body["accuracy_by_lag"]:
+        rows = [w for (d, t, lag), w in want.items() if d != "C|L2" and lag == la["lag"]
+                and w["actual_qty"] is not None and w["final_qty"] is not None]
+        if not rows:
+            continue
+        err = sum(abs(w["final_qty"] - w["actual_qty"]) for w in rows)
+        act = sum(abs(w["actual_qty"]) for w in rows)
+        assert la["final"]["accuracy_pct"] == pytest.approx(accuracy(err, act)), la["lag"]
+    assert c.get("/waterfall", params={"from": "2025-05", "to": "2025-01"}, headers=h).status_code == 422
+
+
+def test_override_value_endpoint_groups_and_pools(api, lake):
+    c, h = api
+    _, pub = lake
+    want = expected_value(pub)
+    r = c.get("/override-value", params={"by": "override"}, headers=h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["total"] == len({oid for oid, _ in want})
+    for item in body["items"]:
+        parts = [w for (oid, _), w in want.items() if oid == item["key"]]
+        fe, se, a = (sum(p[k] for p in parts) for k in ("fe", "se", "a"))
+        assert item["n_rows"] == sum(p["n"] for p in parts)
+        assert item["fva"] == pytest.approx(accuracy(fe, a) - accuracy(se, a)), item["key"]
+        o = pub.overrides[item["key"]]
+        assert o["dfu_id"] in item["detail"] and o["reason"] in item["detail"]
+    fvas = [i["fva"] for i in body["items"]]
+    assert fvas == sorted(fvas)  # worst first
+    by_reason = {i["key"]: i for i in c.get("/override-value", params={"by": "reason_code"}, headers=h).json()["items"]}
+    assert by_reason.keys() == {pub.overrides[oid]["reason"] for oid, _ in want}
+    by_planner = c.get("/override-value", params={"by": "planner"}, headers=h).json()["items"]
+    assert {i["key"] for i in by_planner} == {pub.overrides[oid]["planner"] for oid, _ in want}
+    lag1 = c.get("/override-value", params={"by": "lag", "lag": 1}, headers=h).json()
+    assert [i["key"] for i in lag1["items"]] == ["1"] and lag1["items"][0]["n_rows"] == sum(
+        w["n"] for (_, lag), w in want.items() if lag == 1)
+    assert c.get("/override-value", params={"by": "month"}, headers=h).status_code == 422
+    assert c.get("/override-value", params={"lag": 9}, headers=h).status_code == 422

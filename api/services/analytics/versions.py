@@ -65,7 +65,10 @@ def list_versions(engine: ServingEngine, *, as_of_cycle: str | None, scenario: s
         "SELECT g.*, s.version_id IS NOT NULL AS standing, (SELECT count(*) FROM g) AS total_rows FROM g "
         "LEFT JOIN s ON s.version_id = g.version_id "
         f"ORDER BY g.published_at DESC, g.version_id DESC OFFSET {int(offset)} LIMIT {int(limit)}", params)
-    total = int(rows[0]["total_rows"]) if rows else 0
+    if rows:
+        total = int(rows[0]["total_rows"])
+    else:  # a page past the end still reports how many versions there are
+        total = int(engine.query(f"SELECT count(*) AS n FROM ({grouped}) g", params)[0]["n"])
     items = [VersionInfo.model_validate({k: v for k, v in r.items() if k != "total_rows"}) for r in rows]
     return VersionPage(as_of_cycle=as_of_cycle, as_of=refs, cycles=cycles(engine), items=items, total=total,
                        limit=limit, offset=offset)
